@@ -20,7 +20,10 @@ public enum AllocOp : byte
     Pvalloc = 11,
     Free = 12,
     GoLarge = 13,
-    Count = 14,
+
+    /// <summary>Not a call: a target executed a new image and is stopped until its probes are placed.</summary>
+    ExecStopped = 14,
+    Count = 15,
 }
 
 public static class AllocOps
@@ -28,7 +31,7 @@ public static class AllocOps
     private static readonly string[] s_names =
     [
         "mmap", "munmap", "mremap", "brk", "malloc", "calloc", "realloc", "aligned_alloc", "posix_memalign",
-        "memalign", "valloc", "pvalloc", "free", "large_alloc",
+        "memalign", "valloc", "pvalloc", "free", "large_alloc", "exec",
     ];
 
     public static string Name(AllocOp op) => (uint)op < (uint)s_names.Length ? s_names[(int)op] : "unknown";

@@ -1,0 +1,76 @@
+# alloclat: `sudo make run` traces the bundled demo; `sudo make test` runs every test. Both install what they need.
+SHELL := /bin/bash
+BUILD := build
+CLANG ?= clang
+BPFTOOL ?= bpftool
+DOTNET ?= dotnet
+CONFIG ?= Release
+ARCH := x86
+
+# Debian/Ubuntu packages the build, the tests and the demo need.
+PACKAGES := clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev gcc make binutils strace \
+	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev golang-go influxdb victoria-metrics
+
+WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload_jemalloc \
+	$(BUILD)/workloads/alloc_workload_tcmalloc $(BUILD)/workloads/alloc_workload_mimalloc \
+	$(BUILD)/workloads/libslowalloc.so $(BUILD)/demo/alloc_demo
+
+.PHONY: all deps bpf workloads build run test clean
+
+all: build
+
+deps: $(BUILD)/.deps
+
+$(BUILD)/.deps: Makefile
+	@mkdir -p $(BUILD)
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@command -v $(DOTNET) >/dev/null || { echo "the .NET SDK 10 is needed (dotnet on PATH)"; exit 1; }
+	@touch $@
+
+bpf: $(BUILD)/alloclat.bpf.o
+
+$(BUILD)/vmlinux.h: | deps
+	@mkdir -p $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/alloclat.bpf.o: bpf/alloclat.bpf.c bpf/alloclat.h $(BUILD)/vmlinux.h
+	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -c $< -o $@
+
+workloads: $(WORKLOADS)
+
+$(BUILD)/workloads/alloc_workload: tests/workloads/alloc_workload.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $<
+
+$(BUILD)/workloads/alloc_workload_%: tests/workloads/alloc_workload.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $< -l$*
+
+$(BUILD)/workloads/libslowalloc.so: tests/workloads/slowalloc.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -shared -fPIC -o $@ $<
+
+$(BUILD)/demo/alloc_demo: demo/alloc_demo.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $<
+
+build: deps bpf workloads
+	$(DOTNET) publish src/alloclat/alloclat.csproj -c $(CONFIG) -o $(BUILD)/publish --nologo -v quiet
+	@mkdir -p bin && ln -sf ../$(BUILD)/publish/alloclat bin/alloclat
+	@echo "built bin/alloclat"
+
+run: build
+	bin/alloclat record --duration 20s --output $(BUILD)/demo.lp -- $(BUILD)/demo/alloc_demo 15
+
+test: build
+	$(DOTNET) build Tracer.sln -c $(CONFIG) --nologo -v quiet
+	@set -o pipefail; $(DOTNET) test Tracer.sln -c $(CONFIG) --no-build --nologo -m:1 2>&1 | tee $(BUILD)/test.log; \
+	status=$$?; scripts/test-summary $(BUILD)/test.log || status=1; exit $$status
+
+clean:
+	rm -rf $(BUILD) bin src/*/bin src/*/obj tests/*/bin tests/*/obj

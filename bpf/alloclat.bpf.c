@@ -1,0 +1,384 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Allocation latency probes.
+ *
+ * Default mode: syscall tracepoints on mmap/munmap/mremap/brk, the kernel side of large allocations.
+ * Precise mode: uprobes on the malloc family, attached by the collector with a cookie naming the allocator and
+ * the function. Every program drops calls below cfg.min_size before touching a map, so small calls cost only
+ * the trap itself. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "alloclat.h"
+
+#define MAP_ANONYMOUS 0x20
+#define MAX_TARGETS 16384
+#define MAX_INFLIGHT 10240
+#define MAX_LIVE 65536
+#define E2BIG 7
+#define SIGSTOP 19
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile struct alloclat_config cfg = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} events SEC(".maps");
+
+/* Thread-group ids being traced (and, transiently, tids of their threads: see on_fork). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct sys_start {
+	__u64 ts;
+	__u64 size;
+	__u8 op;
+};
+
+/* A thread is in at most one syscall at a time, so the tid is a complete key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct sys_start);
+} sys_inflight SEC(".maps");
+
+struct call_start {
+	__u64 ts;
+	__u64 size;
+	__u64 sp;      /* stack pointer at entry: the return leaves it at sp + 8 */
+	__u64 arg;     /* realloc: the old block; posix_memalign: where the result is stored */
+	__u64 cookie;
+};
+
+/* One outstanding traced call per thread: calls nested inside it (glibc's realloc calling malloc) are not
+ * counted again, and the saved stack pointer tells the outer call's return from the inner ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_INFLIGHT);
+	__type(key, __u32);
+	__type(value, struct call_start);
+} call_inflight SEC(".maps");
+
+struct live_key {
+	__u64 addr;
+	__u32 pid;
+	__u32 pad;
+};
+
+/* Blocks allocated by a traced large call, so that their free can be measured without tracking every block. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_LIVE);
+	__type(key, struct live_key);
+	__type(value, __u64);
+} live SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+static __always_inline void count(__u32 stat)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool is_target(__u32 tgid)
+{
+	if (!cfg.filter_pids)
+		return true;
+	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+}
+
+static __always_inline void emit(void *ctx, __u64 start, __u64 size, __u64 addr, __u8 op, __u8 allocator)
+{
+	struct alloc_event ev = {};
+	__u64 id = bpf_get_current_pid_tgid();
+
+	ev.ts_ns = bpf_ktime_get_ns();
+	ev.latency_ns = ev.ts_ns - start;
+	ev.size = size;
+	ev.addr = addr;
+	ev.pid = id >> 32;
+	ev.tid = (__u32)id;
+	ev.op = op;
+	ev.allocator = allocator;
+	bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
+	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
+}
+
+/* ---- syscalls ---- */
+
+static __always_inline int sys_enter(__u64 size, __u8 op)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct sys_start s = {};
+
+	if (size < cfg.min_size || !is_target(id >> 32))
+		return 0;
+	s.ts = bpf_ktime_get_ns();
+	s.size = size;
+	s.op = op;
+	if (bpf_map_update_elem(&sys_inflight, &tid, &s, BPF_ANY))
+		count(STAT_INFLIGHT_DROPPED);
+	return 0;
+}
+
+static __always_inline int sys_exit(void *ctx, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct sys_start *s = bpf_map_lookup_elem(&sys_inflight, &tid);
+
+	if (!s)
+		return 0;
+	emit(ctx, s->ts, s->size, ret < 0 ? 0 : (__u64)ret, s->op, 0);
+	bpf_map_delete_elem(&sys_inflight, &tid);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int tp_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	/* File mappings are not allocations. */
+	if (!(ctx->args[3] & MAP_ANONYMOUS))
+		return 0;
+	return sys_enter(ctx->args[1], OP_MMAP);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int tp_exit_mmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_munmap")
+int tp_enter_munmap(struct trace_event_raw_sys_enter *ctx)
+{
+	return sys_enter(ctx->args[1], OP_MUNMAP);
+}
+
+SEC("tracepoint/syscalls/sys_exit_munmap")
+int tp_exit_munmap(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_mremap")
+int tp_enter_mremap(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 old_len = ctx->args[1], new_len = ctx->args[2];
+
+	return sys_enter(new_len > old_len ? new_len : old_len, OP_MREMAP);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mremap")
+int tp_exit_mremap(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_enter_brk")
+int tp_enter_brk(struct trace_event_raw_sys_enter *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	__u64 want = ctx->args[0], cur;
+
+	/* brk(0) only asks where the break is. */
+	if (!want)
+		return 0;
+	cur = BPF_CORE_READ(task, mm, brk);
+	return sys_enter(want > cur ? want - cur : cur - want, OP_BRK);
+}
+
+SEC("tracepoint/syscalls/sys_exit_brk")
+int tp_exit_brk(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, ctx->ret);
+}
+
+/* ---- process lifecycle: keeps `targets` true as targets fork, exec and exit ---- */
+
+SEC("tracepoint/sched/sched_process_fork")
+int tp_fork(struct trace_event_raw_sched_process_fork *ctx)
+{
+	__u32 parent = bpf_get_current_pid_tgid() >> 32;
+	__u32 child = ctx->child_pid;
+	__u8 one = 1;
+
+	if (!cfg.filter_pids || !cfg.follow_forks)
+		return 0;
+	if (!bpf_map_lookup_elem(&targets, &parent))
+		return 0;
+	/* child_pid is a tid: for a new thread it is never looked up as a tgid, and on_exit removes it. */
+	if (bpf_map_update_elem(&targets, &child, &one, BPF_NOEXIST) == -E2BIG)
+		count(STAT_TARGETS_FULL);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
+{
+	struct task_struct *task;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 ino, dev;
+	__u8 one = 1;
+
+	if (cfg.target_ino) {
+		task = (struct task_struct *)bpf_get_current_task();
+		ino = BPF_CORE_READ(task, mm, exe_file, f_inode, i_ino);
+		dev = BPF_CORE_READ(task, mm, exe_file, f_inode, i_sb, s_dev);
+		if (ino != cfg.target_ino || dev != cfg.target_dev) {
+			bpf_map_delete_elem(&targets, &tgid);
+			return 0;
+		}
+		if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY)) {
+			count(STAT_TARGETS_FULL);
+			return 0;
+		}
+	} else if (!is_target(tgid)) {
+		return 0;
+	}
+	/* The new image has not run an instruction yet. Stopping it here lets the collector place uprobes on the
+	 * allocators it will load before any of them runs; the collector sends SIGCONT when done. */
+	if (cfg.stop_on_exec) {
+		bpf_send_signal(SIGSTOP);
+		emit(ctx, bpf_ktime_get_ns(), 0, 0, OP_EXEC_STOPPED, 0);
+	}
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int tp_exit(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	if (cfg.filter_pids)
+		bpf_map_delete_elem(&targets, &tid);
+	bpf_map_delete_elem(&sys_inflight, &tid);
+	bpf_map_delete_elem(&call_inflight, &tid);
+	return 0;
+}
+
+/* ---- precise mode: the malloc family ---- */
+
+static __always_inline int call_enter(struct pt_regs *ctx, __u64 size, __u64 arg)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u64 sp = PT_REGS_SP(ctx);
+	struct call_start c = {}, *outer;
+
+	if (size < cfg.min_size || !is_target(id >> 32))
+		return 0;
+	outer = bpf_map_lookup_elem(&call_inflight, &tid);
+	/* An outer call still running has its frame above ours (the stack grows down). An entry whose frame is at
+	 * or below ours is left over from a call that never returned through its uretprobe (longjmp). */
+	if (outer && outer->sp > sp)
+		return 0;
+	c.ts = bpf_ktime_get_ns();
+	c.size = size;
+	c.sp = sp;
+	c.arg = arg;
+	c.cookie = bpf_get_attach_cookie(ctx);
+	if (bpf_map_update_elem(&call_inflight, &tid, &c, BPF_ANY))
+		count(STAT_INFLIGHT_DROPPED);
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_size1, __u64 size)
+{
+	return call_enter(ctx, size, 0);
+}
+
+/* realloc(ptr, size), aligned_alloc(align, size), memalign(align, size) */
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_size2, __u64 first, __u64 size)
+{
+	return call_enter(ctx, size, first);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_calloc, __u64 nmemb, __u64 size)
+{
+	/* Both factors below 2^32 cannot overflow. Beyond that the product is reported as at least 4 GiB, which is
+	 * where such a call lands anyway; clang turns an exact overflow test into a 128-bit multiply BPF lacks. */
+	if (((nmemb | size) >> 32) && nmemb > 1 && size > 1)
+		return call_enter(ctx, (nmemb > size ? nmemb : size), 0);
+	return call_enter(ctx, nmemb * size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_posix_memalign, void **memptr, __u64 align, __u64 size)
+{
+	return call_enter(ctx, size, (__u64)memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_free, void *ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct live_key k = { .addr = (__u64)ptr, .pid = id >> 32 };
+	__u64 *size;
+
+	if (!ptr)
+		return 0;
+	size = bpf_map_lookup_elem(&live, &k);
+	if (!size)
+		return 0;
+	return call_enter(ctx, *size, (__u64)ptr);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct call_start *c = bpf_map_lookup_elem(&call_inflight, &tid);
+	struct live_key k = { .pid = id >> 32 };
+	__u64 addr = (__u64)ret;
+	__u8 op, allocator;
+
+	/* Only the return of the call that was recorded: its entry stack pointer plus the popped return address. */
+	if (!c || c->sp + 8 != PT_REGS_SP(ctx))
+		return 0;
+	op = c->cookie & 0xff;
+	allocator = (c->cookie >> 8) & 0xff;
+
+	if (op == OP_FREE) {
+		k.addr = c->arg;
+		bpf_map_delete_elem(&live, &k);
+		addr = c->arg;
+	} else {
+		if (op == OP_POSIX_MEMALIGN) {
+			addr = 0;
+			if (ret == 0)
+				bpf_probe_read_user(&addr, sizeof(addr), (void *)c->arg);
+		}
+		if (op == OP_REALLOC && c->arg && addr) {
+			k.addr = c->arg;
+			bpf_map_delete_elem(&live, &k);
+		}
+		if (addr) {
+			k.addr = addr;
+			if (bpf_map_update_elem(&live, &k, &c->size, BPF_ANY))
+				count(STAT_LIVE_DROPPED);
+		}
+	}
+	emit(ctx, c->ts, c->size, addr, op, allocator);
+	bpf_map_delete_elem(&call_inflight, &tid);
+	return 0;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Types shared by the BPF programs and the collector. The collector's mirror is
+ * src/Tracer.Native/Interop/AllocEvent.cs; tests/Tracer.Native.Tests compiles this header and compares layouts. */
+#ifndef ALLOCLAT_H
+#define ALLOCLAT_H
+
+#define ALLOCLAT_COMM_LEN 16
+
+enum alloc_op {
+	OP_MMAP = 0,
+	OP_MUNMAP = 1,
+	OP_MREMAP = 2,
+	OP_BRK = 3,
+	OP_MALLOC = 4,
+	OP_CALLOC = 5,
+	OP_REALLOC = 6,
+	OP_ALIGNED_ALLOC = 7,
+	OP_POSIX_MEMALIGN = 8,
+	OP_MEMALIGN = 9,
+	OP_VALLOC = 10,
+	OP_PVALLOC = 11,
+	OP_FREE = 12,
+	OP_GO_LARGE = 13,
+	/* Not a call: a target process has just executed a new image and was stopped for its probes (precise mode). */
+	OP_EXEC_STOPPED = 14,
+};
+
+/* Indices of the per-CPU counters in the `stats` map. */
+enum alloclat_stat {
+	STAT_INFLIGHT_DROPPED = 0,
+	STAT_LIVE_DROPPED = 1,
+	STAT_TARGETS_FULL = 2,
+	STAT_MAX = 4,
+};
+
+/* One completed call. Emitted at return, so ts_ns is the return time (CLOCK_MONOTONIC). */
+struct alloc_event {
+	__u64 ts_ns;
+	__u64 latency_ns;
+	__u64 size;
+	__u64 addr;
+	__u32 pid;  /* thread-group id */
+	__u32 tid;
+	__u8 op;    /* enum alloc_op */
+	__u8 allocator;
+	__u16 flags;
+	__u32 reserved;
+	char comm[ALLOCLAT_COMM_LEN];
+};
+
+/* Load-time configuration, written into .rodata before the object is loaded. */
+struct alloclat_config {
+	__u64 min_size;        /* calls requesting fewer bytes are ignored in BPF */
+	__u64 target_ino;      /* --binary: inode of the executable whose processes are followed; 0 = off */
+	__u64 target_dev;      /* kernel dev_t (MAJOR << 20 | MINOR) of that inode's filesystem */
+	__u32 filter_pids;     /* 1: only processes in the `targets` map; 0: every process */
+	__u32 follow_forks;    /* 1: children forked by a target become targets */
+	__u32 stop_on_exec;    /* 1: stop a target at exec so the collector can probe its new image first */
+	__u32 pad;
+};
+
+/* The cookie given to each uprobe: which allocator and which function it sits on. */
+#define ALLOCLAT_COOKIE(allocator, op) (((__u64)(allocator) << 8) | (__u64)(op))
+
+#endif

@@ -1,0 +1,77 @@
+using System.Threading.Channels;
+using Tracer.Core;
+
+namespace Tracer.Aggregation;
+
+/// <summary>
+/// Drives a source on one thread: polls events into the series table and, at every interval boundary, turns the
+/// table into an <see cref="IntervalSnapshot"/> for the sinks. Snapshots leave through a channel, so a slow sink
+/// never stalls the polling that keeps the kernel's buffers drained.
+/// </summary>
+public sealed class IntervalCollector
+{
+    private readonly IEventSource _source;
+    private readonly SeriesTable _table;
+    private readonly long _intervalNs;
+    private readonly string _host;
+    private readonly Func<long> _sinkDropped;
+    private SourceCounters _last;
+
+    public IntervalCollector(IEventSource source, SeriesTable table, TimeSpan interval, string host, Func<long>? sinkDropped = null)
+    {
+        if (interval <= TimeSpan.Zero)
+            throw new ArgumentOutOfRangeException(nameof(interval));
+        _source = source;
+        _table = table;
+        _intervalNs = (long)(interval.TotalMilliseconds * 1_000_000);
+        _host = host;
+        _sinkDropped = sinkDropped ?? (() => 0);
+    }
+
+    /// <summary>Snapshots are written here, one per interval, and once more for the partial last interval.</summary>
+    public Channel<IntervalSnapshot> Snapshots { get; } =
+        Channel.CreateUnbounded<IntervalSnapshot>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+
+    /// <summary>Runs until <paramref name="stop"/> is cancelled, then flushes the last interval and completes.</summary>
+    public void Run(CancellationToken stop)
+    {
+        long start = UnixNow();
+        long next = start + _intervalNs;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                long now = UnixNow();
+                int wait = (int)Math.Clamp((next - now) / 1_000_000, 0, 100);
+                _source.Poll(wait, _table);
+                now = UnixNow();
+                if (now >= next)
+                {
+                    Emit(start, next);
+                    start = next;
+                    // After a stall, start afresh rather than emitting a burst of empty intervals.
+                    next = now - next >= _intervalNs ? now + _intervalNs : next + _intervalNs;
+                }
+            }
+            // Drain what the kernel already handed over, then flush the partial interval.
+            _source.Poll(0, _table);
+            Emit(start, Math.Max(UnixNow(), start + 1));
+        }
+        finally
+        {
+            Snapshots.Writer.TryComplete();
+        }
+    }
+
+    private static long UnixNow() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+
+    private void Emit(long startNs, long endNs)
+    {
+        var counters = _source.ReadCounters();
+        var stats = new CollectorStats(
+            counters.Events - _last.Events, counters.Lost - _last.Lost,
+            counters.InflightDropped - _last.InflightDropped, _sinkDropped());
+        _last = counters;
+        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats));
+    }
+}

@@ -1,0 +1,95 @@
+using System.Text;
+using HdrHistogram;
+using Tracer.Core;
+
+namespace Tracer.Aggregation;
+
+/// <summary>
+/// Interval histograms per series. Owned by one thread: the polling thread records into it and takes the
+/// snapshot at the end of each interval, so neither path needs a lock.
+/// </summary>
+public sealed class SeriesTable : IAllocationRecorder
+{
+    private sealed class Series
+    {
+        public readonly LongHistogram Histogram = LatencyHistograms.Create();
+        public readonly byte[] Comm = new byte[16];
+        public int CommLength;
+        public KeyValuePair<string, string>[] Tags = [];
+        public long Bytes;
+        public int IdleIntervals;
+    }
+
+    private readonly Dictionary<SeriesKey, Series> _series = new();
+    private readonly int _evictAfterIdleIntervals;
+
+    /// <param name="keepHistograms">attach a copy of each interval histogram to its snapshot (fleet mode)</param>
+    /// <param name="evictAfterIdleIntervals">forget a series after this many intervals without events</param>
+    public SeriesTable(bool keepHistograms = false, int evictAfterIdleIntervals = 60)
+    {
+        KeepHistograms = keepHistograms;
+        _evictAfterIdleIntervals = evictAfterIdleIntervals;
+    }
+
+    public bool KeepHistograms { get; }
+
+    public int Count => _series.Count;
+
+    public void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm)
+    {
+        if (!_series.TryGetValue(key, out var s))
+        {
+            s = new Series();
+            _series.Add(key, s);
+        }
+        int nul = comm.IndexOf((byte)0);
+        var name = nul < 0 ? comm : comm[..nul];
+        if (name.Length > s.Comm.Length)
+            name = name[..s.Comm.Length];
+        // A process renames itself on exec; the tags are rebuilt only then.
+        if (s.Tags.Length == 0 || !name.SequenceEqual(s.Comm.AsSpan(0, s.CommLength)))
+        {
+            name.CopyTo(s.Comm);
+            s.CommLength = name.Length;
+            s.Tags = BuildTags(key, Encoding.UTF8.GetString(name));
+        }
+        s.Histogram.RecordValue(LatencyHistograms.Clamp(latencyNs));
+        s.Bytes += (long)size;
+    }
+
+    /// <summary>Summarises and resets every series that saw events; forgets series idle for too long.</summary>
+    public IReadOnlyList<SeriesSnapshot> TakeSnapshot()
+    {
+        var result = new List<SeriesSnapshot>();
+        List<SeriesKey>? evict = null;
+        foreach (var (key, s) in _series)
+        {
+            if (s.Histogram.TotalCount == 0)
+            {
+                if (++s.IdleIntervals >= _evictAfterIdleIntervals)
+                    (evict ??= new()).Add(key);
+                continue;
+            }
+            s.IdleIntervals = 0;
+            result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, LatencyStats.From(s.Histogram, s.Bytes),
+                KeepHistograms ? s.Histogram.Copy() : null));
+            s.Histogram.Reset();
+            s.Bytes = 0;
+        }
+        if (evict is not null)
+            foreach (var k in evict)
+                _series.Remove(k);
+        return result;
+    }
+
+    public static string MeasurementOf(AllocOp op) => "alloc_latency";
+
+    private static KeyValuePair<string, string>[] BuildTags(in SeriesKey key, string comm) =>
+    [
+        new("allocator", Allocators.Name(key.Allocator)),
+        new("comm", comm),
+        new("op", AllocOps.Name(key.Op)),
+        new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("size_class", SizeClass.Label(key.SizeClass)),
+    ];
+}

@@ -1,0 +1,26 @@
+namespace Tracer.Core;
+
+/// <summary>
+/// Receives decoded events on the polling thread. The hot path: implementations look up the series and record a
+/// value, nothing else (no strings, no LINQ, no locks).
+/// </summary>
+public interface IAllocationRecorder
+{
+    /// <param name="key">the series</param>
+    /// <param name="size">requested bytes</param>
+    /// <param name="latencyNs">entry to return, nanoseconds</param>
+    /// <param name="comm">the process name as the kernel gives it (bytes up to 16, maybe NUL padded)</param>
+    void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm);
+}
+
+/// <summary>Counters a source reports per interval (cumulative since start; the collector takes differences).</summary>
+public readonly record struct SourceCounters(long Events, long Lost, long InflightDropped);
+
+/// <summary>A producer of allocation events: the BPF probes, or a test's synthetic feed.</summary>
+public interface IEventSource : IDisposable
+{
+    /// <summary>Waits up to <paramref name="timeoutMs"/> and hands every available event to the recorder.</summary>
+    void Poll(int timeoutMs, IAllocationRecorder recorder);
+
+    SourceCounters ReadCounters();
+}

@@ -1,0 +1,211 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using Tracer.Native.Interop;
+
+namespace Tracer.Native;
+
+/// <summary>An opened, then loaded, BPF object file. Disposing it unloads every program and map.</summary>
+public sealed unsafe class BpfObject : IDisposable
+{
+    private readonly SafeBpfObjectHandle _handle;
+    private readonly List<BpfLink> _links = new();
+
+    private BpfObject(SafeBpfObjectHandle handle) => _handle = handle;
+
+    public bool IsLoaded { get; private set; }
+
+    /// <summary>
+    /// Opens an object from its ELF bytes (the collector embeds its .bpf.o). <paramref name="btfPath"/> names a
+    /// kernel BTF file for CO-RE relocations when the kernel does not expose /sys/kernel/btf/vmlinux.
+    /// </summary>
+    public static BpfObject Open(ReadOnlySpan<byte> elf, string objectName, string? btfPath = null)
+    {
+        Libbpf.EnsureLoaded();
+        byte[] name = Encoding.UTF8.GetBytes(objectName + "\0");
+        byte[]? btf = btfPath is null ? null : Encoding.UTF8.GetBytes(btfPath + "\0");
+        fixed (byte* p = elf)
+        fixed (byte* pName = name)
+        fixed (byte* pBtf = btf)
+        {
+            var opts = new BpfObjectOpenOpts { sz = (nuint)sizeof(BpfObjectOpenOpts), object_name = pName, btf_custom_path = pBtf };
+            nint obj = NativeMethods.bpf_object__open_mem(p, (nuint)elf.Length, &opts);
+            if (obj == 0)
+                throw new LibbpfException("bpf_object__open_mem", Libbpf.LastErrno(), Libbpf.RecentMessages());
+            return new BpfObject(new SafeBpfObjectHandle(obj));
+        }
+    }
+
+    /// <summary>Writes the object's read-only data (<c>const volatile</c> globals) before load.</summary>
+    public void SetReadOnlyData<T>(in T value) where T : unmanaged
+    {
+        if (IsLoaded)
+            throw new InvalidOperationException(".rodata can only be set before load");
+        nint map = FindMapPointer(".rodata");
+        T copy = value;
+        if (NativeMethods.bpf_map__set_initial_value(map, (byte*)&copy, (nuint)sizeof(T)) != 0)
+            throw new LibbpfException("bpf_map__set_initial_value(.rodata)", Libbpf.LastErrno(),
+                $"the object's .rodata is not {sizeof(T)} bytes; the collector and bpf/alloclat.h disagree");
+    }
+
+    public void Load()
+    {
+        if (NativeMethods.bpf_object__load(_handle) != 0)
+            throw new LibbpfException("bpf_object__load", Libbpf.LastErrno(), Libbpf.RecentMessages());
+        IsLoaded = true;
+    }
+
+    public BpfMap Map(string name)
+    {
+        nint map = FindMapPointer(name);
+        int fd = NativeMethods.bpf_map__fd(map);
+        if (fd < 0)
+            throw new LibbpfException($"bpf_map__fd({name})", -fd);
+        return new BpfMap(name, fd);
+    }
+
+    /// <summary>Attaches a program whose section names its target (<c>tracepoint/syscalls/sys_enter_mmap</c>).</summary>
+    public BpfLink Attach(string program)
+    {
+        nint link = NativeMethods.bpf_program__attach(FindProgram(program));
+        if (link == 0)
+            throw new LibbpfException($"bpf_program__attach({program})", Libbpf.LastErrno(), Libbpf.RecentMessages());
+        return Track(new BpfLink(new SafeBpfLinkHandle(link), program));
+    }
+
+    /// <summary>
+    /// Attaches a uprobe (or uretprobe) at a file offset of an ELF file. <paramref name="pid"/> -1 traces every
+    /// process mapping the file; a pid makes the kernel place the breakpoint in that process only.
+    /// </summary>
+    public BpfLink AttachUprobe(string program, int pid, string path, ulong fileOffset, ulong cookie, bool retprobe)
+    {
+        var opts = new BpfUprobeOpts
+        {
+            sz = (nuint)sizeof(BpfUprobeOpts),
+            bpf_cookie = cookie,
+            retprobe = retprobe,
+        };
+        nint link = NativeMethods.bpf_program__attach_uprobe_opts(FindProgram(program), pid, path, (nuint)fileOffset, &opts);
+        if (link == 0)
+            throw new LibbpfException($"bpf_program__attach_uprobe_opts({program}, {path}+0x{fileOffset:x})",
+                Libbpf.LastErrno());
+        return Track(new BpfLink(new SafeBpfLinkHandle(link), program));
+    }
+
+    public int LinkCount
+    {
+        get { lock (_links) return _links.Count; }
+    }
+
+    private BpfLink Track(BpfLink link)
+    {
+        lock (_links)
+            _links.Add(link);
+        return link;
+    }
+
+    private nint FindProgram(string name)
+    {
+        nint prog = NativeMethods.bpf_object__find_program_by_name(_handle, name);
+        if (prog == 0)
+            throw new LibbpfException($"bpf_object__find_program_by_name({name})", Libbpf.LastErrno());
+        return prog;
+    }
+
+    private nint FindMapPointer(string name)
+    {
+        nint map = NativeMethods.bpf_object__find_map_by_name(_handle, name);
+        if (map == 0)
+            throw new LibbpfException($"bpf_object__find_map_by_name({name})", Libbpf.LastErrno());
+        return map;
+    }
+
+    /// <summary>Detaches every probe, then unloads the object.</summary>
+    public void Dispose()
+    {
+        lock (_links)
+        {
+            foreach (var l in _links)
+                l.Dispose();
+            _links.Clear();
+        }
+        _handle.Dispose();
+    }
+}
+
+/// <summary>An attached probe. Disposing it detaches the probe.</summary>
+public sealed class BpfLink : IDisposable
+{
+    private readonly SafeBpfLinkHandle _handle;
+
+    internal BpfLink(SafeBpfLinkHandle handle, string program)
+    {
+        _handle = handle;
+        Program = program;
+    }
+
+    public string Program { get; }
+
+    public void Dispose() => _handle.Dispose();
+}
+
+/// <summary>A map of a loaded object, addressed by its file descriptor (owned by the object).</summary>
+public sealed unsafe class BpfMap
+{
+    internal BpfMap(string name, int fd)
+    {
+        Name = name;
+        Fd = fd;
+    }
+
+    public string Name { get; }
+
+    public int Fd { get; }
+
+    public void Update<TKey, TValue>(TKey key, TValue value, ulong flags = 0)
+        where TKey : unmanaged where TValue : unmanaged
+    {
+        if (NativeMethods.bpf_map_update_elem(Fd, &key, &value, flags) != 0)
+            throw new LibbpfException($"bpf_map_update_elem({Name})", Libbpf.LastErrno());
+    }
+
+    public bool Delete<TKey>(TKey key) where TKey : unmanaged
+    {
+        if (NativeMethods.bpf_map_delete_elem(Fd, &key) == 0)
+            return true;
+        int errno = Libbpf.LastErrno();
+        if (errno == Errno.ENOENT)
+            return false;
+        throw new LibbpfException($"bpf_map_delete_elem({Name})", errno);
+    }
+
+    public bool TryLookup<TKey, TValue>(TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged
+    {
+        TValue v = default;
+        if (NativeMethods.bpf_map_lookup_elem(Fd, &key, &v) == 0)
+        {
+            value = v;
+            return true;
+        }
+        value = default;
+        int errno = Libbpf.LastErrno();
+        if (errno == Errno.ENOENT)
+            return false;
+        throw new LibbpfException($"bpf_map_lookup_elem({Name})", errno);
+    }
+
+    /// <summary>Sums a per-CPU array slot of 64-bit counters over every possible CPU.</summary>
+    public ulong SumPerCpu(uint index)
+    {
+        int cpus = Libbpf.PossibleCpus;
+        Span<ulong> values = cpus <= 512 ? stackalloc ulong[cpus] : new ulong[cpus];
+        fixed (ulong* p = values)
+        {
+            if (NativeMethods.bpf_map_lookup_elem(Fd, &index, p) != 0)
+                throw new LibbpfException($"bpf_map_lookup_elem({Name}[{index}])", Libbpf.LastErrno());
+        }
+        ulong sum = 0;
+        foreach (var v in values)
+            sum += v;
+        return sum;
+    }
+}

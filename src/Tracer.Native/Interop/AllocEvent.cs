@@ -1,0 +1,48 @@
+using System.Runtime.InteropServices;
+
+namespace Tracer.Native.Interop;
+
+/// <summary>
+/// Mirror of <c>struct alloc_event</c> in bpf/alloclat.h. tests/Tracer.Native.Tests compiles that header and
+/// compares every offset and the size with this type.
+/// </summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct AllocEvent
+{
+    public const int CommLength = 16;
+
+    public ulong TimestampNs;
+    public ulong LatencyNs;
+    public ulong Size;
+    public ulong Address;
+    public uint Pid;
+    public uint Tid;
+    public byte Op;
+    public byte Allocator;
+    public ushort Flags;
+    public uint Reserved;
+    public fixed byte Comm[CommLength];
+
+    public const int CommOffset = 48;
+}
+
+/// <summary>Mirror of <c>struct alloclat_config</c>, the object's <c>.rodata</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct AllocConfig
+{
+    public ulong MinSize;
+    public ulong TargetInode;
+    public ulong TargetDevice;
+    public uint FilterPids;
+    public uint FollowForks;
+    public uint StopOnExec;
+    public uint Pad;
+}
+
+/// <summary>Indices of the per-CPU counters in the <c>stats</c> map (<c>enum alloclat_stat</c>).</summary>
+public enum BpfStat : uint
+{
+    InflightDropped = 0,
+    LiveDropped = 1,
+    TargetsFull = 2,
+}

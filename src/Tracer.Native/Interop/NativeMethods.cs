@@ -1,0 +1,131 @@
+using System.Runtime.InteropServices;
+
+namespace Tracer.Native.Interop;
+
+/// <summary>
+/// Every libbpf and libc entry point the collector calls. libbpf 1.x returns NULL or a negative value and sets
+/// errno, so every import sets the last P/Invoke error; <see cref="Libbpf"/> turns it into exceptions.
+/// </summary>
+internal static unsafe partial class NativeMethods
+{
+    internal const string LibBpf = "libbpf.so.1";
+    private const string LibC = "libc";
+
+    [LibraryImport(LibBpf)]
+    internal static partial uint libbpf_major_version();
+
+    [LibraryImport(LibBpf)]
+    internal static partial uint libbpf_minor_version();
+
+    [LibraryImport(LibBpf)]
+    internal static partial int libbpf_num_possible_cpus();
+
+    [LibraryImport(LibBpf)]
+    internal static partial /* libbpf_print_fn_t */ nint libbpf_set_print(
+        /* libbpf_print_fn_t */ delegate* unmanaged<int, byte*, nint, int> fn);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial /* struct bpf_object * */ nint bpf_object__open_mem(
+        /* const void * */ byte* obj_buf, /* size_t */ nuint obj_buf_sz, /* const struct bpf_object_open_opts * */ BpfObjectOpenOpts* opts);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_object__load(/* struct bpf_object * */ SafeBpfObjectHandle obj);
+
+    [LibraryImport(LibBpf)]
+    internal static partial void bpf_object__close(/* struct bpf_object * */ nint obj);
+
+    [LibraryImport(LibBpf, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial /* struct bpf_map * */ nint bpf_object__find_map_by_name(SafeBpfObjectHandle obj, string name);
+
+    [LibraryImport(LibBpf, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial /* struct bpf_program * */ nint bpf_object__find_program_by_name(SafeBpfObjectHandle obj, string name);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map__fd(/* const struct bpf_map * */ nint map);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map__set_initial_value(/* struct bpf_map * */ nint map, /* const void * */ byte* data, /* size_t */ nuint size);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial /* struct bpf_link * */ nint bpf_program__attach(/* const struct bpf_program * */ nint prog);
+
+    [LibraryImport(LibBpf, SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial /* struct bpf_link * */ nint bpf_program__attach_uprobe_opts(
+        /* const struct bpf_program * */ nint prog, /* pid_t */ int pid, /* const char * */ string binary_path,
+        /* size_t */ nuint func_offset, /* const struct bpf_uprobe_opts * */ BpfUprobeOpts* opts);
+
+    [LibraryImport(LibBpf)]
+    internal static partial int bpf_link__destroy(/* struct bpf_link * */ nint link);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_update_elem(int fd, /* const void * */ void* key, /* const void * */ void* value, ulong flags);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_lookup_elem(int fd, /* const void * */ void* key, /* void * */ void* value);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_delete_elem(int fd, /* const void * */ void* key);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial /* struct perf_buffer * */ nint perf_buffer__new(
+        int map_fd, /* size_t */ nuint page_cnt,
+        /* perf_buffer_sample_fn */ delegate* unmanaged<nint, int, byte*, uint, void> sample_cb,
+        /* perf_buffer_lost_fn */ delegate* unmanaged<nint, int, ulong, void> lost_cb,
+        /* void * */ nint ctx, /* const struct perf_buffer_opts * */ PerfBufferOpts* opts);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int perf_buffer__poll(SafePerfBufferHandle pb, int timeout_ms);
+
+    [LibraryImport(LibBpf)]
+    internal static partial void perf_buffer__free(/* struct perf_buffer * */ nint pb);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    internal static partial int clock_gettime(int clockid, Timespec* tp);
+
+    [LibraryImport(LibC)]
+    internal static partial int vsnprintf(byte* str, nuint size, byte* format, /* va_list */ nint ap);
+
+    internal const int CLOCK_REALTIME = 0;
+    internal const int CLOCK_MONOTONIC = 1;
+}
+
+[StructLayout(LayoutKind.Sequential)]
+internal struct Timespec
+{
+    public long tv_sec;
+    public long tv_nsec;
+}
+
+/// <summary><c>struct bpf_uprobe_opts</c> of libbpf 1.1.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct BpfUprobeOpts
+{
+    public nuint sz;
+    public nuint ref_ctr_offset;
+    public ulong bpf_cookie;
+    [MarshalAs(UnmanagedType.U1)] public bool retprobe;
+    public byte* func_name;
+}
+
+/// <summary><c>struct bpf_object_open_opts</c> of libbpf 1.1 (later versions only append fields).</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct BpfObjectOpenOpts
+{
+    public nuint sz;
+    public byte* object_name;
+    [MarshalAs(UnmanagedType.U1)] public bool relaxed_maps;
+    public byte* pin_root_path;
+    public uint removed_attach_prog_fd;
+    public byte* kconfig;
+    public byte* btf_custom_path;
+    public byte* kernel_log_buf;
+    public nuint kernel_log_size;
+    public uint kernel_log_level;
+}
+
+/// <summary><c>struct perf_buffer_opts</c> of libbpf 1.1.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PerfBufferOpts
+{
+    public nuint sz;
+}

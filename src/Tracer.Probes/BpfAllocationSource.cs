@@ -1,0 +1,246 @@
+using System.Reflection;
+using System.Runtime.InteropServices;
+using Tracer.Core;
+using Tracer.Native;
+using Tracer.Native.Interop;
+
+namespace Tracer.Probes;
+
+/// <summary>How the probes are configured before load.</summary>
+public sealed record ProbeOptions
+{
+    /// <summary>Calls requesting fewer bytes are dropped inside BPF.</summary>
+    public ulong MinSize { get; init; } = 32 * 1024;
+
+    /// <summary>Trace only processes added with <see cref="BpfAllocationSource.AddTarget"/> (and their children).</summary>
+    public bool FilterPids { get; init; } = true;
+
+    public bool FollowForks { get; init; } = true;
+
+    /// <summary>Follow every process that executes this file (inode and kernel device).</summary>
+    public (ulong Inode, ulong Device)? Binary { get; init; }
+
+    /// <summary>Kernel BTF for CO-RE when the kernel does not expose its own.</summary>
+    public string? BtfPath { get; init; }
+
+    /// <summary>
+    /// Stop targets at exec and raise <see cref="BpfAllocationSource.ExecStopped"/>, so uprobes can be placed on
+    /// the new image before it runs (precise mode).
+    /// </summary>
+    public bool StopOnExec { get; init; }
+
+    /// <summary>Perf-buffer pages per CPU (a power of two).</summary>
+    public int PerfPagesPerCpu { get; init; } = 64;
+}
+
+/// <summary>
+/// The BPF side of the collector: loads bpf/alloclat.bpf.o, attaches the syscall and process-lifecycle
+/// tracepoints, attaches uprobes on request, and decodes perf-buffer samples into recorder calls.
+/// </summary>
+public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
+{
+    private static readonly string[] s_syscallPrograms =
+    [
+        "tp_enter_mmap", "tp_exit_mmap", "tp_enter_munmap", "tp_exit_munmap",
+        "tp_enter_mremap", "tp_exit_mremap", "tp_enter_brk", "tp_exit_brk",
+    ];
+
+    private readonly BpfObject _object;
+    private readonly BpfMap _targets;
+    private readonly BpfMap _stats;
+    private readonly PerfBufferReader _reader;
+    private readonly HashSet<(int Pid, string Path, ulong Offset)> _attached = new();
+    private readonly List<int> _stoppedAtExec = new();
+    private IAllocationRecorder? _recorder;
+    private long _events;
+    private long _lost;
+    private long _malformed;
+
+    private BpfAllocationSource(BpfObject obj, ProbeOptions options)
+    {
+        _object = obj;
+        Options = options;
+        _targets = obj.Map("targets");
+        _stats = obj.Map("stats");
+        _reader = new PerfBufferReader(obj.Map("events"), options.PerfPagesPerCpu, this);
+    }
+
+    public ProbeOptions Options { get; }
+
+    /// <summary>Number of uprobe and uretprobe links in place.</summary>
+    public int UprobeCount { get; private set; }
+
+    public long MalformedSamples => Interlocked.Read(ref _malformed);
+
+    /// <summary>Loads the probes into the kernel and attaches the tracepoints. Nothing is traced until then.</summary>
+    public static BpfAllocationSource Load(ProbeOptions options)
+    {
+        var obj = BpfObject.Open(EmbeddedObject(), "alloclat", options.BtfPath);
+        try
+        {
+            var config = new AllocConfig
+            {
+                MinSize = options.MinSize,
+                FilterPids = options.FilterPids || options.Binary is not null ? 1u : 0u,
+                FollowForks = options.FollowForks ? 1u : 0u,
+                TargetInode = options.Binary?.Inode ?? 0,
+                TargetDevice = options.Binary?.Device ?? 0,
+                StopOnExec = options.StopOnExec ? 1u : 0u,
+            };
+            obj.SetReadOnlyData(config);
+            obj.Load();
+            var source = new BpfAllocationSource(obj, options);
+            foreach (var p in s_syscallPrograms)
+                obj.Attach(p);
+            if (config.FilterPids != 0)
+            {
+                obj.Attach("tp_fork");
+                obj.Attach("tp_exit");
+            }
+            if (options.Binary is not null || options.StopOnExec)
+                obj.Attach("tp_exec");
+            return source;
+        }
+        catch
+        {
+            obj.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The compiled kernel side, embedded in this assembly at build time.</summary>
+    public static byte[] EmbeddedObject()
+    {
+        using var s = Assembly.GetExecutingAssembly().GetManifestResourceStream("alloclat.bpf.o")
+            ?? throw new InvalidOperationException("alloclat.bpf.o is not embedded in Tracer.Probes");
+        var bytes = new byte[s.Length];
+        s.ReadExactly(bytes);
+        return bytes;
+    }
+
+    public void AddTarget(int pid) => _targets.Update<uint, byte>((uint)pid, 1);
+
+    public bool RemoveTarget(int pid) => _targets.Delete((uint)pid);
+
+    /// <summary>
+    /// Attaches entry and return probes on each site. With a pid the kernel inserts the breakpoints in that
+    /// process only; -1 inserts them in every process that maps the file. A site already attached for the same
+    /// pid is skipped, so plans can be re-applied as processes come and go.
+    /// </summary>
+    public int AttachUprobes(IEnumerable<UprobeSite> sites, int pid)
+    {
+        int added = 0;
+        foreach (var site in sites)
+        {
+            if (!_attached.Add((pid, site.Path, site.FileOffset)))
+                continue;
+            _object.AttachUprobe(site.EntryProgram, pid, site.Path, site.FileOffset, site.Cookie, retprobe: false);
+            _object.AttachUprobe(UprobeSite.ExitProgram, pid, site.Path, site.FileOffset, site.Cookie, retprobe: true);
+            added++;
+            UprobeCount += 2;
+        }
+        return added;
+    }
+
+    /// <summary>
+    /// Measures what a probed call costs on this host: the collector's own libc malloc is timed bare, then with the
+    /// same entry and return programs precise mode uses (the collector is not a target, so the programs take
+    /// their early exit, as for a small allocation), then the probes are removed again.
+    /// </summary>
+    public unsafe double MeasureUprobeCostNs(int calls = 20_000)
+    {
+        int self = Environment.ProcessId;
+        string libc = ProcMaps.ExecutableFiles(ProcMaps.Read(self)).FirstOrDefault(f => Path.GetFileName(f).StartsWith("libc.so", StringComparison.Ordinal))
+            ?? throw new InvalidOperationException("libc is not mapped in the collector");
+        using var elf = Tracer.Elf.ElfFile.Open(libc);
+        if (!elf.Symbols.TryGetDefinedFunction("malloc", out var malloc))
+            throw new InvalidOperationException("libc has no malloc symbol");
+        ulong offset = elf.VirtualAddressToFileOffset(malloc.Value);
+
+        static long Time(int n)
+        {
+            long best = long.MaxValue;
+            for (int round = 0; round < 3; round++)
+            {
+                long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
+                for (int i = 0; i < n; i++)
+                    NativeMemory.Free(NativeMemory.Alloc(16));
+                best = Math.Min(best, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
+            }
+            return best;
+        }
+
+        long bare = Time(calls);
+        ulong cookie = ((ulong)Allocators.Glibc << 8) | (byte)AllocOp.Malloc;
+        using (_object.AttachUprobe("alloc_enter_size1", self, libc, offset, cookie, retprobe: false))
+        using (_object.AttachUprobe(UprobeSite.ExitProgram, self, libc, offset, cookie, retprobe: true))
+        {
+            long probed = Time(calls);
+            return Math.Max(0, (probed - bare) * 1e9 / System.Diagnostics.Stopwatch.Frequency / calls);
+        }
+    }
+
+    /// <summary>
+    /// Called on the polling thread for each target stopped at exec (with <see cref="ProbeOptions.StopOnExec"/>).
+    /// The handler places its probes; the process is continued when it returns, whatever happened.
+    /// </summary>
+    public Action<int>? ExecStopped { get; set; }
+
+    public void Poll(int timeoutMs, IAllocationRecorder recorder)
+    {
+        _recorder = recorder;
+        _reader.Poll(timeoutMs);
+        if (_stoppedAtExec.Count > 0)
+            ContinueStopped();
+    }
+
+    private void ContinueStopped()
+    {
+        foreach (int pid in _stoppedAtExec)
+        {
+            try
+            {
+                ExecStopped?.Invoke(pid);
+            }
+            finally
+            {
+                const int SIGCONT = 18;
+                Tmds.Linux.LibC.kill(pid, SIGCONT);
+            }
+        }
+        _stoppedAtExec.Clear();
+    }
+
+    public SourceCounters ReadCounters() => new(
+        Interlocked.Read(ref _events),
+        Interlocked.Read(ref _lost),
+        (long)(_stats.SumPerCpu((uint)BpfStat.InflightDropped) + _stats.SumPerCpu((uint)BpfStat.LiveDropped)));
+
+    void IPerfSampleHandler.OnSample(int cpu, ReadOnlySpan<byte> data)
+    {
+        if (!MemoryMarshal.TryRead(data, out AllocEvent ev))
+        {
+            Interlocked.Increment(ref _malformed);
+            return;
+        }
+        if (ev.Op == (byte)AllocOp.ExecStopped)
+        {
+            _stoppedAtExec.Add((int)ev.Pid);
+            return;
+        }
+        var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size));
+        _recorder!.Record(key, ev.Size, (long)ev.LatencyNs, data.Slice(AllocEvent.CommOffset, AllocEvent.CommLength));
+        Interlocked.Increment(ref _events);
+    }
+
+    void IPerfSampleHandler.OnLost(int cpu, ulong count) => Interlocked.Add(ref _lost, (long)count);
+
+    public void Dispose()
+    {
+        // A process stopped at exec whose notification was not handled yet must not stay stopped.
+        ExecStopped = null;
+        ContinueStopped();
+        _reader.Dispose();
+        _object.Dispose();
+    }
+}

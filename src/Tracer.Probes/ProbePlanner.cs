@@ -1,0 +1,133 @@
+using Tracer.Core;
+using Tracer.Elf;
+
+namespace Tracer.Probes;
+
+/// <summary>The allocators found in a set of files, and the uprobe sites that cover them.</summary>
+public sealed record ProbePlan(IReadOnlyList<UprobeSite> Sites, IReadOnlyList<string> Allocators, IReadOnlyList<string> Searched)
+{
+    public bool IsEmpty => Sites.Count == 0;
+
+    /// <summary>The one-line reason given when precise mode finds nothing to probe.</summary>
+    public string NothingFoundMessage(string what) =>
+        $"no allocator found in {what}: looked for {AllocatorCatalog.SearchedNames} in {string.Join(", ", Searched)}";
+}
+
+/// <summary>Builds probe plans for a running process, a command about to start, or a binary.</summary>
+public static class ProbePlanner
+{
+    /// <summary>Plan for a running process, from the files it has mapped executable.</summary>
+    public static ProbePlan ForProcess(int pid)
+    {
+        IReadOnlyList<MapEntry> maps;
+        try
+        {
+            maps = ProcMaps.Read(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist (or exited)");
+        }
+        string root = $"/proc/{pid}/root";
+        return ForFiles(ProcMaps.ExecutableFiles(maps).Select(p => (p, root + p)));
+    }
+
+    /// <summary>
+    /// Plan for a command that has not run yet: its executable, LD_PRELOAD and the libraries it needs,
+    /// resolved the way the dynamic loader will.
+    /// </summary>
+    public static ProbePlan ForCommand(string executable, IReadOnlyDictionary<string, string> environment, string root = "")
+    {
+        var files = new List<string> { executable };
+        var options = new LibraryResolverOptions();
+        if (root.Length > 0)
+            options = options with { CachePath = root + LdSoCache.DefaultPath };
+        var resolved = new LibraryResolver(options).Resolve(root + executable, environment);
+        files.AddRange(resolved.Paths.Select(p => root.Length > 0 && p.StartsWith(root, StringComparison.Ordinal) ? p[root.Length..] : p));
+        return ForFiles(files.Select(p => (p, root + p)));
+    }
+
+    /// <summary>
+    /// Plan for a process stopped right after exec: its new executable and the libraries the loader is about to
+    /// map, resolved with the process's own environment (so <c>env LD_PRELOAD=... prog</c> is seen as prog is).
+    /// </summary>
+    public static ProbePlan ForExec(int pid)
+    {
+        string root = $"/proc/{pid}/root";
+        string exe;
+        Dictionary<string, string> env;
+        try
+        {
+            exe = new FileInfo($"/proc/{pid}/exe").LinkTarget
+                ?? throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} has no executable");
+            env = ReadEnvironment(pid);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} exited");
+        }
+        return ForCommand(exe, env, root);
+    }
+
+    /// <summary>The process's environment as it was given to exec.</summary>
+    public static Dictionary<string, string> ReadEnvironment(int pid)
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var entry in File.ReadAllText($"/proc/{pid}/environ").Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = entry.IndexOf('=');
+            if (eq > 0)
+                env[entry[..eq]] = entry[(eq + 1)..];
+        }
+        return env;
+    }
+
+    /// <summary>This process's environment, for planning a command it is about to start.</summary>
+    public static Dictionary<string, string> CurrentEnvironment()
+    {
+        var env = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+            env[(string)e.Key] = (string?)e.Value ?? "";
+        return env;
+    }
+
+    public static ProbePlan ForFiles(IEnumerable<(string Path, string AttachPath)> files)
+    {
+        var sites = new List<UprobeSite>();
+        var names = new List<string>();
+        var searched = new List<string>();
+        foreach (var (path, attachPath) in files)
+        {
+            searched.Add(path);
+            ElfFile elf;
+            try
+            {
+                elf = ElfFile.Open(attachPath);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException)
+            {
+                continue;
+            }
+            using (elf)
+            {
+                byte? allocator;
+                try
+                {
+                    allocator = AllocatorCatalog.Classify(path, elf);
+                }
+                catch (ElfFormatException)
+                {
+                    continue;
+                }
+                if (allocator is not { } id)
+                    continue;
+                var found = AllocatorCatalog.Sites(elf, attachPath, id);
+                if (found.Count == 0)
+                    continue;
+                sites.AddRange(found);
+                names.Add($"{Core.Allocators.Name(id)} ({path}: {string.Join(" ", found.Select(s => s.Symbol))})");
+            }
+        }
+        return new ProbePlan(sites, names, searched);
+    }
+}

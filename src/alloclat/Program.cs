@@ -1,0 +1,94 @@
+using Tracer.Core;
+
+namespace Alloclat.Cli;
+
+public static class Program
+{
+    public const string Usage = """
+        Usage: alloclat record [options] -- COMMAND [ARGS...]   trace a command it starts
+               alloclat record [options] -p PID                 trace a running process
+               alloclat record [options] --binary PATH          every process of that binary, now and later
+               alloclat record [options] --all                  every process (default mode only)
+
+        Measures allocation latency with BPF and reports percentiles per process, allocator, operation and size
+        class every interval. Default mode traces the kernel side of large allocations (mmap, munmap, mremap,
+        brk) and costs nothing on small allocations. --precise adds uprobes on the malloc family of every
+        allocator found (glibc, jemalloc, tcmalloc, mimalloc): every malloc call then pays a uprobe trap.
+
+        Options:
+          -p, --process-id PID     trace this process (and the children it forks)
+              --binary PATH        trace every process executing PATH
+              --all                trace every process on the host
+          -d, --duration TIME      stop after TIME (500ms, 15s, 2m, 1h); default: until Ctrl-C or the command ends
+              --interval TIME      reporting interval (default 1s)
+              --min-size SIZE      ignore calls below SIZE bytes, filtered in BPF (default 32K)
+              --precise            also probe the malloc family (slow: a uprobe trap on every call)
+          -o, --output FILE        line-protocol file (default alloclat-<timestamp>.lp; always written)
+          -q, --quiet              no live table
+          -v, --verbose            libbpf's messages and details of what is probed
+              --host NAME          host tag (default: this host's name)
+              --btf FILE           kernel BTF for kernels without /sys/kernel/btf/vmlinux
+              --perf-pages N       perf-buffer pages per CPU, a power of two (default 64)
+              --influx-url URL     also write to InfluxDB (or VictoriaMetrics) at URL
+              --influx-db DB       InfluxDB 1.x database (user from --influx-user, password from
+                                   ALLOCLAT_INFLUX_PASSWORD)
+              --influx-org ORG --influx-bucket BUCKET
+                                   InfluxDB 2.x/3.x; the token from ALLOCLAT_INFLUX_TOKEN or --influx-token-file
+              --influx-token-file FILE
+              --influx-queue LINES points kept in memory while the database is unreachable (default 100000)
+
+        Exit codes: the traced command's own code with -- COMMAND; otherwise 0 ok, 2 bad option, 3 no privilege,
+        4 missing kernel feature, 5 libbpf missing or too old, 6 no such process, 7 traced process exited,
+        8 binary not ELF or no allocator found, 9 InfluxDB rejected the points, 130 interrupted.
+        """;
+
+    public static async Task<int> Main(string[] args)
+    {
+        var console = new SystemConsole();
+        return await RunAsync(args, console);
+    }
+
+    public static async Task<int> RunAsync(string[] args, IConsole console)
+    {
+        try
+        {
+            if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+            {
+                console.Out.WriteLine(Usage);
+                return args.Length == 0 ? (int)ReturnCode.ArgumentError : 0;
+            }
+            if (args[0] is "--version")
+            {
+                console.Out.WriteLine($"alloclat {typeof(Program).Assembly.GetName().Version?.ToString(3)}");
+                return 0;
+            }
+            if (args[0] != "record")
+                throw OptionParser.Bad($"unknown command '{args[0]}' (try 'alloclat record --help')");
+            if (args.Skip(1).TakeWhile(a => a != "--").Any(a => a is "-h" or "--help"))
+            {
+                console.Out.WriteLine(Usage);
+                return 0;
+            }
+            var options = OptionParser.ParseRecord(args[1..]);
+            return await new RecordCommand(options, console).RunAsync();
+        }
+        catch (AlloclatException e)
+        {
+            console.Error.WriteLine($"[ERROR] {e.Message}");
+            return (int)e.Code;
+        }
+    }
+}
+
+/// <summary>Where the command writes: the live table to Out, one-line messages to Error.</summary>
+public interface IConsole
+{
+    TextWriter Out { get; }
+    TextWriter Error { get; }
+}
+
+internal sealed class SystemConsole : IConsole
+{
+    public TextWriter Out { get; } = Console.Out;
+    public TextWriter Error { get; } = Console.Error;
+}

@@ -1,0 +1,339 @@
+using System.Runtime.InteropServices;
+using Tracer.Aggregation;
+using Tracer.Core;
+using Tracer.Elf;
+using Tracer.Native;
+using Tracer.Probes;
+using Tracer.Sinks;
+
+namespace Alloclat.Cli;
+
+/// <summary>
+/// <c>alloclat record</c>: checks the host, loads the probes, puts the target under them, and moves interval
+/// snapshots from the collector to the sinks until the duration ends, a signal arrives or the target exits.
+/// </summary>
+internal sealed class RecordCommand
+{
+    private const int SIGTERM = 15;
+    private readonly RecordOptions _o;
+    private readonly IConsole _console;
+    private readonly TextWriter _err;
+
+    public RecordCommand(RecordOptions options, IConsole console)
+    {
+        _o = options;
+        _console = console;
+        _err = console.Error;
+    }
+
+    public async Task<int> RunAsync()
+    {
+        KernelSupport.RequirePrivileges();
+        string? btf = KernelSupport.ResolveBtf(_o.BtfPath);
+        Libbpf.Verbose = _o.Verbose;
+        Libbpf.Log = _err;
+        Libbpf.EnsureLoaded();
+        KernelSupport.EnsureTracefs();
+
+        if (_o.Pid is int pid && !KernelSupport.ProcessExists(pid))
+            throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist");
+        (ulong Inode, ulong Device)? binaryId = _o.Binary is null ? null : CheckBinary(_o.Binary);
+
+        ProbePlan? plan = _o.Precise ? PlanPrecise() : null;
+
+        var host = _o.Host ?? KernelSupport.HostName();
+        var sinks = await OpenSinksAsync();
+        int exitCode = (int)ReturnCode.Ok;
+        LaunchedCommand? command = null;
+        BpfAllocationSource? source = null;
+        try
+        {
+            source = LoadSource(btf, binaryId);
+            if (_o.Pid is int p)
+            {
+                source.AddTarget(p);
+                if (plan is not null)
+                    Attach(source, plan, p);
+            }
+            if (plan is not null)
+                source.ExecStopped = pid => ProbeAfterExec(source, pid);
+            if (binaryId is { } id)
+                AddBinaryProcesses(source, id, plan is not null);
+            if (_o.Command.Count > 0)
+            {
+                // The held shell execs the command; in precise mode that exec stops it until its probes are placed.
+                command = LaunchedCommand.Start(_o.Command);
+                source.AddTarget(command.Pid);
+            }
+            if (plan is not null)
+                WarnPreciseOverhead(source);
+            Describe(source, plan);
+
+            using var stop = new CancellationTokenSource();
+            var reason = StopReason.None;
+            void Stop(StopReason r)
+            {
+                if (reason == StopReason.None)
+                    reason = r;
+                stop.Cancel();
+            }
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Stop(StopReason.Signal); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Stop(StopReason.Terminate); });
+            if (_o.Duration is { } d)
+                stop.CancelAfter(d);
+
+            var table = new SeriesTable();
+            var collector = new IntervalCollector(source, table, _o.Interval, host, () => sinks.Sum(s => s.TakeDropped()));
+            var poller = new Thread(() => collector.Run(stop.Token)) { Name = "alloclat-poll", IsBackground = true };
+            poller.Start();
+            command?.Release();
+            var commandExit = command?.WaitForExitAsync().ContinueWith(_ => Stop(StopReason.CommandExited), TaskScheduler.Default);
+
+            await foreach (var snapshot in collector.Snapshots.Reader.ReadAllAsync())
+            {
+                foreach (var sink in sinks)
+                    await sink.WriteAsync(snapshot, CancellationToken.None);
+                if (_o.Pid is int watched && !KernelSupport.ProcessExists(watched))
+                    Stop(StopReason.TargetExited);
+            }
+            poller.Join();
+
+            if (reason == StopReason.Terminate && command is { HasExited: false })
+                command.Signal(SIGTERM);
+            if (command is not null)
+            {
+                await command.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(reason == StopReason.CommandExited ? 30 : 5)).ConfigureAwait(false);
+                exitCode = command.ExitCode;
+            }
+            else if (reason == StopReason.TargetExited)
+            {
+                _err.WriteLine($"[INFO] process {_o.Pid} exited; all its points were written");
+                exitCode = (int)ReturnCode.ProcessExited;
+            }
+            else if (reason is StopReason.Signal or StopReason.Terminate)
+            {
+                exitCode = (int)ReturnCode.Ok;
+            }
+        }
+        catch (TimeoutException)
+        {
+            _err.WriteLine("[WARN] the traced command did not exit after tracing stopped");
+            exitCode = (int)ReturnCode.Interrupted;
+        }
+        finally
+        {
+            source?.Dispose();
+            foreach (var sink in sinks)
+                await sink.DisposeAsync();
+            command?.Dispose();
+        }
+        if (command is null && sinks.OfType<InfluxSink>().Any(s => s.Writer.FatalError is not null) && exitCode == 0)
+            exitCode = (int)ReturnCode.SinkError;
+        return exitCode;
+    }
+
+    private enum StopReason { None, Signal, Terminate, CommandExited, TargetExited }
+
+    private (ulong, ulong) CheckBinary(string path)
+    {
+        if (!File.Exists(path))
+            throw new AlloclatException(ReturnCode.BinaryError, $"binary {path} does not exist");
+        try
+        {
+            using var elf = ElfFile.Open(path);
+        }
+        catch (ElfFormatException e)
+        {
+            throw new AlloclatException(ReturnCode.BinaryError, $"{path} is not a usable binary: {e.Message}");
+        }
+        return KernelSupport.FileIdentity(path);
+    }
+
+    private ProbePlan PlanPrecise()
+    {
+        ProbePlan plan;
+        string what;
+        if (_o.Pid is int pid)
+        {
+            plan = ProbePlanner.ForProcess(pid);
+            what = $"process {pid}";
+        }
+        else
+        {
+            string exe = _o.Binary ?? LaunchedCommand.ResolveExecutable(_o.Command[0])
+                ?? throw new AlloclatException(ReturnCode.ArgumentError, $"command not found: {_o.Command[0]}");
+            try
+            {
+                using var elf = ElfFile.Open(exe);
+            }
+            catch (ElfFormatException e)
+            {
+                throw new AlloclatException(ReturnCode.BinaryError, $"{exe} is not a usable binary: {e.Message}");
+            }
+            plan = ProbePlanner.ForCommand(exe, ProbePlanner.CurrentEnvironment());
+            what = exe;
+        }
+        if (plan.IsEmpty)
+            throw new AlloclatException(ReturnCode.BinaryError, plan.NothingFoundMessage(what));
+        return plan;
+    }
+
+    private BpfAllocationSource LoadSource(string? btf, (ulong, ulong)? binary)
+    {
+        var options = new ProbeOptions
+        {
+            MinSize = _o.MinSize,
+            FilterPids = !_o.AllProcesses,
+            Binary = binary,
+            BtfPath = btf,
+            PerfPagesPerCpu = _o.PerfPagesPerCpu,
+            StopOnExec = _o.Precise,
+        };
+        try
+        {
+            return BpfAllocationSource.Load(options);
+        }
+        catch (LibbpfException e) when (e.ErrorNumber is Errno.EPERM or Errno.EACCES)
+        {
+            throw new AlloclatException(ReturnCode.KernelFeatureError,
+                $"the kernel refused to load or attach BPF programs ({Errno.Name(e.ErrorNumber)} in {e.Call}): kernel lockdown or a security module forbids it", e);
+        }
+        catch (LibbpfException e)
+        {
+            throw new AlloclatException(ReturnCode.KernelFeatureError, $"loading the probes failed: {e.Message.Split('\n')[0]}", e);
+        }
+    }
+
+    private void Attach(BpfAllocationSource source, ProbePlan plan, int pid)
+    {
+        try
+        {
+            source.AttachUprobes(plan.Sites, pid);
+        }
+        catch (LibbpfException e) when (e.ErrorNumber == Errno.ESRCH)
+        {
+            throw new AlloclatException(ReturnCode.ProcessExited, $"process {pid} exited before its probes were attached");
+        }
+        catch (LibbpfException e)
+        {
+            throw new AlloclatException(ReturnCode.KernelFeatureError, $"attaching uprobes failed: {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// Precise mode: a target has just executed a new image and is stopped; probe the allocators it will load.
+    /// Runs on the polling thread; the process is continued when this returns.
+    /// </summary>
+    private void ProbeAfterExec(BpfAllocationSource source, int pid)
+    {
+        try
+        {
+            var plan = ProbePlanner.ForExec(pid);
+            int added = source.AttachUprobes(plan.Sites, pid);
+            if (_o.Verbose)
+                _err.WriteLine($"[INFO] process {pid} executed a new image: {added} functions probed in {string.Join("; ", plan.Allocators)}");
+            if (plan.IsEmpty)
+                _err.WriteLine($"[WARN] {plan.NothingFoundMessage($"process {pid}")}");
+        }
+        catch (Exception e) when (e is AlloclatException or LibbpfException or IOException or ElfFormatException)
+        {
+            _err.WriteLine($"[WARN] process {pid}: its new image could not be probed: {e.Message}");
+        }
+    }
+
+    /// <summary>Adds running processes of the binary; in precise mode also probes their allocators.</summary>
+    private void AddBinaryProcesses(BpfAllocationSource source, (ulong Inode, ulong Device) id, bool precise)
+    {
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid))
+                continue;
+            try
+            {
+                if (KernelSupport.FileIdentity($"{dir}/exe") != id)
+                    continue;
+            }
+            catch (FileNotFoundException)
+            {
+                continue;
+            }
+            source.AddTarget(pid);
+            if (!precise)
+                continue;
+            try
+            {
+                var plan = ProbePlanner.ForProcess(pid);
+                source.AttachUprobes(plan.Sites, pid);
+            }
+            catch (Exception e) when (e is AlloclatException or LibbpfException)
+            {
+                _err.WriteLine($"[WARN] process {pid} of {_o.Binary}: {e.Message}");
+            }
+        }
+    }
+
+    private void WarnPreciseOverhead(BpfAllocationSource source)
+    {
+        string cost;
+        try
+        {
+            double ns = source.MeasureUprobeCostNs();
+            cost = ns >= 1000 ? $"{ns / 1000:0.0} us" : $"{ns:0} ns";
+        }
+        catch (Exception e) when (e is LibbpfException or InvalidOperationException)
+        {
+            cost = "(could not be measured)";
+        }
+        _err.WriteLine($"[WARN] --precise: every call of the malloc family in the target now takes a uprobe trap, measured here at {cost} per call; programs that allocate often will run slower");
+    }
+
+    private void Describe(BpfAllocationSource source, ProbePlan? plan)
+    {
+        string target = _o.Pid is int p ? $"process {p}" : _o.Binary is not null ? $"every process of {_o.Binary}" :
+            _o.AllProcesses ? "every process" : $"'{string.Join(' ', _o.Command)}'";
+        _err.WriteLine($"[INFO] tracing {target}: mmap/munmap/mremap/brk of {SizeClass.Label(SizeClass.Of(_o.MinSize))} and more" +
+            (plan is null ? "" : $", plus {source.UprobeCount} uprobes on {string.Join("; ", plan.Allocators)}"));
+    }
+
+    private async Task<List<ISnapshotSink>> OpenSinksAsync()
+    {
+        var sinks = new List<ISnapshotSink>();
+        string output = _o.Output ?? $"alloclat-{DateTime.Now:yyyyMMdd-HHmmss}.lp";
+        sinks.Add(new FileSink(output));
+        _err.WriteLine($"[INFO] writing line protocol to {output}");
+        if (!_o.Quiet)
+            sinks.Add(new ConsoleTableSink(_console.Out));
+        if (_o.InfluxUrl is not null)
+        {
+            var influx = new InfluxSink(InfluxOptions(), _err);
+            var ping = await influx.Writer.PingAsync(CancellationToken.None);
+            if (!ping.Reachable)
+                _err.WriteLine($"[WARN] InfluxDB at {_o.InfluxUrl} is unreachable ({ping.Message}); tracing goes on and points are queued until it answers");
+            sinks.Add(influx);
+        }
+        return sinks;
+    }
+
+    private InfluxWriterOptions InfluxOptions()
+    {
+        if (_o.InfluxDatabase is not null)
+            return InfluxWriterOptions.ForV1(new Uri(_o.InfluxUrl!), _o.InfluxDatabase, _o.InfluxUser,
+                Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_PASSWORD")) with { QueueCapacity = _o.InfluxQueueLines };
+        string? token = Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_TOKEN");
+        if (_o.InfluxTokenFile is not null)
+        {
+            try
+            {
+                token = File.ReadAllText(_o.InfluxTokenFile).Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new AlloclatException(ReturnCode.ArgumentError, $"cannot read --influx-token-file {_o.InfluxTokenFile}: {e.Message}");
+            }
+        }
+        if (string.IsNullOrEmpty(token))
+            throw new AlloclatException(ReturnCode.ArgumentError,
+                "InfluxDB 2.x/3.x needs a token: set ALLOCLAT_INFLUX_TOKEN or pass --influx-token-file");
+        return InfluxWriterOptions.ForV2(new Uri(_o.InfluxUrl!), _o.InfluxOrg!, _o.InfluxBucket!, token) with { QueueCapacity = _o.InfluxQueueLines };
+    }
+}

@@ -1,0 +1,174 @@
+using System.Globalization;
+using Tracer.Core;
+
+namespace Alloclat.Cli;
+
+/// <summary>Everything <c>alloclat record</c> accepts, after validation.</summary>
+public sealed record RecordOptions
+{
+    public int? Pid { get; init; }
+    public string? Binary { get; init; }
+    public IReadOnlyList<string> Command { get; init; } = [];
+    public bool AllProcesses { get; init; }
+    public TimeSpan? Duration { get; init; }
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    public ulong MinSize { get; init; } = 32 * 1024;
+    public bool Precise { get; init; }
+    public string? Output { get; init; }
+    public bool Quiet { get; init; }
+    public bool Verbose { get; init; }
+    public string? Host { get; init; }
+    public string? BtfPath { get; init; }
+    public int PerfPagesPerCpu { get; init; } = 64;
+    public string? InfluxUrl { get; init; }
+    public string? InfluxDatabase { get; init; }
+    public string? InfluxUser { get; init; }
+    public string? InfluxOrg { get; init; }
+    public string? InfluxBucket { get; init; }
+    public string? InfluxTokenFile { get; init; }
+    public int InfluxQueueLines { get; init; } = 100_000;
+}
+
+/// <summary>
+/// Parses the command line. Every malformed value is an <see cref="AlloclatException"/> with
+/// <see cref="ReturnCode.ArgumentError"/> and a message naming the option and the value.
+/// </summary>
+public static class OptionParser
+{
+    public static RecordOptions ParseRecord(IReadOnlyList<string> args)
+    {
+        var o = new RecordOptions();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (arg == "--")
+            {
+                o = o with { Command = args.Skip(i + 1).ToArray() };
+                break;
+            }
+            string name = arg, inline = "";
+            bool hasInline = false;
+            int eq = arg.IndexOf('=');
+            if (arg.StartsWith("--", StringComparison.Ordinal) && eq > 0)
+            {
+                name = arg[..eq];
+                inline = arg[(eq + 1)..];
+                hasInline = true;
+            }
+            string Value()
+            {
+                if (hasInline)
+                    return inline;
+                if (i + 1 >= args.Count)
+                    throw Bad($"option {name} needs a value");
+                return args[++i];
+            }
+            o = name switch
+            {
+                "-p" or "--process-id" => o with { Pid = ParsePid(Value()) },
+                "--binary" => o with { Binary = Value() },
+                "--all" => o with { AllProcesses = true },
+                "-d" or "--duration" => o with { Duration = ParseDuration(name, Value()) },
+                "--interval" => o with { Interval = ParseDuration(name, Value()) },
+                "--min-size" => o with { MinSize = ParseSize(name, Value()) },
+                "--precise" => o with { Precise = true },
+                "-o" or "--output" => o with { Output = Value() },
+                "-q" or "--quiet" => o with { Quiet = true },
+                "-v" or "--verbose" => o with { Verbose = true },
+                "--host" => o with { Host = NonEmpty(name, Value()) },
+                "--btf" => o with { BtfPath = Value() },
+                "--perf-pages" => o with { PerfPagesPerCpu = ParsePages(name, Value()) },
+                "--influx-url" => o with { InfluxUrl = ParseUrl(name, Value()) },
+                "--influx-db" => o with { InfluxDatabase = NonEmpty(name, Value()) },
+                "--influx-user" => o with { InfluxUser = NonEmpty(name, Value()) },
+                "--influx-org" => o with { InfluxOrg = NonEmpty(name, Value()) },
+                "--influx-bucket" => o with { InfluxBucket = NonEmpty(name, Value()) },
+                "--influx-token-file" => o with { InfluxTokenFile = Value() },
+                "--influx-queue" => o with { InfluxQueueLines = ParsePositiveInt(name, Value()) },
+                "--influx-token" => throw Bad("--influx-token is not accepted on the command line (it would show in ps): set ALLOCLAT_INFLUX_TOKEN or use --influx-token-file"),
+                _ when arg.StartsWith('-') => throw Bad($"unknown option {arg} (see 'alloclat record --help')"),
+                _ => throw Bad($"unexpected argument '{arg}': put the command to trace after --"),
+            };
+        }
+        Validate(o);
+        return o;
+    }
+
+    private static void Validate(RecordOptions o)
+    {
+        int targets = (o.Pid is null ? 0 : 1) + (o.Binary is null ? 0 : 1) + (o.Command.Count == 0 ? 0 : 1) + (o.AllProcesses ? 1 : 0);
+        if (targets == 0)
+            throw Bad("nothing to trace: give -p PID, --binary PATH, --all, or -- COMMAND");
+        if (targets > 1)
+            throw Bad("give only one of -p, --binary, --all and -- COMMAND");
+        if (o.Precise && o.AllProcesses)
+            throw Bad("--precise needs a target (-p, --binary or -- COMMAND): probing every malloc of every process is not offered");
+        if (o.InfluxUrl is null)
+        {
+            if (o.InfluxDatabase is not null || o.InfluxOrg is not null || o.InfluxBucket is not null)
+                throw Bad("--influx-db/--influx-org/--influx-bucket need --influx-url");
+            return;
+        }
+        bool v1 = o.InfluxDatabase is not null, v2 = o.InfluxOrg is not null || o.InfluxBucket is not null;
+        if (v1 == v2)
+            throw Bad("with --influx-url give either --influx-db (InfluxDB 1.x) or --influx-org and --influx-bucket (2.x/3.x)");
+        if (v2 && (o.InfluxOrg is null || o.InfluxBucket is null))
+            throw Bad("--influx-org and --influx-bucket go together");
+    }
+
+    public static AlloclatException Bad(string message) => new(ReturnCode.ArgumentError, message);
+
+    private static int ParsePid(string value)
+    {
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid <= 0)
+            throw Bad($"invalid process id '{value}': expected a positive integer");
+        return pid;
+    }
+
+    private static string NonEmpty(string name, string value) =>
+        string.IsNullOrWhiteSpace(value) ? throw Bad($"option {name} needs a non-empty value") : value;
+
+    private static int ParsePositiveInt(string name, string value) =>
+        int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
+            ? n : throw Bad($"invalid value '{value}' for {name}: expected a positive integer");
+
+    private static int ParsePages(string name, string value)
+    {
+        int n = ParsePositiveInt(name, value);
+        return (n & (n - 1)) == 0 ? n : throw Bad($"invalid value '{value}' for {name}: expected a power of two");
+    }
+
+    public static ulong ParseSize(string name, string value) =>
+        SizeClass.TryParseSize(value, out ulong bytes)
+            ? bytes
+            : throw Bad($"invalid size '{value}' for {name}: expected a number with an optional unit K, M or G (e.g. 32K)");
+
+    /// <summary><c>500ms</c>, <c>15s</c>, <c>2m</c>, <c>1h</c>; a bare number is seconds.</summary>
+    public static TimeSpan ParseDuration(string name, string value)
+    {
+        var s = value.Trim();
+        int end = 0;
+        while (end < s.Length && (char.IsAsciiDigit(s[end]) || s[end] == '.'))
+            end++;
+        if (end == 0 || !double.TryParse(s.AsSpan(0, end), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double n))
+            throw Bad($"invalid duration '{value}' for {name}: expected e.g. 500ms, 15s, 2m, 1h");
+        double ms = s[end..] switch
+        {
+            "ms" => n,
+            "" or "s" => n * 1000,
+            "m" => n * 60_000,
+            "h" => n * 3_600_000,
+            _ => throw Bad($"invalid duration '{value}' for {name}: expected e.g. 500ms, 15s, 2m, 1h"),
+        };
+        if (ms < 1 || ms > TimeSpan.FromDays(365).TotalMilliseconds)
+            throw Bad($"invalid duration '{value}' for {name}: must be between 1ms and 365 days");
+        return TimeSpan.FromMilliseconds(ms);
+    }
+
+    private static string ParseUrl(string name, string value)
+    {
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            throw Bad($"invalid URL '{value}' for {name}: expected http://host:port or https://host:port");
+        return value.TrimEnd('/');
+    }
+}
