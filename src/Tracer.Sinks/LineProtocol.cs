@@ -1,0 +1,208 @@
+using System.Buffers;
+using System.Text;
+using Tracer.Core;
+
+namespace Tracer.Sinks;
+
+/// <summary>
+/// Formats interval snapshots as InfluxDB line protocol (docs/schema.md): one point per series, then one
+/// <c>alloclat_stats</c> point, all stamped with the interval's end. Output goes straight to UTF-8 bytes in the
+/// caller's buffer; names that need no escaping are copied without any intermediate string.
+/// </summary>
+/// <remarks>
+/// Escaping: measurement names escape comma and space; tag keys, tag values and field keys escape comma, equals
+/// sign and space. Control characters become <c>?</c>, an empty name or value becomes <c>-</c>. A backslash is
+/// kept only where every parser reads it back as itself (followed by an ordinary character): InfluxDB 1.x/2.x
+/// never unescapes <c>\\</c> and cannot parse a value that ends in a backslash, while VictoriaMetrics and the
+/// newer InfluxDB parsers do collapse <c>\\</c>. A backslash at the end of a name, or before another backslash,
+/// a comma, an equals sign or a space, is therefore written as <c>?</c>, so every server stores the same value.
+/// </remarks>
+public static class LineProtocol
+{
+    /// <summary>Measurement of the per-interval collector health point.</summary>
+    public const string StatsMeasurement = "alloclat_stats";
+
+    /// <summary>Tag carrying <see cref="IntervalSnapshot.Host"/>.</summary>
+    public const string HostTag = "host";
+
+    private const int MaxStackTags = 32;
+
+    // Every character the escaper must look at; anything else is copied as UTF-8 unchanged.
+    private static readonly SearchValues<char> s_special = SearchValues.Create(BuildSpecial());
+
+    private static string BuildSpecial()
+    {
+        var sb = new StringBuilder(",= \\");
+        for (char c = '\0'; c < ' '; c++)
+            sb.Append(c);
+        for (char c = '\x7f'; c <= '\x9f'; c++)
+            sb.Append(c);
+        return sb.ToString();
+    }
+
+    private enum Element { Measurement, Key }
+
+    /// <summary>Writes every point of <paramref name="snapshot"/>, each line ending in <c>\n</c>.</summary>
+    public static void Write(IntervalSnapshot snapshot, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(output);
+        // Indexed rather than foreach: enumerating through the interface would allocate an enumerator.
+        var series = snapshot.Series;
+        for (int i = 0; i < series.Count; i++)
+            WriteSeries(series[i], snapshot.Host, snapshot.EndUnixNs, output);
+        WriteStats(snapshot.Stats, snapshot.Host, snapshot.EndUnixNs, output);
+    }
+
+    /// <summary>Formats a whole snapshot into a string (tests, diagnostics; sinks use the buffer overload).</summary>
+    public static string Format(IntervalSnapshot snapshot)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        Write(snapshot, buffer);
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Writes one latency point: measurement, host plus the series' tags sorted by key, the fields, the timestamp.</summary>
+    public static void WriteSeries(SeriesSnapshot series, string host, long timestampNs, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        WriteName(series.Measurement, Element.Measurement, output);
+        WriteTags(series.Tags, host, output);
+        var s = series.Stats;
+        WriteField(" count="u8, s.Count, output);
+        WriteField(",bytes="u8, s.Bytes, output);
+        WriteField(",min="u8, s.Min, output);
+        WriteField(",mean="u8, s.Mean, output);
+        WriteField(",p50="u8, s.P50, output);
+        WriteField(",p90="u8, s.P90, output);
+        WriteField(",p99="u8, s.P99, output);
+        WriteField(",p999="u8, s.P999, output);
+        WriteField(",p9999="u8, s.P9999, output);
+        WriteField(",max="u8, s.Max, output);
+        WriteTimestamp(timestampNs, output);
+    }
+
+    /// <summary>Writes the <c>alloclat_stats</c> point.</summary>
+    public static void WriteStats(CollectorStats stats, string host, long timestampNs, IBufferWriter<byte> output)
+    {
+        WriteName(StatsMeasurement, Element.Measurement, output);
+        WriteTags([], host, output);
+        WriteField(" events="u8, stats.Events, output);
+        WriteField(",lost="u8, stats.Lost, output);
+        WriteField(",inflight_dropped="u8, stats.InflightDropped, output);
+        WriteField(",sink_dropped="u8, stats.SinkDropped, output);
+        WriteTimestamp(timestampNs, output);
+    }
+
+    private static void WriteTags(IReadOnlyList<KeyValuePair<string, string>> tags, string host, IBufferWriter<byte> output)
+    {
+        int n = tags.Count;
+        Span<int> order = n <= MaxStackTags ? stackalloc int[n] : new int[n];
+        for (int i = 0; i < n; i++)
+            order[i] = i;
+        // Insertion sort: a handful of tags, usually already in order, and no allocation.
+        for (int i = 1; i < n; i++)
+        {
+            int current = order[i];
+            int j = i - 1;
+            while (j >= 0 && string.CompareOrdinal(tags[order[j]].Key, tags[current].Key) > 0)
+            {
+                order[j + 1] = order[j];
+                j--;
+            }
+            order[j + 1] = current;
+        }
+
+        bool hostWritten = false;
+        for (int i = 0; i < n; i++)
+        {
+            var tag = tags[order[i]];
+            int cmp = string.CompareOrdinal(tag.Key, HostTag);
+            if (cmp == 0)
+                continue; // the snapshot's host is authoritative
+            if (cmp > 0 && !hostWritten)
+            {
+                WriteTag(HostTag, host, output);
+                hostWritten = true;
+            }
+            WriteTag(tag.Key, tag.Value, output);
+        }
+        if (!hostWritten)
+            WriteTag(HostTag, host, output);
+    }
+
+    private static void WriteTag(string key, string? value, IBufferWriter<byte> output)
+    {
+        WriteByte((byte)',', output);
+        WriteName(key, Element.Key, output);
+        WriteByte((byte)'=', output);
+        WriteName(value, Element.Key, output);
+    }
+
+    private static void WriteField(ReadOnlySpan<byte> separatorAndKey, long value, IBufferWriter<byte> output)
+    {
+        var span = output.GetSpan(separatorAndKey.Length + 21);
+        separatorAndKey.CopyTo(span);
+        int pos = separatorAndKey.Length;
+        value.TryFormat(span[pos..], out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+        pos += written;
+        span[pos++] = (byte)'i';
+        output.Advance(pos);
+    }
+
+    private static void WriteTimestamp(long timestampNs, IBufferWriter<byte> output)
+    {
+        var span = output.GetSpan(22);
+        span[0] = (byte)' ';
+        timestampNs.TryFormat(span[1..], out int written, default, System.Globalization.CultureInfo.InvariantCulture);
+        span[1 + written] = (byte)'\n';
+        output.Advance(written + 2);
+    }
+
+    private static void WriteByte(byte b, IBufferWriter<byte> output)
+    {
+        output.GetSpan(1)[0] = b;
+        output.Advance(1);
+    }
+
+    private static void WriteName(string? text, Element element, IBufferWriter<byte> output)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            WriteByte((byte)'-', output);
+            return;
+        }
+
+        // UTF-16 unit -> at most 3 UTF-8 bytes; an escaped ASCII char takes 2.
+        var span = output.GetSpan(checked(text.Length * 3));
+        var rest = text.AsSpan();
+        int pos = 0;
+        while (true)
+        {
+            int i = rest.IndexOfAny(s_special);
+            if (i < 0)
+            {
+                pos += Encoding.UTF8.GetBytes(rest, span[pos..]);
+                break;
+            }
+            // Special characters are ASCII or C1 controls, never surrogates, so no pair is split here.
+            pos += Encoding.UTF8.GetBytes(rest[..i], span[pos..]);
+            char c = rest[i];
+            if (c == '\\')
+                span[pos++] = i + 1 < rest.Length && !IsBackslashSensitive(rest[i + 1]) ? (byte)'\\' : (byte)'?';
+            else if (c is ',' or ' ' || (c == '=' && element == Element.Key))
+            {
+                span[pos++] = (byte)'\\';
+                span[pos++] = (byte)c;
+            }
+            else if (c == '=')
+                span[pos++] = (byte)'=';
+            else
+                span[pos++] = (byte)'?';
+            rest = rest[(i + 1)..];
+        }
+        output.Advance(pos);
+    }
+
+    private static bool IsBackslashSensitive(char next) => next is '\\' or ',' or '=' or ' ';
+}

@@ -1,0 +1,235 @@
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using Xunit;
+
+namespace Tracer.TestSupport;
+
+/// <summary>
+/// A real InfluxDB 1.x (<c>influxd</c>, Debian package <c>influxdb</c>) on 127.0.0.1 with every directory in a
+/// fresh temporary folder. <see cref="Stop"/> and <see cref="Start"/> kill and restart it on the same port and
+/// data, to stage an outage. Usable as an xunit class fixture or directly (<c>await using</c>).
+/// </summary>
+public sealed class InfluxDb1Fixture : IAsyncLifetime, IAsyncDisposable, IDisposable
+{
+    public const string AdminUser = "admin";
+    public const string AdminPassword = "admin-pass";
+
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly string _executable;
+    private readonly string _configPath;
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
+    private ServerProcess? _process;
+    private bool _adminCreated;
+    private bool _disposed;
+
+    public InfluxDb1Fixture()
+        : this(authEnabled: false)
+    {
+    }
+
+    /// <param name="authEnabled">Require credentials; an admin <see cref="AdminUser"/> is created on first start.</param>
+    /// <param name="maxBodySize">The server's <c>max-body-size</c> in bytes (413 above it); server default when null.</param>
+    /// <param name="lifetime">Hard limit on the server's life even if nobody stops it (default 15 min).</param>
+    public InfluxDb1Fixture(bool authEnabled, long? maxBodySize = null, TimeSpan? lifetime = null)
+    {
+        _executable = ServerProcess.FindExecutable("influxd", "apt-get install -y influxdb");
+        AuthEnabled = authEnabled;
+        Lifetime = lifetime ?? TimeSpan.FromMinutes(15);
+        Directory = Path.Combine(Path.GetTempPath(), "alloclat-influxdb-" + Guid.NewGuid().ToString("N")[..12]);
+        System.IO.Directory.CreateDirectory(Directory);
+        Port = FreePort.Next();
+        RpcPort = FreePort.Next();
+        _configPath = Path.Combine(Directory, "influxdb.conf");
+        File.WriteAllText(_configPath, BuildConfig(maxBodySize));
+    }
+
+    public bool AuthEnabled { get; }
+
+    public TimeSpan Lifetime { get; }
+
+    /// <summary>Temporary folder holding config, meta, data and wal; deleted on dispose.</summary>
+    public string Directory { get; }
+
+    public int Port { get; }
+
+    public int RpcPort { get; }
+
+    public Uri Url => new($"http://127.0.0.1:{Port}/");
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public Task InitializeAsync() => StartAsync();
+
+    /// <summary>Starts the server (again) and waits until it answers /ping.</summary>
+    public async Task StartAsync()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (IsRunning)
+            return;
+        _process?.Dispose();
+        _process = new ServerProcess(_executable, ["-config", _configPath], Directory, Lifetime);
+        var process = _process;
+        await Wait.UntilAsync(async () =>
+        {
+            if (process.HasExited)
+                throw new InvalidOperationException($"influxd exited during startup:\n{process.RecentOutput}");
+            try
+            {
+                using var response = await _http.GetAsync(new Uri(Url, "ping")).ConfigureAwait(false);
+                return (int)response.StatusCode == 204;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, StartTimeout, $"influxd to answer /ping on port {Port}; output:\n{process.RecentOutput}").ConfigureAwait(false);
+
+        if (AuthEnabled && !_adminCreated)
+        {
+            // With auth on and no user yet, InfluxDB allows exactly this statement without credentials.
+            await ExecuteAsync($"CREATE USER \"{AdminUser}\" WITH PASSWORD '{AdminPassword}' WITH ALL PRIVILEGES").ConfigureAwait(false);
+            _adminCreated = true;
+        }
+    }
+
+    /// <inheritdoc cref="StartAsync"/>
+    public void Start() => StartAsync().GetAwaiter().GetResult();
+
+    /// <summary>Kills the server abruptly; data and port stay for <see cref="Start"/>.</summary>
+    public void Stop()
+    {
+        _process?.Kill();
+    }
+
+    /// <summary>Runs a statement that returns no rows (CREATE, DROP, ...); throws with the server's error.</summary>
+    public async Task ExecuteAsync(string influxql, string? database = null)
+    {
+        await QueryAsync(database, influxql).ConfigureAwait(false);
+    }
+
+    /// <summary>Runs InfluxQL (as admin when auth is on) and returns the series of the first statement.</summary>
+    public async Task<IReadOnlyList<InfluxSeries>> QueryAsync(string? database, string influxql)
+    {
+        var form = new List<KeyValuePair<string, string>> { new("q", influxql), new("epoch", "ns") };
+        if (database is not null)
+            form.Add(new("db", database));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(Url, "query")) { Content = new FormUrlEncodedContent(form) };
+        if (AuthEnabled && _adminCreated)
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
+                Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AdminUser}:{AdminPassword}")));
+        using var response = await _http.SendAsync(request).ConfigureAwait(false);
+        var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+            throw new InvalidOperationException($"InfluxQL '{influxql}' failed with {(int)response.StatusCode}: {body}");
+        return Parse(influxql, body);
+    }
+
+    public Task DisposeAsync()
+    {
+        Dispose();
+        return Task.CompletedTask;
+    }
+
+    ValueTask IAsyncDisposable.DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        _disposed = true;
+        _process?.Dispose();
+        _http.Dispose();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static IReadOnlyList<InfluxSeries> Parse(string influxql, string body)
+    {
+        using var doc = JsonDocument.Parse(body);
+        var root = doc.RootElement;
+        if (root.TryGetProperty("error", out var topError))
+            throw new InvalidOperationException($"InfluxQL '{influxql}' failed: {topError.GetString()}");
+        var result = root.GetProperty("results")[0];
+        if (result.TryGetProperty("error", out var error))
+            throw new InvalidOperationException($"InfluxQL '{influxql}' failed: {error.GetString()}");
+        var list = new List<InfluxSeries>();
+        if (!result.TryGetProperty("series", out var series))
+            return list;
+        foreach (var s in series.EnumerateArray())
+        {
+            var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (s.TryGetProperty("tags", out var t))
+                foreach (var p in t.EnumerateObject())
+                    tags[p.Name] = p.Value.GetString() ?? "";
+            var columns = s.GetProperty("columns").EnumerateArray().Select(c => c.GetString()!).ToList();
+            var values = new List<IReadOnlyList<object?>>();
+            if (s.TryGetProperty("values", out var rows))
+                foreach (var row in rows.EnumerateArray())
+                    values.Add(row.EnumerateArray().Select(ToValue).ToList());
+            list.Add(new InfluxSeries(s.TryGetProperty("name", out var n) ? n.GetString() ?? "" : "", tags, columns, values));
+        }
+        return list;
+    }
+
+    private static object? ToValue(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Number when e.TryGetInt64(out long l) => l,
+        JsonValueKind.Number => e.GetDouble(),
+        JsonValueKind.String => e.GetString(),
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        _ => null,
+    };
+
+    private string BuildConfig(long? maxBodySize)
+    {
+        string Dir(string name) => Path.Combine(Directory, name).Replace("\\", "\\\\");
+        var ci = CultureInfo.InvariantCulture;
+        return $"""
+            reporting-disabled = true
+            bind-address = "127.0.0.1:{RpcPort.ToString(ci)}"
+
+            [meta]
+              dir = "{Dir("meta")}"
+
+            [data]
+              dir = "{Dir("data")}"
+              wal-dir = "{Dir("wal")}"
+              query-log-enabled = false
+
+            [http]
+              enabled = true
+              bind-address = "127.0.0.1:{Port.ToString(ci)}"
+              auth-enabled = {(AuthEnabled ? "true" : "false")}
+              log-enabled = false
+              {(maxBodySize is { } m ? $"max-body-size = {m.ToString(ci)}" : "")}
+
+            [logging]
+              level = "warn"
+              suppress-logo = true
+
+            [monitor]
+              store-enabled = false
+
+            [continuous_queries]
+              enabled = false
+
+            [subscriber]
+              enabled = false
+            """;
+    }
+}
