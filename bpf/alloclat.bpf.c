@@ -284,9 +284,10 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u64 size, __u64 arg
 	if (size < cfg.min_size || !is_target(id >> 32))
 		return 0;
 	outer = bpf_map_lookup_elem(&call_inflight, &tid);
-	/* An outer call still running has its frame above ours (the stack grows down). An entry whose frame is at
-	 * or below ours is left over from a call that never returned through its uretprobe (longjmp). */
-	if (outer && outer->sp > sp)
+	/* An outer call still running has its frame above ours (the stack grows down), or at ours when it tail-called
+	 * us (an LD_PRELOAD malloc ending in `jmp __libc_malloc`): both returns then come back as one, the outer's.
+	 * Only an entry whose frame is below ours is stale: a call that left without returning (longjmp). */
+	if (outer && outer->sp >= sp)
 		return 0;
 	c.ts = bpf_ktime_get_ns();
 	c.size = size;

@@ -1,0 +1,115 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Tracer.Core;
+using Tracer.Native.Interop;
+
+namespace Tracer.Native.Tests;
+
+/// <summary>
+/// The collector reads BPF events and passes libbpf option structs by memory layout alone. These tests compile
+/// bpf/alloclat.h and libbpf's own header with the C compiler and compare every offset and size with the C#
+/// mirrors, so the two sides cannot drift apart silently.
+/// </summary>
+public class StructLayoutTests
+{
+    private static readonly Lazy<Dictionary<string, long>> s_c = new(CompileAndRun);
+
+    [Theory]
+    [InlineData(typeof(AllocEvent), "alloc_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "addr:Address", "pid:Pid", "tid:Tid", "op:Op", "allocator:Allocator", "flags:Flags", "reserved:Reserved", "comm:Comm" })]
+    [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "pad:Pad" })]
+    [InlineData(typeof(BpfUprobeOpts), "bpf_uprobe_opts", new[] { "sz:sz", "ref_ctr_offset:ref_ctr_offset", "bpf_cookie:bpf_cookie", "retprobe:retprobe", "func_name:func_name" })]
+    [InlineData(typeof(BpfObjectOpenOpts), "bpf_object_open_opts", new[] { "sz:sz", "object_name:object_name", "relaxed_maps:relaxed_maps", "pin_root_path:pin_root_path", "kconfig:kconfig", "btf_custom_path:btf_custom_path", "kernel_log_buf:kernel_log_buf", "kernel_log_size:kernel_log_size", "kernel_log_level:kernel_log_level" })]
+    [InlineData(typeof(PerfBufferOpts), "perf_buffer_opts", new[] { "sz:sz" })]
+    public void ManagedLayoutMatchesTheCHeader(Type type, string cStruct, string[] fields)
+    {
+        var c = s_c.Value;
+        Assert.Equal(c[$"sizeof {cStruct}"], Marshal.SizeOf(type));
+        foreach (var pair in fields)
+        {
+            var (cField, managed) = (pair.Split(':')[0], pair.Split(':')[1]);
+            Assert.True(c.ContainsKey($"{cStruct}.{cField}"), $"{cStruct}.{cField} not printed by the C program");
+            Assert.Equal(c[$"{cStruct}.{cField}"], (long)Marshal.OffsetOf(type, managed));
+        }
+    }
+
+    [Fact]
+    public void CommOffsetConstantMatchesTheHeader() =>
+        Assert.Equal(s_c.Value["alloc_event.comm"], AllocEvent.CommOffset);
+
+    [Fact]
+    public void OperationNumbersMatchTheHeader()
+    {
+        var c = s_c.Value;
+        Assert.Equal(c["OP_MMAP"], (long)AllocOp.Mmap);
+        Assert.Equal(c["OP_BRK"], (long)AllocOp.Brk);
+        Assert.Equal(c["OP_MALLOC"], (long)AllocOp.Malloc);
+        Assert.Equal(c["OP_POSIX_MEMALIGN"], (long)AllocOp.PosixMemalign);
+        Assert.Equal(c["OP_FREE"], (long)AllocOp.Free);
+        Assert.Equal(c["OP_GO_LARGE"], (long)AllocOp.GoLarge);
+        Assert.Equal(c["OP_EXEC_STOPPED"], (long)AllocOp.ExecStopped);
+        Assert.Equal(c["STAT_INFLIGHT_DROPPED"], (long)BpfStat.InflightDropped);
+        Assert.Equal(c["STAT_LIVE_DROPPED"], (long)BpfStat.LiveDropped);
+        Assert.Equal((long)(((ulong)Allocators.Jemalloc << 8) | (byte)AllocOp.Calloc), c["COOKIE_JEMALLOC_CALLOC"]);
+    }
+
+    private static Dictionary<string, long> CompileAndRun()
+    {
+        string root = RepoRoot();
+        string dir = Directory.CreateTempSubdirectory("alloclat-layout-").FullName;
+        string src = Path.Combine(dir, "layout.c"), exe = Path.Combine(dir, "layout");
+        File.WriteAllText(src, """
+            #include <stddef.h>
+            #include <stdio.h>
+            #include <linux/types.h>
+            #include <bpf/libbpf.h>
+            #include "alloclat.h"
+            #define S(t) printf("sizeof %s=%zu\n", #t, sizeof(struct t))
+            #define F(t, f) printf("%s.%s=%zu\n", #t, #f, offsetof(struct t, f))
+            #define E(e) printf("%s=%ld\n", #e, (long)(e))
+            int main(void) {
+                S(alloc_event); F(alloc_event, ts_ns); F(alloc_event, latency_ns); F(alloc_event, size); F(alloc_event, addr);
+                F(alloc_event, pid); F(alloc_event, tid); F(alloc_event, op); F(alloc_event, allocator); F(alloc_event, flags);
+                F(alloc_event, reserved); F(alloc_event, comm);
+                S(alloclat_config); F(alloclat_config, min_size); F(alloclat_config, target_ino); F(alloclat_config, target_dev);
+                F(alloclat_config, filter_pids); F(alloclat_config, follow_forks); F(alloclat_config, stop_on_exec); F(alloclat_config, pad);
+                S(bpf_uprobe_opts); F(bpf_uprobe_opts, sz); F(bpf_uprobe_opts, ref_ctr_offset); F(bpf_uprobe_opts, bpf_cookie);
+                F(bpf_uprobe_opts, retprobe); F(bpf_uprobe_opts, func_name);
+                S(bpf_object_open_opts); F(bpf_object_open_opts, sz); F(bpf_object_open_opts, object_name); F(bpf_object_open_opts, relaxed_maps);
+                F(bpf_object_open_opts, pin_root_path); F(bpf_object_open_opts, kconfig); F(bpf_object_open_opts, btf_custom_path);
+                F(bpf_object_open_opts, kernel_log_buf); F(bpf_object_open_opts, kernel_log_size); F(bpf_object_open_opts, kernel_log_level);
+                S(perf_buffer_opts); F(perf_buffer_opts, sz);
+                E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED);
+                E(STAT_INFLIGHT_DROPPED); E(STAT_LIVE_DROPPED);
+                printf("COOKIE_JEMALLOC_CALLOC=%llu\n", (unsigned long long)ALLOCLAT_COOKIE(2, OP_CALLOC));
+                return 0;
+            }
+            """);
+        Run("gcc", $"-Wall -Werror -I{root}/bpf -o {exe} {src}");
+        var result = new Dictionary<string, long>();
+        foreach (var line in Run(exe, "").Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = line.LastIndexOf('=');
+            result[line[..eq]] = long.Parse(line[(eq + 1)..]);
+        }
+        Directory.Delete(dir, true);
+        return result;
+    }
+
+    private static string Run(string file, string args)
+    {
+        var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
+        if (!p.WaitForExit(60_000))
+            p.Kill();
+        Assert.True(p.ExitCode == 0, $"{file} {args} failed: {stderr}");
+        return stdout;
+    }
+
+    internal static string RepoRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Tracer.sln")))
+                return d.FullName;
+        throw new InvalidOperationException("Tracer.sln not found above the test directory");
+    }
+}
