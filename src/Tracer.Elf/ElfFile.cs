@@ -86,7 +86,7 @@ public sealed class ElfFile : IDisposable
             var interp = ProgramHeaders.FirstOrDefault(p => p.Type == ElfSegmentType.Interpreter);
             if (interp is null || interp.FileSize == 0)
                 return null;
-            var bytes = ReadAt(interp.Offset, CheckedLength(interp.FileSize, "PT_INTERP")).Span;
+            var bytes = ReadAt(interp.Offset, CheckedLength(interp.FileSize, "PT_INTERP"), "PT_INTERP").Span;
             int nul = bytes.IndexOf((byte)0);
             return System.Text.Encoding.UTF8.GetString(nul >= 0 ? bytes[..nul] : bytes);
         }
@@ -137,7 +137,9 @@ public sealed class ElfFile : IDisposable
 
     /// <summary>Reads <paramref name="length"/> bytes at file offset <paramref name="offset"/>.</summary>
     /// <exception cref="ElfFormatException">The range runs past the end of the file.</exception>
-    public ReadOnlyMemory<byte> ReadAt(ulong offset, int length, string what = "data")
+    public ReadOnlyMemory<byte> ReadAt(ulong offset, int length) => ReadAt(offset, length, "data");
+
+    internal ReadOnlyMemory<byte> ReadAt(ulong offset, int length, string what)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (length < 0 || offset > (ulong)_source.Length || (ulong)length > (ulong)_source.Length - offset)

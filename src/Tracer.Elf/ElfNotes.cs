@@ -9,18 +9,14 @@ internal static class ElfNotes
 
     public static string? FindBuildId(ElfFile elf)
     {
-        var noteSegments = elf.ProgramHeaders.Where(p => p.Type == ElfSegmentType.Note).ToArray();
-        if (noteSegments.Length > 0)
+        foreach (var seg in elf.ProgramHeaders.Where(p => p.Type == ElfSegmentType.Note))
         {
-            foreach (var seg in noteSegments)
-            {
-                var data = elf.ReadAt(seg.Offset, ElfFile.CheckedLength(seg.FileSize, "PT_NOTE"), "PT_NOTE segment");
-                var id = FindBuildId(data.Span, seg.Alignment == 8 ? 8 : 4, elf.Name);
-                if (id is not null)
-                    return id;
-            }
-            return null;
+            var data = elf.ReadAt(seg.Offset, ElfFile.CheckedLength(seg.FileSize, "PT_NOTE"), "PT_NOTE segment");
+            var id = FindBuildId(data.Span, seg.Alignment == 8 ? 8 : 4, elf.Name);
+            if (id is not null)
+                return id;
         }
+        // Separate debug files and relocatable objects carry the note only as a section.
         foreach (var section in elf.Sections.Where(s => s.Type == ElfSectionType.Note))
         {
             var id = FindBuildId(elf.ReadSectionData(section).Span, section.Alignment == 8 ? 8 : 4, elf.Name);

@@ -8,7 +8,7 @@ public sealed class GoFixture : IDisposable
 {
     public const string ModulePath = "example.com/alloclattest";
 
-    private const string Program = """
+    internal const string Program = """
         package main
 
         import (
