@@ -28,7 +28,8 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
-/* Thread-group ids being traced (and, transiently, tids of their threads: see on_fork). */
+/* Thread-group ids being traced (and, transiently, tids of their threads: see tp_fork), each TARGET_ACTIVE or
+ * TARGET_AT_EXEC. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_TARGETS);
@@ -97,9 +98,12 @@ static __always_inline void count(__u32 stat)
 
 static __always_inline bool is_target(__u32 tgid)
 {
+	__u8 *state;
+
 	if (!cfg.filter_pids)
 		return true;
-	return bpf_map_lookup_elem(&targets, &tgid) != NULL;
+	state = bpf_map_lookup_elem(&targets, &tgid);
+	return state && *state == TARGET_ACTIVE;
 }
 
 static __always_inline void emit(void *ctx, __u64 start, __u64 size, __u64 addr, __u8 op, __u8 allocator)
@@ -216,11 +220,9 @@ int tp_fork(struct trace_event_raw_sched_process_fork *ctx)
 {
 	__u32 parent = bpf_get_current_pid_tgid() >> 32;
 	__u32 child = ctx->child_pid;
-	__u8 one = 1;
+	__u8 one = TARGET_ACTIVE;
 
-	if (!cfg.filter_pids || !cfg.follow_forks)
-		return 0;
-	if (!bpf_map_lookup_elem(&targets, &parent))
+	if (!cfg.filter_pids || !cfg.follow_forks || !is_target(parent))
 		return 0;
 	/* child_pid is a tid: for a new thread it is never looked up as a tgid, and on_exit removes it. */
 	if (bpf_map_update_elem(&targets, &child, &one, BPF_NOEXIST) == -E2BIG)
@@ -234,7 +236,7 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 	struct task_struct *task;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	__u64 ino, dev;
-	__u8 one = 1;
+	__u8 one = TARGET_ACTIVE, *state;
 
 	if (cfg.target_ino) {
 		task = (struct task_struct *)bpf_get_current_task();
@@ -248,8 +250,13 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 			count(STAT_TARGETS_FULL);
 			return 0;
 		}
-	} else if (!is_target(tgid)) {
-		return 0;
+	} else {
+		state = bpf_map_lookup_elem(&targets, &tgid);
+		if (!state)
+			return 0;
+		/* A command is traced from its own first instruction, not from the shell that held it. */
+		if (*state == TARGET_AT_EXEC)
+			*state = TARGET_ACTIVE;
 	}
 	/* The new image has not run an instruction yet. Stopping it here lets the collector place uprobes on the
 	 * allocators it will load before any of them runs; the collector sends SIGCONT when done. */

@@ -59,6 +59,10 @@ struct alloclat_config {
 	__u32 pad;
 };
 
+/* Values in the `targets` map. */
+#define TARGET_ACTIVE 1
+#define TARGET_AT_EXEC 2   /* becomes a target when it executes its next image: a command alloclat starts */
+
 /* The cookie given to each uprobe: which allocator and which function it sits on. */
 #define ALLOCLAT_COOKIE(allocator, op) (((__u64)(allocator) << 8) | (__u64)(op))
 

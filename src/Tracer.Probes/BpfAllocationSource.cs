@@ -97,7 +97,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
                 obj.Attach("tp_fork");
                 obj.Attach("tp_exit");
             }
-            if (options.Binary is not null || options.StopOnExec)
+            if (config.FilterPids != 0)
                 obj.Attach("tp_exec");
             return source;
         }
@@ -118,7 +118,13 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         return bytes;
     }
 
-    public void AddTarget(int pid) => _targets.Update<uint, byte>((uint)pid, 1);
+    /// <summary>Traces a process from now on.</summary>
+    public void AddTarget(int pid) => _targets.Update<uint, byte>((uint)pid, TargetActive);
+
+    /// <summary>Traces a process from its next exec on: a command held until its probes are ready.</summary>
+    public void AddTargetAtExec(int pid) => _targets.Update<uint, byte>((uint)pid, TargetAtExec);
+
+    private const byte TargetActive = 1, TargetAtExec = 2;
 
     public bool RemoveTarget(int pid) => _targets.Delete((uint)pid);
 

@@ -63,7 +63,7 @@ internal sealed class RecordCommand
             {
                 // The held shell execs the command; in precise mode that exec stops it until its probes are placed.
                 command = LaunchedCommand.Start(_o.Command);
-                source.AddTarget(command.Pid);
+                source.AddTargetAtExec(command.Pid);
             }
             if (plan is not null)
                 WarnPreciseOverhead(source);

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Alloclat.Tests;
+
+public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
+{
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Stdout}\n--- stderr\n{Stderr}";
+}
+
+/// <summary>Runs the built collector (bin/alloclat, made by `make build`) as a user would.</summary>
+public static class Cli
+{
+    public static string Root { get; } = FindRoot();
+
+    public static string Exe => Path.Combine(Root, "bin", "alloclat");
+
+    public static string Workload(string name) => Path.Combine(Root, "build", "workloads", name);
+
+    public static string Demo => Path.Combine(Root, "build", "demo", "alloc_demo");
+
+    public static CliResult Run(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null, string[]? wrapper = null)
+    {
+        var p = Start(args, env, wrapper);
+        return Wait(p, timeout ?? TimeSpan.FromMinutes(2));
+    }
+
+    public static Process Start(IEnumerable<string> args, IDictionary<string, string>? env = null, string[]? wrapper = null)
+    {
+        var psi = new ProcessStartInfo(wrapper is null ? Exe : wrapper[0])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
+        if (wrapper is not null)
+        {
+            foreach (var w in wrapper.Skip(1))
+                psi.ArgumentList.Add(w);
+            psi.ArgumentList.Add(Exe);
+        }
+        foreach (var a in args)
+            psi.ArgumentList.Add(a);
+        if (env is not null)
+            foreach (var (k, v) in env)
+                psi.Environment[k] = v;
+        var p = new Process { StartInfo = psi };
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        s_output.AddOrUpdate(p, Tuple.Create(stdout, stderr));
+        return p;
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, Tuple<StringBuilder, StringBuilder>> s_output = new();
+
+    public static CliResult Wait(Process p, TimeSpan timeout)
+    {
+        if (!p.WaitForExit(timeout))
+        {
+            p.Kill(entireProcessTree: true);
+            p.WaitForExit();
+            throw new TimeoutException($"alloclat did not finish within {timeout}");
+        }
+        p.WaitForExit();
+        s_output.TryGetValue(p, out var o);
+        string Text(StringBuilder sb) { lock (sb) return sb.ToString(); }
+        return new CliResult(p.ExitCode, Text(o!.Item1), Text(o.Item2));
+    }
+
+    /// <summary>A fresh output path in a temporary directory.</summary>
+    public static string TempOutput(string name = "out.lp") =>
+        Path.Combine(Directory.CreateTempSubdirectory("alloclat-test-").FullName, name);
+
+    private static string FindRoot()
+    {
+        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
+            if (File.Exists(Path.Combine(d.FullName, "Tracer.sln")))
+                return d.FullName;
+        throw new InvalidOperationException("Tracer.sln not found above the test directory");
+    }
+
+    /// <summary>Runs a helper program to completion and returns its standard output; fails the test on error.</summary>
+    public static string Sh(string command, TimeSpan? timeout = null)
+    {
+        var p = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        var err = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(2)))
+        {
+            p.Kill(true);
+            throw new TimeoutException(command);
+        }
+        Assert.True(p.ExitCode == 0, $"'{command}' failed ({p.ExitCode}): {err.Result}");
+        return stdout;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Diagnostics;
+
+namespace Alloclat.Tests;
+
+/// <summary>
+/// Real probes in the real kernel on workloads with known allocations. Each count is compared with a run of the
+/// same workload making no allocations of its own, so what the process does at start-up (the loader mapping
+/// libc's .bss, libstdc++'s emergency pool) is measured, not assumed.
+/// </summary>
+public class TracingTests
+{
+    private const int Large = 25, Heap = 4, Small = 50;
+    private static readonly string[] s_functions = ["malloc", "calloc", "realloc", "aligned_alloc", "posix_memalign"];
+
+    private static (IReadOnlyList<Point> Points, CliResult Result) Trace(string[] options, string[] command, IDictionary<string, string>? env = null)
+    {
+        string output = Cli.TempOutput();
+        var result = Cli.Run([.. "record -q -o".Split(' '), output, .. options, "--", .. command], env);
+        Assert.True(File.Exists(output), result.ToString());
+        return (LineProtocolFile.Read(output), result);
+    }
+
+    private static void AssertHealthy(IReadOnlyList<Point> points)
+    {
+        var stats = points.Where(p => p.Measurement == "alloclat_stats").ToList();
+        Assert.NotEmpty(stats);
+        Assert.All(stats, s => Assert.Equal(0, s["lost"]));
+        Assert.All(stats, s => Assert.Equal(0, s["inflight_dropped"]));
+        Assert.Equal(stats.Sum(s => s["events"]), points.Where(p => p.Measurement == "alloc_latency").Sum(p => p["count"]));
+    }
+
+    private static Dictionary<(string, string), long> Difference(Dictionary<(string, string), long> run, Dictionary<(string, string), long> baseline)
+    {
+        var diff = new Dictionary<(string, string), long>();
+        foreach (var key in run.Keys.Union(baseline.Keys))
+        {
+            long d = run.GetValueOrDefault(key) - baseline.GetValueOrDefault(key);
+            if (d != 0)
+                diff[key] = d;
+        }
+        return diff;
+    }
+
+    private static void AssertNoSmallClasses(IEnumerable<Point> points) =>
+        Assert.All(points.Where(p => p.Measurement == "alloc_latency"), p =>
+            Assert.DoesNotMatch("^([0-9]+B|1K|2K|4K|8K|16K)$", p.Tag("size_class")));
+
+    [Fact]
+    public void DefaultModeCountsEveryLargeMmapAndMunmapExactly()
+    {
+        var (baseline, r0) = Trace([], [Cli.Workload("alloc_workload"), "0", "0", "0"]);
+        var (run, r1) = Trace([], [Cli.Workload("alloc_workload"), $"{Large}", $"{Heap}", $"{Small}"]);
+        Assert.Equal(0, r0.ExitCode);
+        Assert.Equal(0, r1.ExitCode);
+        Assert.Contains($"alloc_workload: done {5 * (Large + Heap + Small)}", r1.Stdout);
+        AssertHealthy(baseline);
+        AssertHealthy(run);
+        AssertNoSmallClasses(run);
+
+        var diff = Difference(LineProtocolFile.Counts(run, "kernel"), LineProtocolFile.Counts(baseline, "kernel"));
+        // glibc serves 1 MiB through mmap (threshold pinned at 128 KiB) and returns it with munmap; 40 KiB blocks
+        // come from the heap the process already has, and 64-byte ones never reach the kernel.
+        Assert.Equal(new Dictionary<(string, string), long> { [("mmap", "1M")] = 5 * Large, [("munmap", "1M")] = 5 * Large }, diff);
+        Assert.All(run.Where(p => p.Measurement == "alloc_latency"), p => Assert.Equal("alloc_workload", p.Tag("comm")));
+    }
+
+    [Theory]
+    [InlineData("alloc_workload", "glibc")]
+    [InlineData("alloc_workload_jemalloc", "jemalloc")]
+    [InlineData("alloc_workload_tcmalloc", "tcmalloc")]
+    [InlineData("alloc_workload_mimalloc", "mimalloc")]
+    public void PreciseModeCountsEveryLargeCallPerFunctionExactly(string workload, string allocator)
+    {
+        var (baseline, _) = Trace(["--precise"], [Cli.Workload(workload), "0", "0", "0"]);
+        var (run, result) = Trace(["--precise"], [Cli.Workload(workload), $"{Large}", $"{Heap}", $"{Small}"]);
+        Assert.Equal(0, result.ExitCode);
+        Assert.Contains($"alloc_workload: done {5 * (Large + Heap + Small)}", result.Stdout);
+        AssertHealthy(run);
+        AssertNoSmallClasses(run);
+        Assert.Single(result.Stderr.Split('\n'), l => l.StartsWith("[WARN] --precise", StringComparison.Ordinal));
+
+        var expected = new Dictionary<(string, string), long>();
+        foreach (var f in s_functions)
+        {
+            expected[(f, "1M")] = Large;
+            expected[(f, "32K")] = Heap;
+        }
+        expected[("free", "1M")] = 5 * Large;
+        expected[("free", "32K")] = 5 * Heap;
+        Assert.Equal(expected, Difference(LineProtocolFile.Counts(run, allocator), LineProtocolFile.Counts(baseline, allocator)));
+    }
+
+    [Fact]
+    public void AnAllocatorTakingAKnownTimeShowsThatTimeAtTheMedian()
+    {
+        const long delayNs = 2_000_000;
+        var (run, result) = Trace(["--precise"],
+            ["env", $"LD_PRELOAD={Cli.Workload("libslowalloc.so")}", $"SLOWALLOC_NS={delayNs}", Cli.Workload("alloc_workload"), "20", "0", "0"]);
+        Assert.Equal(0, result.ExitCode);
+        var slow = run.Where(p => p.Measurement == "alloc_latency" && p.Tag("allocator") == "slowalloc").ToList();
+        // The LD_PRELOAD library is found in the environment the command actually ran with (behind `env`), and
+        // only its malloc is replaced: glibc still serves the other functions.
+        Assert.Equal(20, slow.Where(p => p.Tag("op") == "malloc" && p.Tag("size_class") == "1M").Sum(p => p["count"]));
+        Assert.All(slow, p => Assert.InRange(p["p50"], delayNs * 0.9, delayNs * 1.1));
+        Assert.Equal(20, LineProtocolFile.Counts(run, "glibc")[("calloc", "1M")]);
+    }
+
+    [Fact]
+    public void TheCommandsOwnExitCodeIsReturned()
+    {
+        var (_, result) = Trace([], ["sh", "-c", "exit 7"]);
+        Assert.Equal(7, result.ExitCode);
+    }
+
+    [Fact]
+    public void ARunningProcessIsTracedByPid()
+    {
+        using var demo = Process.Start(Cli.Demo, "4")!;
+        Thread.Sleep(300);
+        string output = Cli.TempOutput();
+        var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--duration", "1500ms"]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var points = LineProtocolFile.Read(output);
+        var mine = points.Where(p => p.Measurement == "alloc_latency").ToList();
+        Assert.NotEmpty(mine);
+        Assert.All(mine, p => Assert.Equal(demo.Id.ToString(), p.Tag("pid")));
+        Assert.Contains(mine, p => p.Tag("op") == "mmap" && p.Tag("comm") == "alloc_demo");
+        AssertHealthy(points);
+        demo.Kill();
+    }
+
+    [Fact]
+    public void WhenTheTracedPidExitsEveryPointIsWrittenAndTheExitCodeSaysSo()
+    {
+        using var demo = Process.Start(Cli.Demo, "1.5")!;
+        Thread.Sleep(200);
+        string output = Cli.TempOutput();
+        var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString()], timeout: TimeSpan.FromSeconds(30));
+        Assert.Equal(7, result.ExitCode);
+        Assert.Contains($"process {demo.Id} exited", result.Stderr);
+        Assert.Contains(LineProtocolFile.Read(output), p => p.Measurement == "alloc_latency" && p.Tag("op") == "munmap");
+    }
+
+    [Fact]
+    public void InterruptFlushesTheLastIntervalAndDetaches()
+    {
+        using var demo = Process.Start(Cli.Demo, "10")!;
+        Thread.Sleep(200);
+        string output = Cli.TempOutput();
+        var p = Cli.Start(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--interval", "60s"]);
+        Thread.Sleep(2500);
+        Cli.Sh($"kill -INT {p.Id}");
+        var result = Cli.Wait(p, TimeSpan.FromSeconds(20));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        // With a 60 s interval, everything seen came out in the one interval the interrupt ended.
+        var points = LineProtocolFile.Read(output);
+        Assert.Single(points, q => q.Measurement == "alloclat_stats");
+        Assert.True(points.Where(q => q.Measurement == "alloc_latency").Sum(q => q["count"]) > 0);
+        // Nothing of ours stays loaded once the collector has exited.
+        string loaded = Cli.Sh("bpftool prog list");
+        Assert.DoesNotContain("tp_enter_mmap", loaded);
+        Assert.DoesNotContain("alloc_exit", loaded);
+        demo.Kill();
+    }
+
+    [Fact]
+    public void TerminateStopsTheCommandAndReturnsItsStatus()
+    {
+        string output = Cli.TempOutput();
+        var p = Cli.Start(["record", "-q", "-o", output, "--", Cli.Demo, "30"]);
+        Thread.Sleep(2500);
+        Cli.Sh($"kill -TERM {p.Id}");
+        var result = Cli.Wait(p, TimeSpan.FromSeconds(20));
+        Assert.Equal(128 + 15, result.ExitCode);
+        Assert.Contains(LineProtocolFile.Read(output), q => q.Measurement == "alloc_latency");
+    }
+
+    [Fact]
+    public void EveryProcessOfABinaryIsTracedIncludingOnesStartedLater()
+    {
+        string dir = Directory.CreateTempSubdirectory("alloclat-bin-").FullName;
+        string copy = Path.Combine(dir, "alloc_demo");
+        File.Copy(Cli.Demo, copy);
+        File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
+        using var before = Process.Start(copy, "5")!;
+        using var other = Process.Start(Cli.Demo, "5")!;
+        Thread.Sleep(200);
+        string output = Cli.TempOutput();
+        var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "4s"]);
+        Thread.Sleep(1500);
+        using var later = Process.Start(copy, "1.5")!;
+        var result = Cli.Wait(p, TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var pids = LineProtocolFile.Read(output).Where(q => q.Measurement == "alloc_latency").Select(q => q.Tag("pid")).ToHashSet();
+        Assert.Contains(before.Id.ToString(), pids);
+        Assert.Contains(later.Id.ToString(), pids);
+        Assert.DoesNotContain(other.Id.ToString(), pids);
+        before.Kill();
+        other.Kill();
+    }
+}
