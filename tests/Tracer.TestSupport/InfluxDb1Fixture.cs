@@ -25,29 +25,23 @@ public sealed class InfluxDb1Fixture : IAsyncLifetime, IAsyncDisposable, IDispos
     private bool _disposed;
 
     public InfluxDb1Fixture()
-        : this(authEnabled: false)
-    {
-    }
-
-    /// <param name="authEnabled">Require credentials; an admin <see cref="AdminUser"/> is created on first start.</param>
-    /// <param name="maxBodySize">The server's <c>max-body-size</c> in bytes (413 above it); server default when null.</param>
-    /// <param name="lifetime">Hard limit on the server's life even if nobody stops it (default 15 min).</param>
-    public InfluxDb1Fixture(bool authEnabled, long? maxBodySize = null, TimeSpan? lifetime = null)
     {
         _executable = ServerProcess.FindExecutable("influxd", "apt-get install -y influxdb");
-        AuthEnabled = authEnabled;
-        Lifetime = lifetime ?? TimeSpan.FromMinutes(15);
         Directory = Path.Combine(Path.GetTempPath(), "alloclat-influxdb-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Directory);
         Port = FreePort.Next();
         RpcPort = FreePort.Next();
         _configPath = Path.Combine(Directory, "influxdb.conf");
-        File.WriteAllText(_configPath, BuildConfig(maxBodySize));
     }
 
-    public bool AuthEnabled { get; }
+    /// <summary>Require credentials; an admin <see cref="AdminUser"/> is created on first start.</summary>
+    public bool AuthEnabled { get; init; }
 
-    public TimeSpan Lifetime { get; }
+    /// <summary>The server's <c>max-body-size</c> in bytes (413 above it); the server default when null.</summary>
+    public long? MaxBodySize { get; init; }
+
+    /// <summary>Hard limit on the server's life even if nobody stops it.</summary>
+    public TimeSpan Lifetime { get; init; } = TimeSpan.FromMinutes(15);
 
     /// <summary>Temporary folder holding config, meta, data and wal; deleted on dispose.</summary>
     public string Directory { get; }
@@ -69,6 +63,8 @@ public sealed class InfluxDb1Fixture : IAsyncLifetime, IAsyncDisposable, IDispos
         if (IsRunning)
             return;
         _process?.Dispose();
+        if (!File.Exists(_configPath))
+            File.WriteAllText(_configPath, BuildConfig(MaxBodySize));
         _process = new ServerProcess(_executable, ["-config", _configPath], Directory, Lifetime);
         var process = _process;
         await Wait.UntilAsync(async () =>

@@ -19,21 +19,15 @@ public sealed class VictoriaMetricsFixture : IAsyncLifetime, IAsyncDisposable, I
     private bool _disposed;
 
     public VictoriaMetricsFixture()
-        : this(lifetime: null)
-    {
-    }
-
-    /// <param name="lifetime">Hard limit on the server's life even if nobody stops it (default 15 min).</param>
-    public VictoriaMetricsFixture(TimeSpan? lifetime)
     {
         _executable = ServerProcess.FindExecutable("victoria-metrics", "apt-get install -y victoria-metrics");
-        Lifetime = lifetime ?? TimeSpan.FromMinutes(15);
         Directory = Path.Combine(Path.GetTempPath(), "alloclat-vm-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Directory);
         Port = FreePort.Next();
     }
 
-    public TimeSpan Lifetime { get; }
+    /// <summary>Hard limit on the server's life even if nobody stops it.</summary>
+    public TimeSpan Lifetime { get; init; } = TimeSpan.FromMinutes(15);
 
     public string Directory { get; }
 

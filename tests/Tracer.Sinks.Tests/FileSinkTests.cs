@@ -1,0 +1,61 @@
+using System.Text;
+
+namespace Tracer.Sinks.Tests;
+
+public sealed class FileSinkTests : IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "alloclat-filesink-" + Guid.NewGuid().ToString("N")[..10]);
+
+    public FileSinkTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string ReadShared(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        return reader.ReadToEnd();
+    }
+
+    [Fact]
+    public async Task EachInterval_IsOnDiskWhenWriteAsyncReturns()
+    {
+        var path = Path.Combine(_dir, "out.lp");
+        var first = TestData.Snapshot(TestData.GoldenTimestamp, "h", 3, 1);
+        var second = TestData.NastySnapshot(TestData.GoldenTimestamp + 1_000_000_000, "h");
+        await using var sink = new FileSink(path);
+        Assert.Equal(path, sink.Path);
+
+        await sink.WriteAsync(first, CancellationToken.None);
+        Assert.Equal(LineProtocol.Format(first), ReadShared(path));
+        await sink.WriteAsync(second, CancellationToken.None);
+        Assert.Equal(LineProtocol.Format(first) + LineProtocol.Format(second), ReadShared(path));
+    }
+
+    [Fact]
+    public async Task ExistingFile_IsAppendedTo_AndDisposeLosesNothing()
+    {
+        var path = Path.Combine(_dir, "append.lp");
+        File.WriteAllText(path, "existing line 1\n");
+        var expected = new StringBuilder("existing line 1\n");
+        var sink = new FileSink(path);
+        for (int i = 0; i < 500; i++)
+        {
+            var snapshot = TestData.Snapshot(TestData.GoldenTimestamp + i, "h", 5, i);
+            expected.Append(LineProtocol.Format(snapshot));
+            await sink.WriteAsync(snapshot, new CancellationToken(canceled: i == 499));
+        }
+        await sink.DisposeAsync();
+        await sink.DisposeAsync();
+
+        Assert.Equal(expected.ToString(), File.ReadAllText(path));
+        Assert.Equal(1 + 500 * 6, File.ReadAllLines(path).Length);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => sink.WriteAsync(TestData.Snapshot(0, "h", 1, 0), CancellationToken.None).AsTask());
+    }
+
+    [Fact]
+    public void UnwritablePath_FailsAtConstruction()
+    {
+        Assert.Throws<DirectoryNotFoundException>(() => new FileSink(Path.Combine(_dir, "missing", "x.lp")));
+    }
+}
