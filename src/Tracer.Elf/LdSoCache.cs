@@ -15,7 +15,6 @@ public sealed class LdSoCache
     /// <summary>FLAG_ELF_LIBC6 | FLAG_X8664_LIB64.</summary>
     public const int FlagsX86_64 = 0x0303;
 
-    private const ulong HwcapExtension = 1UL << 62;
     private const int NewHeaderSize = 48;
     private const int NewEntrySize = 24;
     private const int OldHeaderSize = 16;
@@ -93,9 +92,6 @@ public sealed class LdSoCache
     /// plain entry (no hwcap subdirectory) with the x86-64 flags, or null.
     /// </summary>
     public string? Lookup(string soname) => _x86_64.GetValueOrDefault(soname);
-
-    /// <summary>True when the entry lives in a glibc-hwcaps subdirectory (only used when the CPU qualifies).</summary>
-    public static bool IsHwcapsEntry(LdSoCacheEntry entry) => (entry.Hwcap & HwcapExtension) != 0;
 
     private static string ReadString(ReadOnlySpan<byte> table, uint offset, int entry)
     {

@@ -10,4 +10,7 @@ public sealed record LdSoCacheEntry(string Name, string Path, int Flags, uint Os
 {
     /// <summary>True for the entries ld.so on x86-64 accepts (FLAG_ELF_LIBC6 | FLAG_X8664_LIB64).</summary>
     public bool IsX86_64 => Flags == LdSoCache.FlagsX86_64;
+
+    /// <summary>True when the entry lives in a glibc-hwcaps subdirectory, which ld.so only uses on CPUs of that level.</summary>
+    public bool IsHwcapsSubdirectory => (Hwcap & (1UL << 62)) != 0;
 }
