@@ -24,6 +24,7 @@ public sealed class ServerProcess : IDisposable
             WorkingDirectory = workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            // Its own stdin pipe: a server must never read from (or stop on) the test host's terminal.
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
