@@ -34,22 +34,23 @@ public static unsafe class Libbpf
                 return;
             try
             {
+                // The version first: an old library may lack the other entry points, and "too old" is the answer.
                 Version = new Version((int)NativeMethods.libbpf_major_version(), (int)NativeMethods.libbpf_minor_version());
+                if (Version < new Version(RequiredMajor, RequiredMinor))
+                    throw new AlloclatException(ReturnCode.LibbpfError,
+                        $"libbpf {Version} is too old; alloclat needs libbpf {RequiredMajor}.{RequiredMinor} or newer");
                 NativeMethods.libbpf_set_print(&OnPrint);
             }
             catch (DllNotFoundException)
             {
                 throw new AlloclatException(ReturnCode.LibbpfError,
-                    $"{NativeMethods.LibBpf} not found: install libbpf 1.x (Debian/Ubuntu: apt-get install libbpf1)");
+                    $"{NativeMethods.LibBpf} could not be loaded: install libbpf 1.x (Debian/Ubuntu: apt-get install libbpf1)");
             }
             catch (EntryPointNotFoundException e)
             {
                 throw new AlloclatException(ReturnCode.LibbpfError,
                     $"{NativeMethods.LibBpf} is too old ({e.Message}); alloclat needs libbpf {RequiredMajor}.{RequiredMinor} or newer");
             }
-            if (Version < new Version(RequiredMajor, RequiredMinor))
-                throw new AlloclatException(ReturnCode.LibbpfError,
-                    $"libbpf {Version} is too old; alloclat needs libbpf {RequiredMajor}.{RequiredMinor} or newer");
             s_initialised = true;
         }
     }

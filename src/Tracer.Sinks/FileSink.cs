@@ -4,7 +4,7 @@ using Tracer.Core;
 namespace Tracer.Sinks;
 
 /// <summary>
-/// Appends every interval as line protocol to a file (importable with <c>influx -import</c> or any line-protocol
+/// Writes every interval as line protocol to a file (importable with <c>influx -import</c> or any line-protocol
 /// reader). Each interval is flushed to the operating system before <see cref="WriteAsync"/> returns, so a
 /// crash loses at most the interval being written; dispose also syncs the file to disk.
 /// </summary>
@@ -14,12 +14,15 @@ public sealed class FileSink : ISnapshotSink
     private readonly ArrayBufferWriter<byte> _buffer = new(16 * 1024);
     private bool _disposed;
 
-    /// <summary>Opens (creating if needed) <paramref name="path"/> for appending; throws if it cannot be opened.</summary>
+    /// <summary>
+    /// Creates <paramref name="path"/>, replacing an older file of that name as <c>perf record -o</c> does, so a
+    /// file always holds exactly one run; throws if it cannot be created.
+    /// </summary>
     public FileSink(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         Path = System.IO.Path.GetFullPath(path);
-        _stream = new FileStream(Path, FileMode.Append, FileAccess.Write, FileShare.Read, bufferSize: 64 * 1024, useAsync: false);
+        _stream = new FileStream(Path, FileMode.Create, FileAccess.Write, FileShare.Read, bufferSize: 64 * 1024, useAsync: false);
     }
 
     /// <summary>Absolute path of the file.</summary>

@@ -144,10 +144,14 @@ internal sealed class RecordCommand
         }
         catch (ElfFormatException e)
         {
-            throw new AlloclatException(ReturnCode.BinaryError, $"{path} is not a usable binary: {e.Message}");
+            throw new AlloclatException(ReturnCode.BinaryError, $"{path} is not a usable binary: {Reason(e, path)}");
         }
         return KernelSupport.FileIdentity(path);
     }
+
+    /// <summary>The ELF reader's message names the file first; the sentence around it already does.</summary>
+    private static string Reason(ElfFormatException e, string path) =>
+        e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
 
     private ProbePlan PlanPrecise()
     {
@@ -168,7 +172,7 @@ internal sealed class RecordCommand
             }
             catch (ElfFormatException e)
             {
-                throw new AlloclatException(ReturnCode.BinaryError, $"{exe} is not a usable binary: {e.Message}");
+                throw new AlloclatException(ReturnCode.BinaryError, $"{exe} is not a usable binary: {Reason(e, exe)}");
             }
             plan = ProbePlanner.ForCommand(exe, ProbePlanner.CurrentEnvironment());
             what = exe;

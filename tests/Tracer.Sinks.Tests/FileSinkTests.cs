@@ -33,11 +33,11 @@ public sealed class FileSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task ExistingFile_IsAppendedTo_AndDisposeLosesNothing()
+    public async Task ExistingFile_IsReplaced_AndDisposeLosesNothing()
     {
-        var path = Path.Combine(_dir, "append.lp");
-        File.WriteAllText(path, "existing line 1\n");
-        var expected = new StringBuilder("existing line 1\n");
+        var path = Path.Combine(_dir, "replace.lp");
+        File.WriteAllText(path, "a line from an earlier run\n");
+        var expected = new StringBuilder();
         var sink = new FileSink(path);
         for (int i = 0; i < 500; i++)
         {
@@ -49,7 +49,7 @@ public sealed class FileSinkTests : IDisposable
         await sink.DisposeAsync();
 
         Assert.Equal(expected.ToString(), File.ReadAllText(path));
-        Assert.Equal(1 + 500 * 6, File.ReadAllLines(path).Length);
+        Assert.Equal(500 * 6, File.ReadAllLines(path).Length);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => sink.WriteAsync(TestData.Snapshot(0, "h", 1, 0), CancellationToken.None).AsTask());
     }
 

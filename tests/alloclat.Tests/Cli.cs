@@ -72,6 +72,26 @@ public static class Cli
         return new CliResult(p.ExitCode, Text(o!.Item1), Text(o.Item2));
     }
 
+    /// <summary>Runs a shell script in a private mount namespace, to change what one alloclat process sees.</summary>
+    public static CliResult RunIsolated(string script) =>
+        Wait(StartRaw("unshare", ["-m", "sh", "-c", script]), TimeSpan.FromMinutes(1));
+
+    private static Process StartRaw(string file, string[] args)
+    {
+        var p = new Process { StartInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true } };
+        foreach (var a in args)
+            p.StartInfo.ArgumentList.Add(a);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
+        p.Start();
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        s_output.AddOrUpdate(p, Tuple.Create(stdout, stderr));
+        return p;
+    }
+
     /// <summary>A fresh output path in a temporary directory.</summary>
     public static string TempOutput(string name = "out.lp") =>
         Path.Combine(Directory.CreateTempSubdirectory("alloclat-test-").FullName, name);
