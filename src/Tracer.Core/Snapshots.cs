@@ -67,7 +67,11 @@ public sealed record IntervalSnapshot(
     long EndUnixNs,
     string Host,
     IReadOnlyList<SeriesSnapshot> Series,
-    CollectorStats Stats);
+    CollectorStats Stats)
+{
+    /// <summary>Further points of this interval (alert transitions, ...), written after the series.</summary>
+    public IReadOnlyList<EventPoint> Events { get; init; } = [];
+}
 
 /// <summary>A consumer of interval snapshots. Sinks never see events or BPF; they read snapshots only.</summary>
 public interface ISnapshotSink : IAsyncDisposable

@@ -76,7 +76,9 @@ public sealed class ConsoleTableSink : ISnapshotSink
 
         if (snapshot.Series.Count == 0)
         {
-            sb.Append("  (no call measured in this interval)\n\n");
+            sb.Append("  (no call measured in this interval)\n");
+            AppendEvents(sb, snapshot.Events);
+            sb.Append('\n');
             return sb.ToString();
         }
 
@@ -97,7 +99,45 @@ public sealed class ConsoleTableSink : ISnapshotSink
         }
         if (shown < rows.Count)
             sb.Append("  ... ").Append(rows.Count - shown).Append(" more series\n");
+        AppendEvents(sb, snapshot.Events);
         sb.Append('\n');
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// One line per event point under the table. Alert transitions get a line of their own shape (state first,
+    /// then the rule and the series) so they stand out among the rows; other points are listed generically.
+    /// </summary>
+    private static void AppendEvents(StringBuilder sb, IReadOnlyList<EventPoint> events)
+    {
+        foreach (var e in events)
+        {
+            string line = e.Measurement == "alert" ? AlertLine(e) : GenericLine(e);
+            sb.Append("  ").Append(Fit(line, 160)).Append('\n');
+        }
+    }
+
+    private static string AlertLine(EventPoint e)
+    {
+        var sb = new StringBuilder("ALERT ");
+        sb.Append((e.Tag("state") ?? "?").ToUpperInvariant()).Append("  ").Append(e.Tag("rule") ?? "?").Append("  ");
+        foreach (var key in (ReadOnlySpan<string>)["pid", "comm", "runtime", "allocator", "op", "size_class"])
+            if (e.Tag(key) is { } v)
+                sb.Append(key).Append('=').Append(v).Append(' ');
+        if (e.Field("value") is { Kind: FieldKind.Integer } value)
+            sb.Append(" ").Append(e.Tag("field") ?? "value").Append(' ').Append(HumanUnits.Latency(value.Integer));
+        if (e.Field("threshold") is { Kind: FieldKind.Integer } threshold)
+            sb.Append(" (threshold ").Append(HumanUnits.Latency(threshold.Integer)).Append(')');
+        return sb.ToString();
+    }
+
+    private static string GenericLine(EventPoint e)
+    {
+        var sb = new StringBuilder(e.Measurement);
+        foreach (var t in e.Tags)
+            sb.Append(' ').Append(t.Key).Append('=').Append(t.Value);
+        foreach (var f in e.Fields)
+            sb.Append(' ').Append(f.Key).Append('=').Append(f.Value.ToString());
         return sb.ToString();
     }
 

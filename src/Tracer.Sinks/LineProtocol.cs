@@ -30,6 +30,9 @@ public static class LineProtocol
     // Every character the escaper must look at; anything else is copied as UTF-8 unchanged.
     private static readonly SearchValues<char> s_special = SearchValues.Create(BuildSpecial());
 
+    // In string field values only the quote and the backslash are escaped; control characters still cannot be sent.
+    private static readonly SearchValues<char> s_specialInString = SearchValues.Create(BuildSpecial().Replace(",= ", "", StringComparison.Ordinal) + "\"");
+
     private static string BuildSpecial()
     {
         var sb = new StringBuilder(",= \\");
@@ -51,6 +54,9 @@ public static class LineProtocol
         var series = snapshot.Series;
         for (int i = 0; i < series.Count; i++)
             WriteSeries(series[i], snapshot.Host, snapshot.EndUnixNs, output);
+        var events = snapshot.Events;
+        for (int i = 0; i < events.Count; i++)
+            WriteEvent(events[i], snapshot.Host, snapshot.EndUnixNs, output);
         WriteStats(snapshot.Stats, snapshot.Host, snapshot.EndUnixNs, output);
     }
 
@@ -80,6 +86,106 @@ public static class LineProtocol
         WriteField(",p9999="u8, s.P9999, output);
         WriteField(",max="u8, s.Max, output);
         WriteTimestamp(timestampNs, output);
+    }
+
+    /// <summary>
+    /// Writes an event point: its measurement, host plus its tags sorted by key, its fields in order. String
+    /// fields are quoted with <c>"</c> and <c>\</c> escaped by a backslash (control characters become <c>?</c>);
+    /// floats that are not finite cannot be stored and are left out, and a point left with no field is not
+    /// written at all (a line without fields is a syntax error that would reject the whole batch).
+    /// </summary>
+    public static void WriteEvent(EventPoint point, string host, long timestampNs, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(point);
+        var fields = point.Fields;
+        int writable = 0;
+        for (int i = 0; i < fields.Count; i++)
+            if (IsWritable(fields[i].Value))
+                writable++;
+        if (writable == 0)
+            return;
+        WriteName(point.Measurement, Element.Measurement, output);
+        WriteTags(point.Tags, host, output);
+        bool first = true;
+        for (int i = 0; i < fields.Count; i++)
+        {
+            var (key, value) = fields[i];
+            if (!IsWritable(value))
+                continue;
+            WriteByte(first ? (byte)' ' : (byte)',', output);
+            first = false;
+            WriteName(key, Element.Key, output);
+            WriteByte((byte)'=', output);
+            WriteFieldValue(value, output);
+        }
+        WriteTimestamp(timestampNs, output);
+    }
+
+    private static bool IsWritable(FieldValue value) => value.Kind != FieldKind.Float || double.IsFinite(value.Float);
+
+    private static void WriteFieldValue(FieldValue value, IBufferWriter<byte> output)
+    {
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        switch (value.Kind)
+        {
+            case FieldKind.Integer:
+            {
+                var span = output.GetSpan(21);
+                value.Integer.TryFormat(span, out int written, default, ci);
+                span[written++] = (byte)'i';
+                output.Advance(written);
+                break;
+            }
+            case FieldKind.Float:
+            {
+                // "R" round-trips; InfluxDB and VictoriaMetrics both read its exponent form (1E+300).
+                var span = output.GetSpan(32);
+                value.Float.TryFormat(span, out int written, "R", ci);
+                output.Advance(written);
+                break;
+            }
+            case FieldKind.Boolean:
+                WriteAscii(value.Boolean ? "true"u8 : "false"u8, output);
+                break;
+            default:
+                WriteStringField(value.String, output);
+                break;
+        }
+    }
+
+    private static void WriteStringField(string text, IBufferWriter<byte> output)
+    {
+        var span = output.GetSpan(checked(text.Length * 3 + 2));
+        int pos = 0;
+        span[pos++] = (byte)'"';
+        var rest = text.AsSpan();
+        while (true)
+        {
+            int i = rest.IndexOfAny(s_specialInString);
+            if (i < 0)
+            {
+                pos += Encoding.UTF8.GetBytes(rest, span[pos..]);
+                break;
+            }
+            pos += Encoding.UTF8.GetBytes(rest[..i], span[pos..]);
+            char c = rest[i];
+            if (c is '"' or '\\')
+            {
+                span[pos++] = (byte)'\\';
+                span[pos++] = (byte)c;
+            }
+            else
+                span[pos++] = (byte)'?';
+            rest = rest[(i + 1)..];
+        }
+        span[pos++] = (byte)'"';
+        output.Advance(pos);
+    }
+
+    private static void WriteAscii(ReadOnlySpan<byte> text, IBufferWriter<byte> output)
+    {
+        text.CopyTo(output.GetSpan(text.Length));
+        output.Advance(text.Length);
     }
 
     /// <summary>Writes the <c>alloclat_stats</c> point.</summary>
