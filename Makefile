@@ -13,7 +13,12 @@ PACKAGES := clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev gcc make
 
 WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload_jemalloc \
 	$(BUILD)/workloads/alloc_workload_tcmalloc $(BUILD)/workloads/alloc_workload_mimalloc \
-	$(BUILD)/workloads/libslowalloc.so $(BUILD)/demo/alloc_demo
+	$(BUILD)/workloads/libslowalloc.so $(BUILD)/demo/alloc_demo \
+	$(BUILD)/workloads/goalloc $(BUILD)/workloads/goalloc_stripped $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo
+
+# Go builds use the Debian toolchain, the standard library only, and caches inside build/.
+GO_ENV := GOCACHE=$(CURDIR)/$(BUILD)/gocache GOPATH=$(CURDIR)/$(BUILD)/gopath GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
+GO_SOURCES := $(wildcard tests/workloads/go/*/*.go) tests/workloads/go/go.mod
 
 .PHONY: all deps bpf workloads build run test clean
 
@@ -58,6 +63,15 @@ $(BUILD)/workloads/libslowalloc.so: tests/workloads/slowalloc.c | deps
 $(BUILD)/demo/alloc_demo: demo/alloc_demo.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -o $@ $<
+
+$(BUILD)/workloads/goalloc $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo: $(GO_SOURCES) | deps
+	@mkdir -p $(@D)
+	cd tests/workloads/go && $(GO_ENV) go build -o $(CURDIR)/$@ ./$(patsubst go_%,go%,$(notdir $@))
+
+# The same program without symbol table or DWARF: functions must be found through pclntab.
+$(BUILD)/workloads/goalloc_stripped: $(GO_SOURCES) | deps
+	@mkdir -p $(@D)
+	cd tests/workloads/go && $(GO_ENV) go build -ldflags='-s -w' -o $(CURDIR)/$@ ./goalloc
 
 build: deps bpf workloads
 	$(DOTNET) publish src/alloclat/alloclat.csproj -c $(CONFIG) -o $(BUILD)/publish --nologo -v quiet

@@ -21,8 +21,10 @@ enum alloc_op {
 	OP_PVALLOC = 11,
 	OP_FREE = 12,
 	OP_GO_LARGE = 13,
-	/* Not a call: a target process has just executed a new image and was stopped for its probes (precise mode). */
+	/* Not a call: a target process has just executed a new image and was stopped for its probes. */
 	OP_EXEC_STOPPED = 14,
+	/* A Go stop-the-world pause: from stopping the world to its restart. */
+	OP_GC_PAUSE = 15,
 };
 
 /* Indices of the per-CPU counters in the `stats` map. */

@@ -82,10 +82,17 @@ public sealed class SeriesTable : IAllocationRecorder
         return result;
     }
 
-    public static string MeasurementOf(AllocOp op) => "alloc_latency";
+    public static string MeasurementOf(AllocOp op) => op == AllocOp.GcPause ? "gc_pause" : "alloc_latency";
 
-    private static KeyValuePair<string, string>[] BuildTags(in SeriesKey key, string comm) =>
-    [
+    private static KeyValuePair<string, string>[] BuildTags(in SeriesKey key, string comm) => key.Op == AllocOp.GcPause
+        ?
+        [
+            new("comm", comm),
+            new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("runtime", Allocators.Name(key.Allocator)),
+        ]
+        :
+        [
         new("allocator", Allocators.Name(key.Allocator)),
         new("comm", comm),
         new("op", AllocOps.Name(key.Op)),

@@ -23,7 +23,10 @@ public enum AllocOp : byte
 
     /// <summary>Not a call: a target executed a new image and is stopped until its probes are placed.</summary>
     ExecStopped = 14,
-    Count = 15,
+
+    /// <summary>A Go stop-the-world pause (measurement gc_pause).</summary>
+    GcPause = 15,
+    Count = 16,
 }
 
 public static class AllocOps
@@ -31,7 +34,7 @@ public static class AllocOps
     private static readonly string[] s_names =
     [
         "mmap", "munmap", "mremap", "brk", "malloc", "calloc", "realloc", "aligned_alloc", "posix_memalign",
-        "memalign", "valloc", "pvalloc", "free", "large_alloc", "exec",
+        "memalign", "valloc", "pvalloc", "free", "large_alloc", "exec", "gc_pause",
     ];
 
     public static string Name(AllocOp op) => (uint)op < (uint)s_names.Length ? s_names[(int)op] : "unknown";

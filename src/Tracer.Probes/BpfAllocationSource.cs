@@ -49,7 +49,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     private readonly BpfMap _targets;
     private readonly BpfMap _stats;
     private readonly PerfBufferReader _reader;
-    private readonly HashSet<(int Pid, string Path, ulong Offset)> _attached = new();
+    private readonly HashSet<(int Pid, string Path, ulong Offset, AllocOp Op)> _attached = new();
     private readonly List<int> _stoppedAtExec = new();
     private IAllocationRecorder? _recorder;
     private long _events;
@@ -129,21 +129,29 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     public bool RemoveTarget(int pid) => _targets.Delete((uint)pid);
 
     /// <summary>
-    /// Attaches entry and return probes on each site. With a pid the kernel inserts the breakpoints in that
-    /// process only; -1 inserts them in every process that maps the file. A site already attached for the same
-    /// pid is skipped, so plans can be re-applied as processes come and go.
+    /// Attaches the probes of each site. With a pid the kernel inserts the breakpoints in that process only; -1
+    /// inserts them in every process that maps the file. A site already attached for the same pid is skipped, so
+    /// plans can be re-applied as processes come and go.
     /// </summary>
     public int AttachUprobes(IEnumerable<UprobeSite> sites, int pid)
     {
         int added = 0;
         foreach (var site in sites)
         {
-            if (!_attached.Add((pid, site.Path, site.FileOffset)))
+            if (!_attached.Add((pid, site.Path, site.FileOffset, site.Op)))
                 continue;
-            _object.AttachUprobe(site.EntryProgram, pid, site.Path, site.FileOffset, site.Cookie, retprobe: false);
-            _object.AttachUprobe(UprobeSite.ExitProgram, pid, site.Path, site.FileOffset, site.Cookie, retprobe: true);
+            if (site.EntryProgram is { } entry)
+                _object.AttachUprobe(entry, pid, site.Path, site.FileOffset, site.Cookie, retprobe: false);
+            if (site.ExitProgram is { } exit)
+            {
+                if (site.ReturnOffsets is { } returns)
+                    foreach (ulong offset in returns)
+                        _object.AttachUprobe(exit, pid, site.Path, offset, site.Cookie, retprobe: false);
+                else
+                    _object.AttachUprobe(exit, pid, site.Path, site.FileOffset, site.Cookie, retprobe: true);
+            }
             added++;
-            UprobeCount += 2;
+            UprobeCount += site.ProbeCount;
         }
         return added;
     }
@@ -179,7 +187,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         long bare = Time(calls);
         ulong cookie = ((ulong)Allocators.Glibc << 8) | (byte)AllocOp.Malloc;
         using (_object.AttachUprobe("alloc_enter_size1", self, libc, offset, cookie, retprobe: false))
-        using (_object.AttachUprobe(UprobeSite.ExitProgram, self, libc, offset, cookie, retprobe: true))
+        using (_object.AttachUprobe(UprobeSite.AllocExitProgram, self, libc, offset, cookie, retprobe: true))
         {
             long probed = Time(calls);
             return Math.Max(0, (probed - bare) * 1e9 / System.Diagnostics.Stopwatch.Frequency / calls);

@@ -3,21 +3,28 @@ using Tracer.Elf;
 
 namespace Tracer.Probes;
 
-/// <summary>The allocators found in a set of files, and the uprobe sites that cover them.</summary>
-public sealed record ProbePlan(IReadOnlyList<UprobeSite> Sites, IReadOnlyList<string> Allocators, IReadOnlyList<string> Searched)
+/// <summary>
+/// The allocators found in a set of files, the uprobe sites that cover them, and what could not be probed
+/// (a Go binary missing its runtime functions, say) in one sentence each.
+/// </summary>
+public sealed record ProbePlan(IReadOnlyList<UprobeSite> Sites, IReadOnlyList<string> Allocators, IReadOnlyList<string> Searched, IReadOnlyList<string> Problems)
 {
     public bool IsEmpty => Sites.Count == 0;
+
 
     /// <summary>The one-line reason given when precise mode finds nothing to probe.</summary>
     public string NothingFoundMessage(string what) =>
         $"no allocator found in {what}: looked for {AllocatorCatalog.SearchedNames} in {string.Join(", ", Searched)}";
 }
 
-/// <summary>Builds probe plans for a running process, a command about to start, or a binary.</summary>
+/// <summary>
+/// Builds probe plans for a running process, a command about to start, or a binary. Go binaries are always
+/// planned (their probes sit on the slow path only); the malloc family only when <c>precise</c> is set.
+/// </summary>
 public static class ProbePlanner
 {
     /// <summary>Plan for a running process, from the files it has mapped executable.</summary>
-    public static ProbePlan ForProcess(int pid)
+    public static ProbePlan ForProcess(int pid, bool precise)
     {
         IReadOnlyList<MapEntry> maps;
         try
@@ -29,29 +36,33 @@ public static class ProbePlanner
             throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist (or exited)");
         }
         string root = $"/proc/{pid}/root";
-        return ForFiles(ProcMaps.ExecutableFiles(maps).Select(p => (p, root + p)));
+        var files = ProcMaps.ExecutableFiles(maps);
+        // The Go runtime lives in the executable, which is mapped first.
+        return ForFiles((precise ? files : files.Take(1)).Select(p => (p, root + p)), precise);
     }
 
     /// <summary>
     /// Plan for a command that has not run yet: its executable, LD_PRELOAD and the libraries it needs,
     /// resolved the way the dynamic loader will.
     /// </summary>
-    public static ProbePlan ForCommand(string executable, IReadOnlyDictionary<string, string> environment, string root = "")
+    public static ProbePlan ForCommand(string executable, IReadOnlyDictionary<string, string> environment, bool precise, string root = "")
     {
         var files = new List<string> { executable };
+        if (!precise)
+            return ForFiles(files.Select(p => (p, root + p)), precise);
         var options = new LibraryResolverOptions();
         if (root.Length > 0)
             options = options with { CachePath = root + LdSoCache.DefaultPath };
         var resolved = new LibraryResolver(options).Resolve(root + executable, environment);
         files.AddRange(resolved.Paths.Select(p => root.Length > 0 && p.StartsWith(root, StringComparison.Ordinal) ? p[root.Length..] : p));
-        return ForFiles(files.Select(p => (p, root + p)));
+        return ForFiles(files.Select(p => (p, root + p)), precise);
     }
 
     /// <summary>
     /// Plan for a process stopped right after exec: its new executable and the libraries the loader is about to
     /// map, resolved with the process's own environment (so <c>env LD_PRELOAD=... prog</c> is seen as prog is).
     /// </summary>
-    public static ProbePlan ForExec(int pid)
+    public static ProbePlan ForExec(int pid, bool precise)
     {
         string root = $"/proc/{pid}/root";
         string exe;
@@ -66,7 +77,7 @@ public static class ProbePlanner
         {
             throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} exited");
         }
-        return ForCommand(exe, env, root);
+        return ForCommand(exe, env, precise, root);
     }
 
     /// <summary>The process's environment as it was given to exec.</summary>
@@ -91,11 +102,12 @@ public static class ProbePlanner
         return env;
     }
 
-    public static ProbePlan ForFiles(IEnumerable<(string Path, string AttachPath)> files)
+    public static ProbePlan ForFiles(IEnumerable<(string Path, string AttachPath)> files, bool precise)
     {
         var sites = new List<UprobeSite>();
         var names = new List<string>();
         var searched = new List<string>();
+        var problems = new List<string>();
         foreach (var (path, attachPath) in files)
         {
             searched.Add(path);
@@ -110,24 +122,33 @@ public static class ProbePlanner
             }
             using (elf)
             {
-                byte? allocator;
                 try
                 {
-                    allocator = AllocatorCatalog.Classify(path, elf);
+                    if (GoProbes.GoVersion(elf) is { } goVersion)
+                    {
+                        var go = GoProbes.Sites(elf, path, attachPath, goVersion);
+                        sites.AddRange(go);
+                        names.Add($"go ({path}, {goVersion}: {string.Join(" ", go.Select(s => s.Symbol).Distinct())})");
+                        continue;
+                    }
+                    if (!precise || AllocatorCatalog.Classify(path, elf) is not { } id)
+                        continue;
+                    var found = AllocatorCatalog.Sites(elf, attachPath, id);
+                    if (found.Count == 0)
+                        continue;
+                    sites.AddRange(found);
+                    names.Add($"{Core.Allocators.Name(id)} ({path}: {string.Join(" ", found.Select(s => s.Symbol))})");
                 }
-                catch (ElfFormatException)
+                catch (AlloclatException e)
                 {
-                    continue;
+                    problems.Add(e.Message);
                 }
-                if (allocator is not { } id)
-                    continue;
-                var found = AllocatorCatalog.Sites(elf, attachPath, id);
-                if (found.Count == 0)
-                    continue;
-                sites.AddRange(found);
-                names.Add($"{Core.Allocators.Name(id)} ({path}: {string.Join(" ", found.Select(s => s.Symbol))})");
+                catch (ElfFormatException e)
+                {
+                    problems.Add($"{path}: {e.Message}");
+                }
             }
         }
-        return new ProbePlan(sites, names, searched);
+        return new ProbePlan(sites, names, searched, problems);
     }
 }

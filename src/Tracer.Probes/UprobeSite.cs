@@ -4,11 +4,14 @@ namespace Tracer.Probes;
 
 /// <summary>
 /// One function to probe: where it is (a file and the offset of its first instruction in that file), what it is
-/// (allocator and operation, carried to BPF in the cookie) and which BPF entry program reads its arguments.
+/// (allocator and operation, carried to BPF in the cookie) and which BPF programs run at its entry and return.
 /// </summary>
 public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, byte Allocator, AllocOp Op)
 {
-    public string EntryProgram => Op switch
+    public const string AllocExitProgram = "alloc_exit";
+
+    /// <summary>The program at the function's first instruction, or null for a return-only probe.</summary>
+    public string? EntryProgram { get; init; } = Op switch
     {
         AllocOp.Calloc => "alloc_enter_calloc",
         AllocOp.Realloc or AllocOp.AlignedAlloc or AllocOp.Memalign => "alloc_enter_size2",
@@ -17,7 +20,20 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
         _ => "alloc_enter_size1",
     };
 
-    public const string ExitProgram = "alloc_exit";
+    /// <summary>The program at the function's return, or null for an entry-only probe.</summary>
+    public string? ExitProgram { get; init; } = AllocExitProgram;
 
-    public ulong Cookie => ((ulong)Allocator << 8) | (byte)Op;
+    /// <summary>
+    /// Null: the exit program is a uretprobe. Otherwise the file offsets of every RET instruction, where the exit
+    /// program is placed as a plain uprobe (Go code, whose stacks move, must never get a uretprobe).
+    /// </summary>
+    public IReadOnlyList<ulong>? ReturnOffsets { get; init; }
+
+    /// <summary>Extra cookie bits above allocator and operation (bits 16 and up), read by the BPF program.</summary>
+    public ulong CookieFlags { get; init; }
+
+    public ulong Cookie => CookieFlags << 16 | ((ulong)Allocator << 8) | (byte)Op;
+
+    /// <summary>How many probes this site places.</summary>
+    public int ProbeCount => (EntryProgram is null ? 0 : 1) + (ExitProgram is null ? 0 : ReturnOffsets?.Count ?? 1);
 }

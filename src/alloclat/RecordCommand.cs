@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Tracer.Aggregation;
+using Tracer.Alerts;
 using Tracer.Core;
 using Tracer.Elf;
 using Tracer.Native;
@@ -39,35 +40,37 @@ internal sealed class RecordCommand
             throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist");
         (ulong Inode, ulong Device)? binaryId = _o.Binary is null ? null : CheckBinary(_o.Binary);
 
-        ProbePlan? plan = _o.Precise ? PlanPrecise() : null;
+        if (_o.Precise)
+            CheckPreciseTarget();
+        bool filtered = !_o.AllProcesses;
 
         var host = _o.Host ?? KernelSupport.HostName();
         var sinks = await OpenSinksAsync();
+        var alerts = CreateAlerts();
         int exitCode = (int)ReturnCode.Ok;
         LaunchedCommand? command = null;
         BpfAllocationSource? source = null;
         try
         {
             source = LoadSource(btf, binaryId);
+            // A target that executes a new image stops until that image's probes are in place.
+            source.ExecStopped = pid => ProbeAfterExec(source, pid);
             if (_o.Pid is int p)
             {
                 source.AddTarget(p);
-                if (plan is not null)
-                    Attach(source, plan, p);
+                Attach(source, ProbePlanner.ForProcess(p, _o.Precise), p);
             }
-            if (plan is not null)
-                source.ExecStopped = pid => ProbeAfterExec(source, pid);
             if (binaryId is { } id)
-                AddBinaryProcesses(source, id, plan is not null);
+                AddBinaryProcesses(source, id);
             if (_o.Command.Count > 0)
             {
                 // The held shell execs the command; in precise mode that exec stops it until its probes are placed.
                 command = LaunchedCommand.Start(_o.Command);
                 source.AddTargetAtExec(command.Pid);
             }
-            if (plan is not null)
+            if (_o.Precise)
                 WarnPreciseOverhead(source);
-            Describe(source, plan);
+            Describe(source);
 
             using var stop = new CancellationTokenSource();
             var reason = StopReason.None;
@@ -89,8 +92,9 @@ internal sealed class RecordCommand
             command?.Release();
             var commandExit = command?.WaitForExitAsync().ContinueWith(_ => Stop(StopReason.CommandExited), TaskScheduler.Default);
 
-            await foreach (var snapshot in collector.Snapshots.Reader.ReadAllAsync())
+            await foreach (var interval in collector.Snapshots.Reader.ReadAllAsync())
             {
+                var snapshot = alerts?.Apply(interval) ?? interval;
                 foreach (var sink in sinks)
                     await sink.WriteAsync(snapshot, CancellationToken.None);
                 if (_o.Pid is int watched && !KernelSupport.ProcessExists(watched))
@@ -123,6 +127,8 @@ internal sealed class RecordCommand
         finally
         {
             source?.Dispose();
+            if (alerts is not null)
+                await alerts.DisposeAsync();
             foreach (var sink in sinks)
                 await sink.DisposeAsync();
             command?.Dispose();
@@ -153,13 +159,14 @@ internal sealed class RecordCommand
     private static string Reason(ElfFormatException e, string path) =>
         e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
 
-    private ProbePlan PlanPrecise()
+    /// <summary>Precise mode needs an allocator to probe: say so before anything is loaded.</summary>
+    private void CheckPreciseTarget()
     {
         ProbePlan plan;
         string what;
         if (_o.Pid is int pid)
         {
-            plan = ProbePlanner.ForProcess(pid);
+            plan = ProbePlanner.ForProcess(pid, precise: true);
             what = $"process {pid}";
         }
         else
@@ -174,12 +181,11 @@ internal sealed class RecordCommand
             {
                 throw new AlloclatException(ReturnCode.BinaryError, $"{exe} is not a usable binary: {Reason(e, exe)}");
             }
-            plan = ProbePlanner.ForCommand(exe, ProbePlanner.CurrentEnvironment());
+            plan = ProbePlanner.ForCommand(exe, ProbePlanner.CurrentEnvironment(), precise: true);
             what = exe;
         }
         if (plan.IsEmpty)
             throw new AlloclatException(ReturnCode.BinaryError, plan.NothingFoundMessage(what));
-        return plan;
     }
 
     private BpfAllocationSource LoadSource(string? btf, (ulong, ulong)? binary)
@@ -191,7 +197,7 @@ internal sealed class RecordCommand
             Binary = binary,
             BtfPath = btf,
             PerfPagesPerCpu = _o.PerfPagesPerCpu,
-            StopOnExec = _o.Precise,
+            StopOnExec = !_o.AllProcesses,
         };
         try
         {
@@ -210,6 +216,8 @@ internal sealed class RecordCommand
 
     private void Attach(BpfAllocationSource source, ProbePlan plan, int pid)
     {
+        foreach (var problem in plan.Problems)
+            _err.WriteLine($"[WARN] process {pid}: {problem}");
         try
         {
             source.AttachUprobes(plan.Sites, pid);
@@ -232,11 +240,13 @@ internal sealed class RecordCommand
     {
         try
         {
-            var plan = ProbePlanner.ForExec(pid);
+            var plan = ProbePlanner.ForExec(pid, _o.Precise);
             int added = source.AttachUprobes(plan.Sites, pid);
-            if (_o.Verbose)
+            if (_o.Verbose && added > 0)
                 _err.WriteLine($"[INFO] process {pid} executed a new image: {added} functions probed in {string.Join("; ", plan.Allocators)}");
-            if (plan.IsEmpty)
+            foreach (var problem in plan.Problems)
+                _err.WriteLine($"[WARN] process {pid}: {problem}");
+            if (_o.Precise && plan.IsEmpty)
                 _err.WriteLine($"[WARN] {plan.NothingFoundMessage($"process {pid}")}");
         }
         catch (Exception e) when (e is AlloclatException or LibbpfException or IOException or ElfFormatException)
@@ -245,8 +255,8 @@ internal sealed class RecordCommand
         }
     }
 
-    /// <summary>Adds running processes of the binary; in precise mode also probes their allocators.</summary>
-    private void AddBinaryProcesses(BpfAllocationSource source, (ulong Inode, ulong Device) id, bool precise)
+    /// <summary>Adds running processes of the binary and probes their allocators.</summary>
+    private void AddBinaryProcesses(BpfAllocationSource source, (ulong Inode, ulong Device) id)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {
@@ -262,12 +272,9 @@ internal sealed class RecordCommand
                 continue;
             }
             source.AddTarget(pid);
-            if (!precise)
-                continue;
             try
             {
-                var plan = ProbePlanner.ForProcess(pid);
-                source.AttachUprobes(plan.Sites, pid);
+                Attach(source, ProbePlanner.ForProcess(pid, _o.Precise), pid);
             }
             catch (Exception e) when (e is AlloclatException or LibbpfException)
             {
@@ -291,12 +298,14 @@ internal sealed class RecordCommand
         _err.WriteLine($"[WARN] --precise: every call of the malloc family in the target now takes a uprobe trap, measured here at {cost} per call; programs that allocate often will run slower");
     }
 
-    private void Describe(BpfAllocationSource source, ProbePlan? plan)
+    private void Describe(BpfAllocationSource source)
     {
         string target = _o.Pid is int p ? $"process {p}" : _o.Binary is not null ? $"every process of {_o.Binary}" :
             _o.AllProcesses ? "every process" : $"'{string.Join(' ', _o.Command)}'";
-        _err.WriteLine($"[INFO] tracing {target}: mmap/munmap/mremap/brk of {SizeClass.Label(SizeClass.Of(_o.MinSize))} and more" +
-            (plan is null ? "" : $", plus {source.UprobeCount} uprobes on {string.Join("; ", plan.Allocators)}"));
+        string user = _o.AllProcesses ? "" : _o.Precise
+            ? "; the malloc family of every allocator and Go's large-object path and GC pauses, probed as each process starts"
+            : "; Go's large-object path and GC pauses, probed as each Go process starts";
+        _err.WriteLine($"[INFO] tracing {target}: mmap/munmap/mremap/brk of {SizeClass.Label(SizeClass.Of(_o.MinSize))} and more{user}");
     }
 
     private async Task<List<ISnapshotSink>> OpenSinksAsync()
@@ -316,6 +325,17 @@ internal sealed class RecordCommand
             sinks.Add(influx);
         }
         return sinks;
+    }
+
+    /// <summary>The alert stage when rules were given; transitions are logged on stderr as one line each.</summary>
+    private AlertStage? CreateAlerts()
+    {
+        if (_o.Alerts.Count == 0)
+            return null;
+        var webhook = _o.AlertWebhook is null ? null : new AlertWebhook(new AlertWebhookOptions(new Uri(_o.AlertWebhook)), _err);
+        _err.WriteLine($"[INFO] {_o.Alerts.Count} alert rule(s): {string.Join("; ", _o.Alerts.Select(r => r.Name))}" +
+            (webhook is null ? "" : $"; notifications to {_o.AlertWebhook}"));
+        return new AlertStage(_o.Alerts, _err, webhook);
     }
 
     private InfluxWriterOptions InfluxOptions()

@@ -47,6 +47,7 @@ public class StructLayoutTests
         Assert.Equal(c["OP_FREE"], (long)AllocOp.Free);
         Assert.Equal(c["OP_GO_LARGE"], (long)AllocOp.GoLarge);
         Assert.Equal(c["OP_EXEC_STOPPED"], (long)AllocOp.ExecStopped);
+        Assert.Equal(c["OP_GC_PAUSE"], (long)AllocOp.GcPause);
         Assert.Equal(c["STAT_INFLIGHT_DROPPED"], (long)BpfStat.InflightDropped);
         Assert.Equal(c["STAT_LIVE_DROPPED"], (long)BpfStat.LiveDropped);
         Assert.Equal((long)(((ulong)Allocators.Jemalloc << 8) | (byte)AllocOp.Calloc), c["COOKIE_JEMALLOC_CALLOC"]);
@@ -78,7 +79,7 @@ public class StructLayoutTests
                 F(bpf_object_open_opts, pin_root_path); F(bpf_object_open_opts, kconfig); F(bpf_object_open_opts, btf_custom_path);
                 F(bpf_object_open_opts, kernel_log_buf); F(bpf_object_open_opts, kernel_log_size); F(bpf_object_open_opts, kernel_log_level);
                 S(perf_buffer_opts); F(perf_buffer_opts, sz);
-                E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED);
+                E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED); E(OP_GC_PAUSE);
                 E(STAT_INFLIGHT_DROPPED); E(STAT_LIVE_DROPPED);
                 printf("COOKIE_JEMALLOC_CALLOC=%llu\n", (unsigned long long)ALLOCLAT_COOKIE(2, OP_CALLOC));
                 return 0;

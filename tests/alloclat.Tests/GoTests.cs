@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Alloclat.Tests;
+
+/// <summary>
+/// Go programs built in `make build` with the Debian toolchain, traced in default mode (no flag): the large-object
+/// path and stop-the-world pauses are probed, with uprobes on the RET instructions rather than uretprobes.
+/// </summary>
+public partial class GoTests
+{
+    private static (IReadOnlyList<Point> Points, CliResult Result) Trace(params string[] args)
+    {
+        string output = Cli.TempOutput();
+        var result = Cli.Run(["record", "-q", "-o", output, .. args]);
+        Assert.True(File.Exists(output), result.ToString());
+        return (LineProtocolFile.Read(output), result);
+    }
+
+    private static string Untraced(string program, string args)
+    {
+        var p = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true })!;
+        string output = p.StandardOutput.ReadToEnd();
+        Assert.True(p.WaitForExit(60_000));
+        return output;
+    }
+
+    [Theory]
+    [InlineData("goalloc")]
+    [InlineData("goalloc_stripped")]
+    public void LargeAllocationsAreCountedExactlyAndSmallOnesNotAtAll(string workload)
+    {
+        string exe = Cli.Workload(workload);
+        var (baseline, _) = Trace("--", exe, "0", "0", "0");
+        var (run, result) = Trace("--", exe, "40", "30", "2000");
+        Assert.Equal(0, result.ExitCode);
+        // The program behaves exactly as it does untraced, with 4 goroutines on GOMAXPROCS=4 growing their stacks.
+        Assert.Equal(Untraced(exe, "40 30 2000").Trim(), result.Stdout.Trim());
+
+        var counts = LineProtocolFile.Counts(run, "go");
+        var before = LineProtocolFile.Counts(baseline, "go");
+        Assert.Equal(40, counts.GetValueOrDefault(("large_alloc", "64K")) - before.GetValueOrDefault(("large_alloc", "64K")));
+        Assert.Equal(30, counts.GetValueOrDefault(("large_alloc", "1M")) - before.GetValueOrDefault(("large_alloc", "1M")));
+        Assert.All(counts.Keys.Except(before.Keys), k => Assert.Contains(k.SizeClass, new[] { "64K", "1M" }));
+        Assert.All(run.Where(p => p.Measurement == "alloclat_stats"), s => Assert.Equal(0, s["lost"]));
+        Assert.All(run.Where(p => p.Measurement == "alloclat_stats"), s => Assert.Equal(0, s["inflight_dropped"]));
+    }
+
+    [GeneratedRegex(@"^gc (\d+) @[0-9.]+s \d+%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock", RegexOptions.Multiline)]
+    private static partial Regex GcTraceLine();
+
+    [Fact]
+    public void EveryGcPauseIsSeenAndItsLengthAgreesWithGctrace()
+    {
+        const int collections = 8;
+        var (run, result) = Trace("--", "env", "GODEBUG=gctrace=1", Cli.Workload("gogc"), collections.ToString());
+        Assert.Equal(0, result.ExitCode);
+        var gcs = GcTraceLine().Matches(result.Stderr);
+        Assert.Equal(collections, gcs.Count);
+
+        var pauses = run.Where(p => p.Measurement == "gc_pause").ToList();
+        Assert.All(pauses, p => Assert.Equal("go", p.Tag("runtime")));
+        long count = pauses.Sum(p => p["count"]);
+        // Each collection stops the world twice (sweep termination, mark termination); ReadMemStats once more.
+        Assert.InRange(count, 2 * collections, 2 * collections + 2);
+
+        // gctrace's first and third clock figures are the two stop-the-world phases of each collection. The probes
+        // see the same pauses from stopTheWorldWithSema's entry to startTheWorldWithSema's return, plus their own
+        // traps: the totals must agree in order of magnitude (within a factor of 10, and never less than half).
+        double gctraceMs = gcs.Sum(m => double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) + double.Parse(m.Groups[4].Value, CultureInfo.InvariantCulture));
+        double measuredMs = pauses.Sum(p => p["mean"] * p["count"]) / 1e6;
+        Assert.InRange(measuredMs / gctraceMs, 0.5, 10);
+        Assert.All(pauses, p => Assert.True(p["max"] < 100_000_000, $"a 100 ms pause is not a forced GC of an empty heap: {p["max"]}"));
+    }
+
+    [Fact]
+    public void GoProcessesOfABinaryStartedLaterAreProbedBeforeTheyRun()
+    {
+        string dir = Directory.CreateTempSubdirectory("alloclat-gobin-").FullName;
+        string copy = Path.Combine(dir, "goalloc");
+        File.Copy(Cli.Workload("goalloc"), copy);
+        File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        string output = Cli.TempOutput();
+        var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "4s"]);
+        Thread.Sleep(1500);
+        using var later = Process.Start(copy, "12 7 100")!;
+        Assert.True(later.WaitForExit(30_000));
+        var result = Cli.Wait(p, TimeSpan.FromSeconds(30));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var counts = LineProtocolFile.Counts(LineProtocolFile.Read(output), "go", later.Id);
+        Assert.Equal(12, counts[("large_alloc", "64K")]);
+        Assert.Equal(7, counts[("large_alloc", "1M")]);
+    }
+}

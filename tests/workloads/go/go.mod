@@ -1,0 +1,3 @@
+module alloclat/workloads
+
+go 1.19
