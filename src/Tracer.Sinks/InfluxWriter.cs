@@ -44,6 +44,7 @@ public sealed class InfluxWriter : IAsyncDisposable
     private int _disposed;
     private long _unsentAtShutdown = -1;
     private volatile InfluxFatalError? _fatal;
+    private bool _createAttempted;
     private volatile string? _lastFailure;
 
     /// <summary>Validates <paramref name="options"/> and starts the sender. Log lines go to <paramref name="log"/>.</summary>
@@ -274,6 +275,7 @@ public sealed class InfluxWriter : IAsyncDisposable
                     if (failures > 0 || _fatal is not null)
                         OnRecovered(failures);
                     failures = 0;
+                    _createAttempted = false;
                     break;
                 case PostKind.Retry:
                     failures++;
@@ -287,6 +289,8 @@ public sealed class InfluxWriter : IAsyncDisposable
                     break;
                 case PostKind.Fatal:
                     failures++;
+                    if (await TryCreateMissingDatabaseAsync(result).ConfigureAwait(false))
+                        break;
                     EnterFatal(result.Fatal!);
                     if (_draining.IsCancellationRequested)
                         return;
@@ -418,6 +422,24 @@ public sealed class InfluxWriter : IAsyncDisposable
             default:
                 return new PostResult(PostKind.Retry, status, $"unexpected {status} {reason}: {shown}", retryAfter, null);
         }
+    }
+
+    /// <summary>
+    /// A v1 write answered "database not found": the server was not up when <see cref="PingAsync"/> would have
+    /// created the database (alloclat started first), or someone dropped it. Create it once and let the loop
+    /// retry at once; if that fails, the usual fatal state and its slow retries follow.
+    /// </summary>
+    private async Task<bool> TryCreateMissingDatabaseAsync(PostResult result)
+    {
+        if (_options.ApiVersion != InfluxApiVersion.V1 || !_options.CreateDatabase || _createAttempted
+            || result.Fatal?.Kind != InfluxFatalKind.NotFound
+            || !result.Message.Contains("database not found", StringComparison.OrdinalIgnoreCase))
+            return false;
+        _createAttempted = true;
+        var created = await EnsureDatabaseAsync(404, "1.x", _abort.Token).ConfigureAwait(false);
+        if (created.DatabaseEnsured)
+            _log.Write("created", $"InfluxDB database \"{_options.Database}\" did not exist and was created");
+        return created.DatabaseEnsured;
     }
 
     private string NotFoundMessage(int status, string shown)
