@@ -78,8 +78,12 @@ build: deps bpf workloads
 	@mkdir -p bin && ln -sf ../$(BUILD)/publish/alloclat bin/alloclat
 	@echo "built bin/alloclat"
 
-run: build
-	bin/alloclat record --duration 20s --output $(BUILD)/demo.lp -- $(BUILD)/demo/alloc_demo 15
+$(BUILD)/demo/run-demo.sh: demo/run-demo.sh
+	@mkdir -p $(@D)
+	cp $< $@
+
+run: build $(BUILD)/demo/run-demo.sh
+	bin/alloclat record --output $(BUILD)/demo.lp -- $(BUILD)/demo/run-demo.sh 15
 
 test: build
 	$(DOTNET) build Tracer.sln -c $(CONFIG) --nologo -v quiet

@@ -180,7 +180,10 @@ public sealed class ConsoleTableSink : ISnapshotSink
             string size = s.Tag("size_class") ?? "-";
             long pidValue = long.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : long.MaxValue;
             ulong sizeBytes = SizeClass.TryParseSize(size, out var b) ? b : ulong.MaxValue;
-            return new Row(s, pid, s.Tag("comm") ?? "-", s.Tag("allocator") ?? "-", s.Tag("op") ?? "-", size, pidValue, sizeBytes);
+            // A runtime's GC pauses (gc_pause) are tagged by runtime, not allocator and operation.
+            string allocator = s.Tag("allocator") ?? s.Tag("runtime") ?? "-";
+            string op = s.Tag("op") ?? (s.Measurement == "alloc_latency" ? "-" : s.Measurement);
+            return new Row(s, pid, s.Tag("comm") ?? "-", allocator, op, size, pidValue, sizeBytes);
         }
 
         public static int Compare(Row? a, Row? b)

@@ -33,6 +33,17 @@ public class ConsoleTableSinkTests
     }
 
     [Fact]
+    public void GcPauses_ShowTheRuntimeAndTheMeasurementInPlaceOfAllocatorAndOp()
+    {
+        var pause = new SeriesSnapshot("gc_pause",
+            [new("comm", "gogc"), new("pid", "960"), new("runtime", "go")],
+            new LatencyStats(7, 0, 30_000, 500_000, 571_000, 900_000, 3_480_000, 3_480_000, 3_480_000, 3_480_000));
+        var text = new ConsoleTableSink(TextWriter.Null).Render(new IntervalSnapshot(0, 1_000_000_000, "h", [pause], default));
+        var row = Assert.Single(text.Split('\n'), l => l.Contains("gogc"));
+        Assert.Matches(@"^\s*960 gogc\s+go\s+gc_pause\s+-\s+7\s+571us\s+3\.48ms\s+3\.48ms\s+3\.48ms$", row.TrimEnd());
+    }
+
+    [Fact]
     public void EventsPerSecond_UsesTheIntervalLength()
     {
         var sink = new ConsoleTableSink(TextWriter.Null, timeZone: TimeZoneInfo.Utc);
