@@ -1,0 +1,25 @@
+using Tracer.Aggregation;
+using Tracer.Core;
+
+namespace Tracer.Aggregation.Tests;
+
+public class HotPathTests
+{
+    [Fact]
+    public void RecordingAnEventAllocatesNothingOnceItsSeriesExists()
+    {
+        var table = new SeriesTable();
+        var keys = Enumerable.Range(0, 64).Select(i => new SeriesKey(1000 + i % 8, (byte)(i % 5), (AllocOp)(i % 13), (byte)(15 + i % 8))).ToArray();
+        ReadOnlySpan<byte> comm = "worker-7\0\0\0\0\0\0\0\0"u8;
+        foreach (var k in keys)
+            table.Record(k, 1 << 20, 1000, comm);
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 200_000; i++)
+            table.Record(keys[i & 63], 1 << 20, 500 + (i % 100_000) * 37, comm);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+        Assert.Equal(64 + 200_000, table.TakeSnapshot().Sum(s => s.Stats.Count));
+    }
+}
