@@ -92,3 +92,9 @@ test: build
 
 clean:
 	rm -rf $(BUILD) bin src/*/bin src/*/obj tests/*/bin tests/*/obj
+
+# Overhead, throughput and accuracy next to bpftrace and funclatency (bench/bench.mk): `make bench` writes
+# bench/results/latest.json and BENCHMARKS.md; `make bench-quick` is a short smoke run.
+.PHONY: bench bench-quick
+bench bench-quick: build
+	$(MAKE) -f bench/bench.mk BUILD=$(BUILD) DOTNET=$(DOTNET) CLANG=$(CLANG) BPFTOOL=$(BPFTOOL) $@
