@@ -1,0 +1,254 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Alloclat.Bench;
+
+sealed record Entry(string Key, Tracer Tracer, Workload Work, string? BaselineKey);
+
+sealed partial class BenchRun
+{
+    /// <summary>
+    /// Runs every entry once per round, in an order rotated each round, so a slow patch of the shared machine
+    /// lands on different tracers; each figure is then taken against the baseline of its own round.
+    /// A tracer that crashed its target or whose feature is pending is not run again.
+    /// </summary>
+    List<Dictionary<string, Run>> Interleave(IReadOnlyList<Entry> entries, int rounds, HashSet<string>? stopped = null)
+    {
+        stopped ??= new HashSet<string>();
+        var result = new List<Dictionary<string, Run>>();
+        for (int r = 0; r < rounds; r++)
+        {
+            var round = new Dictionary<string, Run>();
+            for (int i = 0; i < entries.Count; i++)
+            {
+                var e = entries[(i + r) % entries.Count];
+                if (stopped.Contains(e.Key))
+                    continue;
+                Log($"round {r + 1}/{rounds}: {e.Work.Name} under {e.Tracer.Name}");
+                var run = e.Tracer.Execute(e.Work, this);
+                round[e.Key] = run;
+                if (run.TargetCrashed || (e.Tracer is AlloclatTool { PendingIfNone: true } && run.Traced == 0))
+                    stopped.Add(e.Key);
+            }
+            result.Add(round);
+        }
+        return result;
+    }
+
+    static JsonObject Figure(Series s, int digits) => new()
+    {
+        ["median"] = Math.Round(s.Median, digits),
+        ["min"] = Math.Round(s.Min, digits),
+        ["max"] = Math.Round(s.Max, digits),
+        ["rounds"] = s.Values.Count,
+    };
+
+    static string Range(Series s, string format) =>
+        s.Values.Count == 0 ? "-" : $"{s.Median.ToString(format, CultureInfo.InvariantCulture)} ({s.Min.ToString(format, CultureInfo.InvariantCulture)}–{s.Max.ToString(format, CultureInfo.InvariantCulture)})";
+
+    JsonArray FastPath()
+    {
+        Log("fast path: small allocations only");
+        long cBig = Quick ? 5_000_000 : 20_000_000, cRef = Quick ? 50_000 : 200_000;
+        long goBig = Quick ? 500_000 : 2_000_000, goRef = Quick ? 50_000 : 200_000;
+        var c = Prog("small_alloc");
+        var go = Prog("gosmall");
+        Workload W(string file, string name, long n) => new(name, file, [n.ToString(CultureInfo.InvariantCulture)], n);
+        var rows = new JsonArray();
+        _table.Add("Fast path: loop time traced / untraced (median of rounds, min–max), small allocations only");
+        _table.Add($"  {"program",-10} {"tracer",-30} {"calls",10} {"ratio",-24} note");
+
+        void Measure(string program, string file, long big, long refCount, IEnumerable<Tracer> refs)
+        {
+            var wBig = W(file, program, big);
+            var wRef = W(file, program, refCount);
+            var entries = new List<Entry>
+            {
+                new("base-big", new Untraced(), wBig, null),
+                new("alloclat", new AlloclatTool("alloclat (default mode)"), wBig, "base-big"),
+                new("base-ref", new Untraced(), wRef, null),
+            };
+            entries.AddRange(refs.Select(t => new Entry(t.Name, t, wRef, "base-ref")));
+            var rounds = Interleave(entries, Rounds);
+            foreach (var e in entries.Where(e => e.BaselineKey is not null))
+            {
+                var s = new Series();
+                string? status = null;
+                long traced = 0;
+                foreach (var round in rounds)
+                {
+                    if (!round.TryGetValue(e.Key, out var run))
+                        continue;
+                    if (run.TargetCrashed)
+                    {
+                        status = "crashed the target: " + run.Output.Split('\n').FirstOrDefault(l => l.Length > 0);
+                        continue;
+                    }
+                    traced = run.Traced;
+                    s.Add((double)run.LoopNs / round[e.BaselineKey!].LoopNs);
+                }
+                var note = status ?? e.Tracer.Note ?? "";
+                rows.Add(new JsonObject
+                {
+                    ["program"] = program,
+                    ["tracer"] = e.Tracer.Name,
+                    ["calls"] = e.Work.Count,
+                    ["ratio"] = s.Values.Count > 0 ? Figure(s, 3) : null,
+                    ["baseline_ns_per_call"] = Math.Round(Stats.Median(rounds.Select(r => (double)r[e.BaselineKey!].LoopNs / e.Work.Count)), 1),
+                    ["tool_events"] = traced,
+                    ["status"] = status ?? "ok",
+                    ["note"] = note,
+                });
+                _table.Add($"  {program,-10} {e.Tracer.Name,-30} {e.Work.Count,10} {Range(s, "0.000"),-24} {note}");
+            }
+        }
+
+        Measure("C (glibc)", c, cBig, cRef,
+            new Tracer[] { BpftraceLibcMalloc(Libc, false) }.Concat(FunclatencyTools(_ => "c:malloc", _ => "c:malloc")));
+        Measure("Go", go, goBig, goRef,
+            new Tracer[] { BpftraceGoEntry("runtime.mallocgc") }.Concat(
+                FunclatencyTools(_ => ":runtime.mallocgc", w => $"{w.File}:runtime.mallocgc")));
+        _table.Add("");
+        return rows;
+    }
+
+    /// <summary>File offsets of a function's entry and its return instructions, where alloclat probes Go functions.</summary>
+    static (long Entry, List<long> Returns) GoProbeOffsets(string binary, string function)
+    {
+        var dis = Sh($"objdump -d --no-show-raw-insn --disassemble='{function}' '{binary}'");
+        var entry = Regex.Match(dis, @"^([0-9a-f]+) <", RegexOptions.Multiline);
+        var rets = Regex.Matches(dis, @"^\s*([0-9a-f]+):\s+ret", RegexOptions.Multiline);
+        if (!entry.Success || rets.Count == 0)
+            throw new BenchException($"cannot find {function} or its return instructions in {binary}");
+        // Virtual address to file offset through the loadable segment that holds the code.
+        var segments = Regex.Matches(Sh($"readelf -lW '{binary}'"),
+            @"LOAD\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)");
+        long ToOffset(long va)
+        {
+            foreach (Match m in segments)
+            {
+                long off = Convert.ToInt64(m.Groups[1].Value, 16), vaddr = Convert.ToInt64(m.Groups[2].Value, 16),
+                    size = Convert.ToInt64(m.Groups[3].Value, 16);
+                if (va >= vaddr && va < vaddr + size)
+                    return va - vaddr + off;
+            }
+            throw new BenchException($"address 0x{va:x} is in no segment of {binary}");
+        }
+        return (ToOffset(Convert.ToInt64(entry.Groups[1].Value, 16)),
+            rets.Select(m => ToOffset(Convert.ToInt64(m.Groups[1].Value, 16))).ToList());
+    }
+
+    static IEnumerable<string> TracepointArgs() =>
+        SyscallTracepoints.SelectMany(s => new[] { "-t", $"syscalls:sys_enter_{s}", "-t", $"syscalls:sys_exit_{s}" });
+
+    static IEnumerable<string> UprobePairArgs(string lib, params string[] functions) =>
+        functions.SelectMany(f => new[] { "-u", $"{lib}:{f}", "-r", $"{lib}:{f}" });
+
+    JsonArray LargeAllocations()
+    {
+        Log("large allocations: added time per call");
+        var rows = new JsonArray();
+        _table.Add("Per large allocation: added ns per malloc+free (traced − untraced loop time / calls; median of rounds, min–max)");
+        _table.Add($"  {"workload",-18} {"tracer",-44} {"added ns",-26} {"x floor",-8} note");
+        var glibcLarge = Prog("large_alloc");
+        var jeLarge = Prog("large_alloc_jemalloc");
+        var goLarge = Prog("golarge");
+        var floorSys = new Floor("floor: empty syscall tracepoints", _ => TracepointArgs().ToArray());
+
+        bool Mmap1M(LineProtocol.Point p) => p.Tag("op") == "mmap" && p.Tag("size_class") == "1M";
+        Func<LineProtocol.Point, bool> Malloc(string allocator, string sizeClass) =>
+            p => p.Tag("allocator") == allocator && p.Tag("op") == "malloc" && p.Tag("size_class") == sizeClass;
+
+        void Measure(Workload w, Tracer? defaultFloor, Tracer? preciseFloor, IEnumerable<Tracer> tracers)
+        {
+            var entries = new List<Entry> { new("base", new Untraced(), w, null) };
+            if (defaultFloor is not null)
+                entries.Add(new("floor-default", defaultFloor, w, "base"));
+            if (preciseFloor is not null)
+                entries.Add(new("floor-precise", preciseFloor, w, "base"));
+            entries.AddRange(tracers.Select(t => new Entry(t.Name, t, w, "base")));
+            var rounds = Interleave(entries, Rounds);
+            double basePerCall = Stats.Median(rounds.Select(r => (double)r["base"].LoopNs / w.Count));
+            var added = new Dictionary<string, Series>();
+            foreach (var e in entries.Where(e => e.BaselineKey is not null))
+            {
+                var s = new Series();
+                foreach (var round in rounds)
+                    if (round.TryGetValue(e.Key, out var run) && !run.TargetCrashed && !(e.Tracer is AlloclatTool { PendingIfNone: true } && run.Traced == 0))
+                        s.Add((double)(run.LoopNs - round["base"].LoopNs) / w.Count);
+                added[e.Key] = s;
+            }
+            foreach (var e in entries.Where(e => e.BaselineKey is not null))
+            {
+                var s = added[e.Key];
+                var runs = rounds.Where(r => r.ContainsKey(e.Key)).Select(r => r[e.Key]).ToList();
+                string status = "ok";
+                if (runs.Any(r => r.TargetCrashed))
+                    status = "crashed the target: " + runs.First(r => r.TargetCrashed).Output.Split('\n').FirstOrDefault(l => l.Length > 0);
+                else if (e.Tracer is AlloclatTool { PendingIfNone: true } && runs.All(r => r.Traced == 0))
+                    status = "pending: alloclat reported no allocator=go point (Go support not in this build)";
+                string? floorKey = e.Tracer is AlloclatTool a ? (a.Options.Contains("--precise") ? "floor-precise" : "floor-default") : null;
+                double? vsFloor = floorKey is not null && added.TryGetValue(floorKey, out var f) && s.Values.Count > 0 && f.Median > 0
+                    ? Math.Round(s.Median / f.Median, 2) : null;
+                var note = status != "ok" ? status : e.Tracer.Note ?? "";
+                rows.Add(new JsonObject
+                {
+                    ["workload"] = w.Name,
+                    ["tracer"] = e.Tracer.Name,
+                    ["calls"] = w.Count,
+                    ["baseline_ns_per_call"] = Math.Round(basePerCall, 1),
+                    ["added_ns_per_call"] = s.Values.Count > 0 ? Figure(s, 1) : null,
+                    ["ratio_to_floor"] = vsFloor,
+                    ["tool_events"] = runs.Count > 0 ? runs[^1].Traced : 0,
+                    ["status"] = status,
+                    ["note"] = note,
+                });
+                _table.Add($"  {w.Name,-18} {e.Tracer.Name,-44} {(status == "ok" ? Range(s, "0") : "-"),-26} {(vsFloor is double v ? v.ToString("0.00", CultureInfo.InvariantCulture) : ""),-8} {note}");
+            }
+            _table.Add($"  {w.Name,-18} {"(untraced: ns per malloc+free)",-44} {basePerCall,-26:0}");
+        }
+
+        long nGlibc = Quick ? 800 : 3000, nJe = Quick ? 10000 : 40000;
+        var wGlibc = new Workload("glibc 1 MiB (mmap)", glibcLarge, ["1048576", nGlibc.ToString(CultureInfo.InvariantCulture)], nGlibc);
+        Measure(wGlibc, floorSys,
+            new Floor("floor: tracepoints + empty malloc/free uprobe pairs", _ => TracepointArgs().Concat(UprobePairArgs(Libc, "malloc", "free")).ToArray()),
+            new Tracer[]
+            {
+                new AlloclatTool("alloclat (default mode)") { Expect = Mmap1M, MinTraced = w => w.Count },
+                new AlloclatTool("alloclat --precise", "--precise") { Expect = Malloc("glibc", "1M"), MinTraced = w => w.Count },
+                BpftraceLibcMalloc(Libc, true),
+            }.Concat(FunclatencyTools(_ => "c:malloc", _ => "c:malloc")));
+
+        var wJe = new Workload("jemalloc 1 MiB", jeLarge, ["1048576", nJe.ToString(CultureInfo.InvariantCulture)], nJe);
+        Measure(wJe, floorSys,
+            new Floor("floor: tracepoints + empty malloc/free uprobe pairs", _ => TracepointArgs().Concat(UprobePairArgs(Jemalloc, "malloc", "free")).ToArray()),
+            new Tracer[]
+            {
+                new AlloclatTool("alloclat (default mode)") { Note = "jemalloc reuses its extents: no syscall per allocation, nothing to trace" },
+                new AlloclatTool("alloclat --precise", "--precise") { Expect = Malloc("jemalloc", "1M"), MinTraced = w => w.Count },
+                BpftraceLibcMalloc(Jemalloc, true),
+            }.Concat(FunclatencyTools(_ => "jemalloc:malloc", _ => $"{Jemalloc}:malloc")));
+
+        var (entry, returns) = GoProbeOffsets(goLarge, GoLarge);
+        var goFloor = new Floor("floor: tracepoints + empty uprobes on allocLarge entry and RETs",
+            w => TracepointArgs().Concat(new[] { "-o", $"{w.File}:0x{entry:x}" })
+                .Concat(returns.SelectMany(r => new[] { "-o", $"{w.File}:0x{r:x}" })).ToArray());
+        foreach (var (size, label, n) in new[] { (65536, "Go 64 KiB", Quick ? 3000L : 10000L), (1048576, "Go 1 MiB", Quick ? 200L : 600L) })
+        {
+            var w = new Workload(label, goLarge, [size.ToString(CultureInfo.InvariantCulture), n.ToString(CultureInfo.InvariantCulture)], n);
+            var sizeClass = size == 65536 ? "64K" : "1M";
+            Measure(w, goFloor, null, new Tracer[]
+            {
+                new AlloclatTool("alloclat (default mode)")
+                {
+                    Expect = p => p.Tag("allocator") == "go" && p.Tag("size_class") == sizeClass,
+                    MinTraced = w => w.Count,
+                    PendingIfNone = true,
+                },
+                BpftraceGoEntry(GoLarge),
+            }.Concat(FunclatencyTools(_ => $":{GoLarge}", w => $"{w.File}:{GoLarge}")));
+        }
+        _table.Add("");
+        return rows;
+    }
+}

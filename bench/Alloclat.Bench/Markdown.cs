@@ -1,0 +1,157 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+
+sealed partial class BenchRun
+{
+    static string F(JsonNode? n, string format = "0")
+    {
+        if (n is null)
+            return "–";
+        if (n is JsonObject o && o["median"] is not null)
+            return $"{F(o["median"], format)} ({F(o["min"], format)}–{F(o["max"], format)})";
+        return n.GetValue<double>().ToString(format, CultureInfo.InvariantCulture);
+    }
+
+    static string S(JsonNode? n) => n?.ToString() ?? "";
+
+    string Markdown()
+    {
+        var m = _results["machine"]!.AsObject();
+        var sb = new StringBuilder();
+        sb.Append($"""
+            # Benchmarks
+
+            What alloclat costs the traced program, what the collector can take, and how exact its figures are, next to
+            the tools one would otherwise use: `bpftrace` and `funclatency` (libbpf-tools; bcc's `funclatency-bpfcc`
+            where it runs). Every figure below comes from one run of
+
+                sudo make bench        # about 5-8 minutes on 2 cores; `make bench-quick` is a smoke run under 2
+
+            which builds the programs in `bench/programs` and `bench/go`, installs the reference tools from Debian
+            packages if missing, and writes this file and the machine-readable `bench/results/latest.json`.
+
+            | | |
+            | --- | --- |
+            | date | {S(m["date_utc"])} |
+            | machine | {S(m["os"])}, {S(m["cpus"])} CPUs ({S(m["cpu"]).Trim()}), {S(m["memory"])} memory, a VM shared with concurrent builds (load {S(m["load_average_at_start"])} at start) |
+            | kernel | {S(m["kernel"])} |
+            | alloclat | commit {S(m["alloclat_commit"])} |
+            | references | {S(m["bpftrace"])}; libbpf-tools {S(m["libbpf_tools"])}; bpfcc-tools {(S(m["bpfcc_tools"]) is { Length: > 0 } v ? v : "not installed")}; {S(m["go"])} |
+
+            **How to read the figures.** The machine is noisy, so nothing is a single timing. Each workload measures its own
+            loop with `CLOCK_MONOTONIC` (process start-up and probe attach are not in it). A *round* runs the untraced
+            baseline and every tracer once, in an order rotated from round to round; each figure compares a traced run
+            with the baseline **of the same round**; the tables give the median over {S(_results["rounds"])} rounds and,
+            in parentheses, the smallest and largest round. A spread wider than the difference between two rows means
+            the difference is not resolved on this machine.
+
+            Every run of a reference tool is checked to have traced (a non-empty histogram or count), and every alloclat
+            run to have counted at least the calls the workload made; the bench fails otherwise.
+
+
+            """);
+
+        sb.Append("""
+            ## 1. Fast path: a program that only makes small allocations
+
+            `small_alloc` (C, glibc: malloc/free of 16 B to 4 KiB) and `gosmall` (Go: `make([]byte, 16 B..4 KiB)`).
+            Ratio = loop time traced / untraced. alloclat in default mode places no probe on the allocator, so its
+            goal is 1.00. The reference tools probe malloc (C) or `runtime.mallocgc` (Go) with a uprobe, so every call
+            traps; they run fewer calls to keep the bench short (the baseline they are compared with runs as many).
+
+            | program | tracer | calls | traced / untraced | note |
+            | --- | --- | ---: | --- | --- |
+
+            """);
+        foreach (var r in _results["fast_path"]!.AsArray())
+            sb.Append($"| {S(r!["program"])} | {S(r["tracer"])} | {S(r["calls"])} | {F(r["ratio"], "0.000")} | {S(r["note"])} |\n");
+
+        sb.Append("""
+
+            ## 2. Per traced large allocation
+
+            Added time per malloc+free pair = (traced − untraced loop time) / calls. *Floor* rows attach empty BPF
+            programs (`bench/programs/floor.c`, libbpf) to exactly the probes alloclat places: the syscall tracepoints
+            (`sys_enter`/`sys_exit` of mmap, munmap, mremap, brk) for default mode; those plus an entry uprobe and a
+            uretprobe on malloc and free for `--precise`; for Go, uprobes on the entry and on every `RET` of
+            `runtime.(*mcache).allocLarge` (alloclat does not use uretprobes on Go: they break Go's stack handling).
+            *x floor* = alloclat's added time / the floor's (goal ≤ 1.10). bpftrace and funclatency time malloc only
+            (entry+return; bpftrace with the same 32 KiB size filter), not free, so they place half of `--precise`'s
+            uprobes.
+
+            | workload | tracer | untraced ns/call | added ns/call | x floor | note |
+            | --- | --- | ---: | --- | ---: | --- |
+
+            """);
+        foreach (var r in _results["large_allocation"]!.AsArray())
+            sb.Append($"| {S(r!["workload"])} | {S(r["tracer"])} | {F(r["baseline_ns_per_call"])} | {F(r["added_ns_per_call"])} | {(r["ratio_to_floor"] is null ? "" : F(r["ratio_to_floor"], "0.00"))} | {S(r["note"])} |\n");
+
+        var t = _results["throughput"]!.AsObject();
+        sb.Append($"""
+
+            ## 3. Collector throughput
+
+            `mmap_storm`: {S(t["threads"])} threads mapping and unmapping 1 MiB without touching it, as fast as the
+            kernel allows, for {S(t["duration_ms"])} ms, {S(t["runs"])} run(s) under `alloclat record` (default mode). Every
+            call is a traced event. CPU is the collector's utime+stime while the storm ran (`/proc/PID/stat`), over
+            wall time (100 % = one core); peak RSS is its `VmHWM`.
+
+            | figure | value |
+            | --- | --- |
+            | pairs/s untraced | {F(t["untraced_pairs_per_s"])} |
+            | pairs/s traced | {F(t["traced_pairs_per_s"])} (x{F(t["traced_over_untraced"], "0.00")}) |
+            | events handled/s | {F(t["events_per_s"])} |
+            | events received / syscalls made | {S(t["events"])} / {S(t["syscalls_made"])} |
+            | lost (perf buffer full) | {S(t["lost"])} |
+            | inflight_dropped | {S(t["inflight_dropped"])} |
+            | collector CPU % | {F(t["collector_cpu_percent"], "0.0")} |
+            | collector peak RSS | {F(t["collector_peak_rss_mb"], "0.0")} MB |
+
+            ## 4. Accuracy
+
+            `libdelaymalloc.so` (LD_PRELOAD) makes malloc of 64 KiB spin for a known time and records the call's own
+            duration from inside it (the truth). *mixed*: 90 % 20–40 µs, 9 % 100–200 µs, 0.9 % 1 ms, 0.1 % 5 ms.
+            *zero*: no delay, so what alloclat reports is the bias its probes add (entry uprobe to uretprobe, minus
+            the call itself): the floor of any latency it reports. Traced with `--precise --interval 10m` so the
+            whole run is one point; truth percentiles are nearest-rank, as alloclat's. Values in ns.
+
+            | distribution | | calls | p50 | p90 | p99 | p99.9 | max |
+            | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
+
+            """);
+        foreach (var (dist, node) in _results["accuracy"]!.AsObject())
+        {
+            foreach (var (label, key) in new[] { ("truth", "truth_ns"), ("alloclat", "reported_ns"), ("alloclat − truth", "reported_minus_truth_ns") })
+            {
+                var o = node![key]!.AsObject();
+                sb.Append($"| {(label == "truth" ? dist : "")} | {label} | {(label == "truth" ? S(node["calls"]) : "")} | {S(o["p50"])} | {S(o["p90"])} | {S(o["p99"])} | {S(o["p999"])} | {S(o["max"])} |\n");
+            }
+        }
+        sb.Append("""
+
+            bpftrace's `hist()` and funclatency report power-of-two buckets, so their percentiles are only known to a
+            factor of two; they are not in this table.
+
+            ## 5. Attach and detach
+
+            `manylibs` is linked against 120 shared libraries. *start → target runs*: from starting the tracer to the
+            program's `main` (alloclat holds a started command until its probes are placed); *target exit → tracer
+            exit*: from the program's last instruction to the tracer's exit (final flush included).
+
+            | tracer | shared objects | start → target runs (ms) | target exit → tracer exit (ms) |
+            | --- | ---: | --- | --- |
+
+            """);
+        foreach (var r in _results["attach"]!.AsArray())
+            sb.Append($"| {S(r!["tracer"])} | {S(r["shared_objects"])} | {F(r["start_to_target_running_ms"])} | {F(r["target_exit_to_tracer_exit_ms"])} |\n");
+
+        var notRun = _results["not_run"]!.AsArray();
+        sb.Append("\n## What could not run here\n\n");
+        sb.Append("- kprobes and fentry/fexit are refused on these machines (EPERM); every tool here uses uprobes and tracepoints only.\n");
+        foreach (var n in notRun)
+            sb.Append($"- {S(n)}\n");
+        sb.Append($"\nThe bench took {S(_results["duration_s"])} s.\n");
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,75 @@
+# Built and run by the root Makefile's `bench` and `bench-quick` targets (after `build`).
+SHELL := /bin/bash
+BUILD ?= build
+DOTNET ?= dotnet
+CLANG ?= clang
+BPFTOOL ?= bpftool
+OUT := $(BUILD)/bench
+P := bench/programs
+LIBS := 120
+# The reference tools the figures are compared with; bpfcc-tools is tried as well and reported if it cannot run.
+REFERENCE_PACKAGES := bpftrace libbpf-tools bpfcc-tools
+
+PROGRAMS := $(OUT)/small_alloc $(OUT)/large_alloc $(OUT)/large_alloc_jemalloc $(OUT)/mmap_storm \
+	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge
+
+.PHONY: bench bench-quick programs reference-tools driver
+
+bench: programs reference-tools driver
+	$(OUT)/driver/Alloclat.Bench --build $(BUILD) --json bench/results/latest.json --markdown BENCHMARKS.md
+
+bench-quick: programs reference-tools driver
+	$(OUT)/driver/Alloclat.Bench --quick --build $(BUILD) --json bench/results/quick.json
+
+programs: $(PROGRAMS)
+
+reference-tools:
+	@missing=$$(for p in $(REFERENCE_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing: $$missing"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+			|| echo "could not install $$missing; the bench reports what it cannot run"; \
+	fi
+
+driver:
+	$(DOTNET) publish bench/Alloclat.Bench/Alloclat.Bench.csproj -c Release -o $(OUT)/driver --nologo -v quiet
+
+$(OUT)/%: $(P)/%.c $(P)/clock.h
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $< -lpthread
+
+$(OUT)/large_alloc_jemalloc: $(P)/large_alloc.c $(P)/clock.h
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $< -ljemalloc
+
+$(OUT)/libdelaymalloc.so: $(P)/delaymalloc.c $(P)/clock.h
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -shared -fPIC -o $@ $<
+
+$(OUT)/floor.bpf.o: $(P)/floor.bpf.c
+	@mkdir -p $(@D)
+	$(CLANG) -g -O2 -Wall -target bpf -I/usr/include/x86_64-linux-gnu -c $< -o $@
+
+$(OUT)/floor.skel.h: $(OUT)/floor.bpf.o
+	$(BPFTOOL) gen skeleton $< name floor_bpf > $@.tmp && mv $@.tmp $@
+
+$(OUT)/floor: $(P)/floor.c $(OUT)/floor.skel.h
+	gcc -O2 -g -Wall -I$(OUT) -o $@ $< -lbpf
+
+# One object linked under LIBS sonames: the loader maps each, and a tracer has that many libraries to inspect.
+$(OUT)/libs/.done: $(P)/benchlib.c
+	@mkdir -p $(@D)
+	gcc -O2 -fPIC -c -o $(OUT)/libs/benchlib.o $<
+	for i in $$(seq 1 $(LIBS)); do gcc -shared -o $(OUT)/libs/libbench$$i.so $(OUT)/libs/benchlib.o -Wl,-soname,libbench$$i.so; done
+	touch $@
+
+$(OUT)/manylibs: $(P)/manylibs.c $(P)/clock.h $(OUT)/libs/.done
+	gcc -O2 -g -Wall -o $@ $< -L$(OUT)/libs -Wl,--no-as-needed $$(for i in $$(seq 1 $(LIBS)); do echo -lbench$$i; done) \
+		-Wl,-rpath,$(abspath $(OUT)/libs)
+
+$(OUT)/gosmall: bench/go/small/main.go bench/go/go.mod
+	cd bench/go && go build -o $(abspath $@) ./small
+
+$(OUT)/golarge: bench/go/large/main.go bench/go/go.mod
+	cd bench/go && go build -o $(abspath $@) ./large

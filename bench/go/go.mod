@@ -1,0 +1,3 @@
+module alloclat/bench
+
+go 1.19
