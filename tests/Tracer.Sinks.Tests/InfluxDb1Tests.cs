@@ -117,10 +117,10 @@ public class InfluxDb1Tests(InfluxDb1Fixture influx) : IClassFixture<InfluxDb1Fi
     }
 
     [Fact]
-    public async Task MissingDatabase_IsAFatalErrorNamingIt_AndPointsAreKept()
+    public async Task MissingDatabase_WithCreationOff_IsAFatalErrorNamingIt_AndPointsAreKept()
     {
         string database = TestData.UniqueName("absent");
-        var options = Fast(InfluxWriterOptions.ForV1(influx.Url, database)) with { FlushTimeout = TimeSpan.Zero };
+        var options = Fast(InfluxWriterOptions.ForV1(influx.Url, database)) with { FlushTimeout = TimeSpan.Zero, CreateDatabase = false };
         var writer = new InfluxWriter(options, new CapturingWriter());
         writer.Write("m,pid=1 count=1i 1000\n");
         await Wait.UntilAsync(() => writer.FatalError is not null, Patience, "the fatal state");
@@ -131,6 +131,24 @@ public class InfluxDb1Tests(InfluxDb1Fixture influx) : IClassFixture<InfluxDb1Fi
         Assert.Equal(1, writer.QueuedLines);
         await writer.DisposeAsync();
         Assert.Equal(1, writer.UnsentAtShutdown);
+    }
+
+    [Fact]
+    public async Task MissingDatabase_FoundByAWrite_IsCreatedAndThePointsArrive()
+    {
+        // The server was down when the writer started (no ping created the database), or the database was dropped.
+        string database = TestData.UniqueName("late");
+        var log = new CapturingWriter();
+        var writer = new InfluxWriter(Fast(InfluxWriterOptions.ForV1(influx.Url, database)), log);
+        writer.Write("m,pid=1 count=1i 1000\nm,pid=2 count=2i 1000\n");
+        Assert.True(await writer.FlushAsync(Patience));
+        await writer.DisposeAsync();
+
+        Assert.Null(writer.FatalError);
+        Assert.Equal(2, writer.SentLines);
+        Assert.Contains($"InfluxDB database \"{database}\" did not exist and was created", log.Text);
+        var rows = Assert.Single(await influx.QueryAsync(database, "SELECT count FROM m")).Values;
+        Assert.Equal(2, rows.Count);
     }
 
     [Fact]
