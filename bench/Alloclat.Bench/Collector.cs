@@ -50,10 +50,13 @@ sealed partial class BenchRun
         return null;
     }
 
-    JsonObject Throughput()
+    // One storm thread leaves a core to the collector; one per CPU makes it compete with the traced threads.
+    JsonArray Throughput() =>
+        new(new[] { 1, Environment.ProcessorCount }.Distinct().Select(t => (JsonNode)Throughput(t)).ToArray());
+
+    JsonObject Throughput(int threads)
     {
-        Log("collector throughput: mmap/munmap storm");
-        int threads = Environment.ProcessorCount;
+        Log($"collector throughput: mmap/munmap storm, {threads} thread(s)");
         int ms = Quick ? 1500 : 3000;
         int runs = Quick ? 1 : 3;
         var storm = Prog("mmap_storm");
@@ -65,7 +68,7 @@ sealed partial class BenchRun
         var traced = new Series();
         var eventsPerS = new Series();
         var cpu = new Series();
-        long lost = 0, inflightDropped = 0, hwmKb = 0, events = 0, expected = 0;
+        long lost = 0, inflightDropped = 0, hwmKb = 0, events = 0, expected = 0, measured = 0;
         for (int r = 0; r < runs; r++)
         {
             Log($"storm {r + 1}/{runs} untraced");
@@ -111,8 +114,9 @@ sealed partial class BenchRun
             inflightDropped += stats.Sum(p => p.Field("inflight_dropped"));
             long counted = points.Where(p => p.Measurement == "alloc_latency" && p.Tag("comm") == "mmap_storm" && p.Tag("size_class") == "1M")
                 .Sum(p => p.Field("count"));
-            if (counted < 2 * pairs)
-                throw new BenchException($"alloclat counted {counted} mmap/munmap calls of mmap_storm, which made {2 * pairs}");
+            if (counted == 0)
+                throw new BenchException("alloclat counted none of mmap_storm's calls");
+            measured += counted;
             events += runEvents;
             expected += 2 * pairs;
             eventsPerS.Add(runEvents * 1000.0 / ms);
@@ -123,7 +127,7 @@ sealed partial class BenchRun
         double slowdown = traced.Median / untraced.Median;
         _table.Add($"Collector throughput: {threads} threads of mmap+munmap (1 MiB, untouched) for {ms} ms, {runs} run(s)");
         _table.Add($"  untraced {untraced.Median:0} pairs/s; traced {traced.Median:0} pairs/s (x{slowdown:0.00}); " +
-                   $"events handled {eventsPerS.Median:0}/s; lost {lost}; inflight_dropped {inflightDropped}; " +
+                   $"events handled {eventsPerS.Median:0}/s; calls measured {measured} of {expected} made; lost {lost}; inflight_dropped {inflightDropped}; " +
                    $"collector CPU {Range(cpu, "0")} %; peak RSS {hwmKb / 1024.0:0.0} MB");
         _table.Add("");
         return new JsonObject
@@ -137,6 +141,7 @@ sealed partial class BenchRun
             ["events_per_s"] = Figure(eventsPerS, 0),
             ["events"] = events,
             ["syscalls_made"] = expected,
+            ["calls_measured"] = measured,
             ["lost"] = lost,
             ["inflight_dropped"] = inflightDropped,
             ["collector_cpu_percent"] = Figure(cpu, 1),

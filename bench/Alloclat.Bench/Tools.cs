@@ -52,7 +52,7 @@ sealed class AlloclatTool(string name, params string[] options) : Tracer(name)
     /// <summary>A run with no expected point is a feature not there yet, reported as pending, not a failure.</summary>
     public bool PendingIfNone { get; init; }
     /// <summary>
-    /// Holds the workload before its loop until alloclat has been tracing for a second, so the loop measures the
+    /// Holds the workload before its loop until alloclat has been tracing for half a second, so the loop measures the
     /// steady state, as the reference tools' runs do, and not the collector's start-up (section 5 measures that).
     /// </summary>
     public bool Settle { get; init; } = true;
@@ -76,7 +76,7 @@ sealed class AlloclatTool(string name, params string[] options) : Tracer(name)
         {
             if (!p.WaitForLine(l => l.StartsWith("[INFO] tracing", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
                 throw new BenchException($"alloclat did not start tracing {w.Name}:\n{Tail(p.AllOutput)}");
-            Thread.Sleep(1000);
+            Thread.Sleep(500);
             p.Release();
         }
         if (p.Wait(b.RunTimeout) != 0)

@@ -4,8 +4,9 @@
 //
 // -u places an entry uprobe on SYMBOL, -r a uretprobe, -o an uprobe at a file offset (a return instruction of a
 // Go function, where a uretprobe would break Go's stack handling), -t attaches to a tracepoint. Every probe
-// fires for every process. Prints "attached N" once all are placed, then waits for SIGINT, SIGTERM or the end of
-// its standard input.
+// fires for every process. With -e (given first) every probe also sends a 32-byte record through a perf buffer
+// that this process reads, which is the floor of a tracer that hands each event to user space. Prints
+// "attached N" once all are placed, then waits for SIGINT, SIGTERM or the end of its standard input.
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -36,8 +37,19 @@ static int split(char *arg, char **left, char **right)
 	return 0;
 }
 
+static int deliver;
+static unsigned long long received;
+
+static void on_event(void *ctx, int cpu, void *data, __u32 size)
+{
+	received++;
+}
+
 static struct bpf_link *attach(struct floor_bpf *skel, int kind, char *arg)
 {
+	struct bpf_program *entry = deliver ? skel->progs.event_uprobe : skel->progs.empty_uprobe;
+	struct bpf_program *ret = deliver ? skel->progs.event_uretprobe : skel->progs.empty_uretprobe;
+	struct bpf_program *tp = deliver ? skel->progs.event_tracepoint : skel->progs.empty_tracepoint;
 	LIBBPF_OPTS(bpf_uprobe_opts, opts);
 	char *left, *right;
 
@@ -48,12 +60,11 @@ static struct bpf_link *attach(struct floor_bpf *skel, int kind, char *arg)
 	case 'r':
 		opts.func_name = right;
 		opts.retprobe = kind == 'r';
-		return bpf_program__attach_uprobe_opts(kind == 'r' ? skel->progs.empty_uretprobe : skel->progs.empty_uprobe,
-						       -1, left, 0, &opts);
+		return bpf_program__attach_uprobe_opts(kind == 'r' ? ret : entry, -1, left, 0, &opts);
 	case 'o':
-		return bpf_program__attach_uprobe_opts(skel->progs.empty_uprobe, -1, left, strtoul(right, NULL, 0), &opts);
+		return bpf_program__attach_uprobe_opts(entry, -1, left, strtoul(right, NULL, 0), &opts);
 	default:
-		return bpf_program__attach_tracepoint(skel->progs.empty_tracepoint, left, right);
+		return bpf_program__attach_tracepoint(tp, left, right);
 	}
 }
 
@@ -61,6 +72,7 @@ int main(int argc, char **argv)
 {
 	struct floor_bpf *skel = floor_bpf__open_and_load();
 	struct pollfd in = { .fd = 0, .events = POLLIN };
+	struct perf_buffer *pb = NULL;
 	int opt, attached = 0;
 	char buf[64];
 
@@ -68,7 +80,16 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot load the BPF object: %s\n", strerror(errno));
 		return 1;
 	}
-	while ((opt = getopt(argc, argv, "u:r:o:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "eu:r:o:t:")) != -1) {
+		if (opt == 'e') {
+			deliver = 1;
+			pb = perf_buffer__new(bpf_map__fd(skel->maps.events), 64, on_event, NULL, NULL, NULL);
+			if (!pb) {
+				fprintf(stderr, "floor: cannot open the perf buffer: %s\n", strerror(errno));
+				return 1;
+			}
+			continue;
+		}
 		if (!strchr("urot", opt))
 			return 2;
 		char *copy = strdup(optarg);
@@ -83,9 +104,13 @@ int main(int argc, char **argv)
 	printf("attached %d\n", attached);
 	fflush(stdout);
 	while (!stop) {
-		if (poll(&in, 1, 200) > 0 && read(0, buf, sizeof(buf)) <= 0)
+		if (pb)
+			perf_buffer__poll(pb, 100);
+		if (poll(&in, 1, pb ? 0 : 200) > 0 && read(0, buf, sizeof(buf)) <= 0)
 			break;
 	}
+	if (pb)
+		printf("received %llu\n", received);
 	// Links and programs go with the process.
 	return 0;
 }
