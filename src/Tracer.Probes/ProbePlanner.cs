@@ -31,7 +31,12 @@ public static class ProbePlanner
         {
             maps = ProcMaps.Read(pid);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException)
+        {
+            // Root in another user namespace, or a process under stricter ptrace rules: it exists, it is just closed.
+            throw new AlloclatException(ReturnCode.PrivilegeError, $"cannot read /proc/{pid}/maps (permission denied): the executables of process {pid} cannot be inspected");
+        }
+        catch (IOException)
         {
             throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist (or exited)");
         }

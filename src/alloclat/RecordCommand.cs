@@ -58,7 +58,7 @@ internal sealed class RecordCommand
             if (_o.Pid is int p)
             {
                 source.AddTarget(p);
-                Attach(source, ProbePlanner.ForProcess(p, _o.Precise), p);
+                AttachToProcess(source, p);
             }
             if (binaryId is { } id)
                 AddBinaryProcesses(source, id);
@@ -82,12 +82,24 @@ internal sealed class RecordCommand
             }
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Stop(StopReason.Signal); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Stop(StopReason.Terminate); });
-            if (_o.Duration is { } d)
-                stop.CancelAfter(d);
+            using var duration = _o.Duration is { } d ? new Timer(_ => Stop(StopReason.Duration), null, d, Timeout.InfiniteTimeSpan) : null;
 
             var table = new SeriesTable();
             var collector = new IntervalCollector(source, table, _o.Interval, host, () => sinks.Sum(s => s.TakeDropped()));
-            var poller = new Thread(() => collector.Run(stop.Token)) { Name = "alloclat-poll", IsBackground = true };
+            Exception? pollFailure = null;
+            var poller = new Thread(() =>
+            {
+                // Whatever breaks the polling thread ends the run like a stop: what was collected is still written.
+                try
+                {
+                    collector.Run(stop.Token);
+                }
+                catch (Exception e)
+                {
+                    pollFailure = e;
+                    Stop(StopReason.Failed);
+                }
+            }) { Name = "alloclat-poll", IsBackground = true };
             poller.Start();
             command?.Release();
             var commandExit = command?.WaitForExitAsync().ContinueWith(_ => Stop(StopReason.CommandExited), TaskScheduler.Default);
@@ -102,7 +114,8 @@ internal sealed class RecordCommand
             }
             poller.Join();
 
-            if (reason == StopReason.Terminate && command is { HasExited: false })
+            // Like timeout(1): a command outliving the trace is asked to stop, and its status is returned.
+            if (reason is StopReason.Terminate or StopReason.Duration or StopReason.Failed && command is { HasExited: false })
                 command.Signal(SIGTERM);
             if (command is not null)
             {
@@ -117,6 +130,11 @@ internal sealed class RecordCommand
             else if (reason is StopReason.Signal or StopReason.Terminate)
             {
                 exitCode = (int)ReturnCode.Ok;
+            }
+            if (pollFailure is not null)
+            {
+                _err.WriteLine($"[ERROR] tracing stopped: {pollFailure.Message}{(pollFailure.InnerException is { } inner ? ": " + inner.Message : "")}");
+                exitCode = (int)ReturnCode.UnknownError;
             }
         }
         catch (TimeoutException)
@@ -138,7 +156,7 @@ internal sealed class RecordCommand
         return exitCode;
     }
 
-    private enum StopReason { None, Signal, Terminate, CommandExited, TargetExited }
+    private enum StopReason { None, Signal, Terminate, Duration, CommandExited, TargetExited, Failed }
 
     private (ulong, ulong) CheckBinary(string path)
     {
@@ -214,6 +232,25 @@ internal sealed class RecordCommand
         }
     }
 
+    /// <summary>
+    /// Probes a running process's executables. In default mode only Go probes depend on this, so a process that
+    /// cannot be inspected is still traced through its syscalls, with a warning.
+    /// </summary>
+    private void AttachToProcess(BpfAllocationSource source, int pid)
+    {
+        ProbePlan plan;
+        try
+        {
+            plan = ProbePlanner.ForProcess(pid, _o.Precise);
+        }
+        catch (AlloclatException e) when (!_o.Precise && e.Code == ReturnCode.PrivilegeError)
+        {
+            _err.WriteLine($"[WARN] {e.Message}; its syscalls are traced, Go probes are not placed");
+            return;
+        }
+        Attach(source, plan, pid);
+    }
+
     private void Attach(BpfAllocationSource source, ProbePlan plan, int pid)
     {
         foreach (var problem in plan.Problems)
@@ -274,7 +311,7 @@ internal sealed class RecordCommand
             source.AddTarget(pid);
             try
             {
-                Attach(source, ProbePlanner.ForProcess(pid, _o.Precise), pid);
+                AttachToProcess(source, pid);
             }
             catch (Exception e) when (e is AlloclatException or LibbpfException)
             {

@@ -149,6 +149,9 @@ public class TracingTests
         string output = Cli.TempOutput();
         var p = Cli.Start(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--interval", "60s"]);
         Thread.Sleep(2500);
+        var held = ProgramsHeldBy(p.Id);
+        Assert.True(held.Count >= 10, $"the collector holds {held.Count} BPF programs");
+        Assert.Subset(LoadedPrograms(), held);
         Cli.Sh($"kill -INT {p.Id}");
         var result = Cli.Wait(p, TimeSpan.FromSeconds(20));
         Assert.True(result.ExitCode == 0, result.ToString());
@@ -156,12 +159,33 @@ public class TracingTests
         var points = LineProtocolFile.Read(output);
         Assert.Single(points, q => q.Measurement == "alloclat_stats");
         Assert.True(points.Where(q => q.Measurement == "alloc_latency").Sum(q => q["count"]) > 0);
-        // Nothing of ours stays loaded once the collector has exited.
-        string loaded = Cli.Sh("bpftool prog list");
-        Assert.DoesNotContain("tp_enter_mmap", loaded);
-        Assert.DoesNotContain("alloc_exit", loaded);
+        // Nothing the collector loaded outlives it (no pin, no descriptor left in another process).
+        Assert.Empty(held.Intersect(LoadedPrograms()));
         demo.Kill();
     }
+
+    /// <summary>BPF program ids a process holds open, from the kernel's fdinfo of each of its descriptors.</summary>
+    private static HashSet<long> ProgramsHeldBy(int pid)
+    {
+        var ids = new HashSet<long>();
+        foreach (var info in Directory.EnumerateFiles($"/proc/{pid}/fdinfo"))
+        {
+            try
+            {
+                foreach (var line in File.ReadLines(info))
+                    if (line.StartsWith("prog_id:", StringComparison.Ordinal))
+                        ids.Add(long.Parse(line[8..].Trim()));
+            }
+            catch (IOException)
+            {
+            }
+        }
+        return ids;
+    }
+
+    private static HashSet<long> LoadedPrograms() =>
+        System.Text.Json.JsonDocument.Parse(Cli.Sh("bpftool -j prog list")).RootElement.EnumerateArray()
+            .Select(p => p.GetProperty("id").GetInt64()).ToHashSet();
 
     [Fact]
     public void TerminateStopsTheCommandAndReturnsItsStatus()
@@ -173,6 +197,17 @@ public class TracingTests
         var result = Cli.Wait(p, TimeSpan.FromSeconds(20));
         Assert.Equal(128 + 15, result.ExitCode);
         Assert.Contains(LineProtocolFile.Read(output), q => q.Measurement == "alloc_latency");
+    }
+
+    [Fact]
+    public void ADurationEndsACommandThatOutlivesItLikeTimeout()
+    {
+        string output = Cli.TempOutput();
+        var sw = Stopwatch.StartNew();
+        var result = Cli.Run(["record", "-q", "-o", output, "--duration", "2s", "--", Cli.Demo, "60"], timeout: TimeSpan.FromSeconds(40));
+        Assert.Equal(128 + 15, result.ExitCode);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(30), $"took {sw.Elapsed}");
+        Assert.Contains(LineProtocolFile.Read(output), q => q.Measurement == "alloc_latency" && q.Tag("comm") == "alloc_demo");
     }
 
     [Fact]
