@@ -11,25 +11,16 @@ namespace Tracer.TestSupport;
 /// fresh temporary folder. <see cref="Stop"/> and <see cref="Start"/> kill and restart it on the same port and
 /// data, to stage an outage. Usable as an xunit class fixture or directly (<c>await using</c>).
 /// </summary>
-public sealed class InfluxDb1Fixture : IAsyncLifetime, IAsyncDisposable, IDisposable
+public sealed class InfluxDb1Fixture : LoopbackServerFixture
 {
     public const string AdminUser = "admin";
     public const string AdminPassword = "admin-pass";
 
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
-    private readonly string _executable;
     private readonly string _configPath;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(30) };
-    private ServerProcess? _process;
     private bool _adminCreated;
-    private bool _disposed;
 
-    public InfluxDb1Fixture()
+    public InfluxDb1Fixture() : base("influxd", "apt-get install -y influxdb")
     {
-        _executable = ServerProcess.FindExecutable("influxd", "apt-get install -y influxdb");
-        Directory = Path.Combine(Path.GetTempPath(), "alloclat-influxdb-" + Guid.NewGuid().ToString("N")[..12]);
-        System.IO.Directory.CreateDirectory(Directory);
-        Port = FreePort.Next();
         RpcPort = FreePort.Next();
         _configPath = Path.Combine(Directory, "influxdb.conf");
     }
@@ -40,63 +31,29 @@ public sealed class InfluxDb1Fixture : IAsyncLifetime, IAsyncDisposable, IDispos
     /// <summary>The server's <c>max-body-size</c> in bytes (413 above it); the server default when null.</summary>
     public long? MaxBodySize { get; init; }
 
-    /// <summary>Hard limit on the server's life even if nobody stops it.</summary>
-    public TimeSpan Lifetime { get; init; } = TimeSpan.FromMinutes(15);
-
-    /// <summary>Temporary folder holding config, meta, data and wal; deleted on dispose.</summary>
-    public string Directory { get; }
-
-    public int Port { get; }
-
     public int RpcPort { get; }
 
-    public Uri Url => new($"http://127.0.0.1:{Port}/");
-
-    public bool IsRunning => _process is { HasExited: false };
-
-    public Task InitializeAsync() => StartAsync();
-
-    /// <summary>Starts the server (again) and waits until it answers /ping.</summary>
-    public async Task StartAsync()
+    protected override IReadOnlyList<string> Arguments()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (IsRunning)
-            return;
-        _process?.Dispose();
         if (!File.Exists(_configPath))
             File.WriteAllText(_configPath, BuildConfig(MaxBodySize));
-        _process = new ServerProcess(_executable, ["-config", _configPath], Directory, Lifetime);
-        var process = _process;
-        await Wait.UntilAsync(async () =>
-        {
-            if (process.HasExited)
-                throw new InvalidOperationException($"influxd exited during startup:\n{process.RecentOutput}");
-            try
-            {
-                using var response = await _http.GetAsync(new Uri(Url, "ping")).ConfigureAwait(false);
-                return (int)response.StatusCode == 204;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, StartTimeout, $"influxd to answer /ping on port {Port}; output:\n{process.RecentOutput}").ConfigureAwait(false);
+        return ["-config", _configPath];
+    }
 
+    protected override async Task<bool> IsReadyAsync()
+    {
+        using var response = await Http.GetAsync(new Uri(Url, "ping")).ConfigureAwait(false);
+        return (int)response.StatusCode == 204;
+    }
+
+    protected override async Task OnStartedAsync()
+    {
         if (AuthEnabled && !_adminCreated)
         {
             // With auth on and no user yet, InfluxDB allows exactly this statement without credentials.
             await ExecuteAsync($"CREATE USER \"{AdminUser}\" WITH PASSWORD '{AdminPassword}' WITH ALL PRIVILEGES").ConfigureAwait(false);
             _adminCreated = true;
         }
-    }
-
-    /// <inheritdoc cref="StartAsync"/>
-    public void Start() => StartAsync().GetAwaiter().GetResult();
-
-    /// <summary>Kills the server abruptly; data and port stay for <see cref="Start"/>.</summary>
-    public void Stop()
-    {
-        _process?.Kill();
     }
 
     /// <summary>Runs a statement that returns no rows (CREATE, DROP, ...); throws with the server's error.</summary>
@@ -115,42 +72,11 @@ public sealed class InfluxDb1Fixture : IAsyncLifetime, IAsyncDisposable, IDispos
         if (AuthEnabled && _adminCreated)
             request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
                 Convert.ToBase64String(Encoding.UTF8.GetBytes($"{AdminUser}:{AdminPassword}")));
-        using var response = await _http.SendAsync(request).ConfigureAwait(false);
+        using var response = await Http.SendAsync(request).ConfigureAwait(false);
         var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
             throw new InvalidOperationException($"InfluxQL '{influxql}' failed with {(int)response.StatusCode}: {body}");
         return Parse(influxql, body);
-    }
-
-    public Task DisposeAsync()
-    {
-        Dispose();
-        return Task.CompletedTask;
-    }
-
-    ValueTask IAsyncDisposable.DisposeAsync()
-    {
-        Dispose();
-        return ValueTask.CompletedTask;
-    }
-
-    public void Dispose()
-    {
-        if (_disposed)
-            return;
-        _disposed = true;
-        _process?.Dispose();
-        _http.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
     }
 
     private static IReadOnlyList<InfluxSeries> Parse(string influxql, string body)

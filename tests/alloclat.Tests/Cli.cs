@@ -27,33 +27,11 @@ public static class Cli
 
     public static Process Start(IEnumerable<string> args, IDictionary<string, string>? env = null, string[]? wrapper = null)
     {
-        var psi = new ProcessStartInfo(wrapper is null ? Exe : wrapper[0])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
+        var all = new List<string>();
         if (wrapper is not null)
-        {
-            foreach (var w in wrapper.Skip(1))
-                psi.ArgumentList.Add(w);
-            psi.ArgumentList.Add(Exe);
-        }
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        if (env is not null)
-            foreach (var (k, v) in env)
-                psi.Environment[k] = v;
-        var p = new Process { StartInfo = psi };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        s_output.AddOrUpdate(p, Tuple.Create(stdout, stderr));
-        return p;
+            all.AddRange(wrapper.Skip(1).Append(Exe));
+        all.AddRange(args);
+        return StartRaw(wrapper is null ? Exe : wrapper[0], all, env);
     }
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, Tuple<StringBuilder, StringBuilder>> s_output = new();
@@ -76,11 +54,21 @@ public static class Cli
     public static CliResult RunIsolated(string script) =>
         Wait(StartRaw("unshare", ["-m", "sh", "-c", script]), TimeSpan.FromMinutes(1));
 
-    private static Process StartRaw(string file, string[] args)
+    /// <summary>Starts a program with its output captured for <see cref="Wait"/>.</summary>
+    private static Process StartRaw(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
-        var p = new Process { StartInfo = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true } };
+        var psi = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = Path.GetTempPath(),
+        };
         foreach (var a in args)
-            p.StartInfo.ArgumentList.Add(a);
+            psi.ArgumentList.Add(a);
+        if (env is not null)
+            foreach (var (k, v) in env)
+                psi.Environment[k] = v;
+        var p = new Process { StartInfo = psi };
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
