@@ -19,7 +19,8 @@ public static class Program
           -p, --process-id PID     trace this process (and the children it forks)
               --binary PATH        trace every process executing PATH
               --all                trace every process on the host
-          -d, --duration TIME      stop after TIME (500ms, 15s, 2m, 1h); default: until Ctrl-C or the command ends
+          -d, --duration TIME      stop after TIME (500ms, 15s, 2m, 1h), sending SIGTERM to a command still running;
+                                   default: until Ctrl-C or the command ends
               --interval TIME      reporting interval (default 1s)
               --min-size SIZE      ignore calls below SIZE bytes, filtered in BPF (default 32K)
               --precise            also probe the malloc family (slow: a uprobe trap on every call)
@@ -36,6 +37,11 @@ public static class Program
                                    InfluxDB 2.x/3.x; the token from ALLOCLAT_INFLUX_TOKEN or --influx-token-file
               --influx-token-file FILE
               --influx-queue LINES points kept in memory while the database is unreachable (default 100000)
+              --alert RULE         alert rule, repeatable: 'p999 > 5ms for 3 intervals',
+                                   'p999 > 4x baseline(30) for 2 intervals resolve after 3 intervals op=mmap'
+                                   (docs/alerts.md); state changes go to stderr, the table, the output and InfluxDB
+              --alert-file FILE    rules, one per line, # starts a comment
+              --alert-webhook URL  also POST firing and resolved alerts as JSON to URL (retried, never blocks tracing)
 
         Exit codes: the traced command's own code with -- COMMAND; otherwise 0 ok, 2 bad option, 3 no privilege,
         4 missing kernel feature, 5 libbpf missing or too old, 6 no such process, 7 traced process exited,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tracer.Alerts;
 using Tracer.Core;
 
 namespace Alloclat.Cli;
@@ -27,6 +28,8 @@ public sealed record RecordOptions
     public string? InfluxBucket { get; init; }
     public string? InfluxTokenFile { get; init; }
     public int InfluxQueueLines { get; init; } = 100_000;
+    public IReadOnlyList<AlertRule> Alerts { get; init; } = [];
+    public string? AlertWebhook { get; init; }
 }
 
 /// <summary>
@@ -85,6 +88,9 @@ public static class OptionParser
                 "--influx-bucket" => o with { InfluxBucket = NonEmpty(name, Value()) },
                 "--influx-token-file" => o with { InfluxTokenFile = Value() },
                 "--influx-queue" => o with { InfluxQueueLines = ParsePositiveInt(name, Value()) },
+                "--alert" => o with { Alerts = [.. o.Alerts, ParseAlert(Value())] },
+                "--alert-file" => o with { Alerts = [.. o.Alerts, .. ParseAlertFile(Value())] },
+                "--alert-webhook" => o with { AlertWebhook = ParseUrl(name, Value()) },
                 "--influx-token" => throw Bad("--influx-token is not accepted on the command line (it would show in ps): set ALLOCLAT_INFLUX_TOKEN or use --influx-token-file"),
                 _ when arg.StartsWith('-') => throw Bad($"unknown option {arg} (see 'alloclat record --help')"),
                 _ => throw Bad($"unexpected argument '{arg}': put the command to trace after --"),
@@ -101,6 +107,8 @@ public static class OptionParser
             throw Bad("nothing to trace: give -p PID, --binary PATH, --all, or -- COMMAND");
         if (targets > 1)
             throw Bad("give only one of -p, --binary, --all and -- COMMAND");
+        if (o.AlertWebhook is not null && o.Alerts.Count == 0)
+            throw Bad("--alert-webhook needs rules: give --alert RULE or --alert-file PATH");
         if (o.Precise && o.AllProcesses)
             throw Bad("--precise needs a target (-p, --binary or -- COMMAND): probing every malloc of every process is not offered");
         if (o.InfluxUrl is null)
@@ -163,6 +171,40 @@ public static class OptionParser
         if (ms < 1 || ms > TimeSpan.FromDays(365).TotalMilliseconds)
             throw Bad($"invalid duration '{value}' for {name}: must be between 1ms and 365 days");
         return TimeSpan.FromMilliseconds(ms);
+    }
+
+    private static AlertRule ParseAlert(string text)
+    {
+        try
+        {
+            return AlertRuleParser.Parse(text);
+        }
+        catch (AlertRuleException e)
+        {
+            throw Bad($"--alert: {e.Message}");
+        }
+    }
+
+    private static IReadOnlyList<AlertRule> ParseAlertFile(string path)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Bad($"cannot read --alert-file {path}: {e.Message}");
+        }
+        try
+        {
+            var rules = AlertRuleParser.ParseFile(path, lines);
+            return rules.Count > 0 ? rules : throw Bad($"--alert-file {path} holds no rule");
+        }
+        catch (AlertRuleException e)
+        {
+            throw Bad($"--alert-file {e.Message}");
+        }
     }
 
     private static string ParseUrl(string name, string value)
