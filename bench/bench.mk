@@ -19,7 +19,7 @@ bench: programs reference-tools driver
 	$(OUT)/driver/Alloclat.Bench --build $(BUILD) --json bench/results/latest.json --markdown BENCHMARKS.md
 
 bench-quick: programs reference-tools driver
-	$(OUT)/driver/Alloclat.Bench --quick --build $(BUILD) --json bench/results/quick.json
+	$(OUT)/driver/Alloclat.Bench --quick --build $(BUILD) --json $(OUT)/quick.json
 
 programs: $(PROGRAMS)
 

@@ -29,6 +29,8 @@ sealed partial class BenchRun
     readonly List<string> _skipped = new();
     readonly List<string> _table = new();
     string[]? _only;
+    // Renders the Markdown of an earlier run's JSON, without measuring.
+    string? _render;
 
     bool Wanted(string section) => _only is null || _only.Contains(section);
 
@@ -50,6 +52,7 @@ sealed partial class BenchRun
                 case "--json": JsonPath = args[++i]; break;
                 case "--markdown": MarkdownPath = args[++i]; break;
                 case "--only": _only = args[++i].Split(','); break;
+                case "--render": _render = args[++i]; break;
                 default: throw new BenchException($"unknown option {args[i]}");
             }
         }
@@ -64,6 +67,13 @@ sealed partial class BenchRun
 
     public int Main()
     {
+        if (_render is not null)
+        {
+            foreach (var (k, v) in JsonNode.Parse(File.ReadAllText(_render))!.AsObject().ToList())
+                _results[k] = v?.DeepClone();
+            File.WriteAllText(MarkdownPath ?? "BENCHMARKS.md", Markdown());
+            return 0;
+        }
         if (Environment.UserName != "root")
             throw new BenchException("the bench loads BPF programs: run it as root");
         var started = DateTime.UtcNow;
@@ -89,7 +99,7 @@ sealed partial class BenchRun
         if (JsonPath is not null)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(JsonPath))!);
-            File.WriteAllText(JsonPath, _results.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+            File.WriteAllText(JsonPath, _results.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
             Console.WriteLine($"wrote {JsonPath}");
         }
         if (MarkdownPath is not null && _only is null)
@@ -148,7 +158,7 @@ sealed partial class BenchRun
         _bccWorks = p.ExitCode == 0 && p.Out.Any(l => l.Contains("->"));
         if (!_bccWorks)
             _skipped.Add("funclatency-bpfcc (bpfcc-tools): cannot run on this kernel: " +
-                         (p.Err.FirstOrDefault(l => l.Trim().Length > 0) ?? $"exit {p.ExitCode}").Trim());
+                         (p.Err.FirstOrDefault(l => l.Contains("kernel headers")) ?? p.Err.LastOrDefault(l => l.Trim().Length > 0) ?? $"exit {p.ExitCode}").Trim());
     }
 
     Bpftrace BpftraceLibcMalloc(string lib, bool sizeFilter) => new("bpftrace", (w, pid) =>

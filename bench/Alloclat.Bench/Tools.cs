@@ -122,8 +122,7 @@ abstract class PidTool(string name) : Tracer(name)
     public override Run Execute(Workload w, BenchRun b)
     {
         using var target = Proc.Start(w.File, w.Args, w.Env, hold: true);
-        // The tool must see the program's own image mapped, not the runtime loader's, before it resolves symbols.
-        Thread.Sleep(300);
+        WaitHeld(target.Pid, w.File);
         using var tool = Proc.Start(File, Args(w, target.Pid));
         if (!tool.WaitForLine(Ready, TimeSpan.FromSeconds(90)))
             throw new BenchException($"{Name} did not get ready for {w.Name}:\n{Tail(tool.AllOutput)}");
@@ -139,6 +138,30 @@ abstract class PidTool(string name) : Tracer(name)
         if (n <= 0)
             throw new BenchException($"{Name} traced nothing on {w.Name}; its output:\n{Tail(tool.AllOutput)}");
         return new Run(LoopNs(target, w.Name), n, "");
+    }
+
+    // A tool given a PID resolves libraries through the process's mappings: wait until the program has run its
+    // loader and sleeps in the read that holds it.
+    static void WaitHeld(int pid, string file)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var stat = System.IO.File.ReadAllText($"/proc/{pid}/stat");
+                if (stat[(stat.LastIndexOf(')') + 2)] == 'S' && System.IO.File.ReadAllText($"/proc/{pid}/maps").Contains(file))
+                {
+                    Thread.Sleep(50);
+                    return;
+                }
+            }
+            catch (IOException)
+            {
+            }
+            Thread.Sleep(20);
+        }
+        throw new BenchException($"process {pid} ({file}) did not reach its hold point");
     }
 }
 
