@@ -169,8 +169,9 @@ sealed partial class BenchRun
                 if (probes is null)
                     continue;
                 var what = mode == "default" ? "alloclat default mode's probes" : "alloclat --precise's probes";
-                entries.Add(new($"floor-{mode}", new Floor($"floor: empty programs on {what}", probes), w, "base"));
-                entries.Add(new($"floor-{mode}-ev", new Floor($"floor: the same + perf output per event", x => ["-e", .. probes(x)]), w, "base"));
+                entries.Add(new($"floor-{mode}", new Floor($"floor: empty programs on {what}", FloorPath, probes), w, "base"));
+                if (!Quick)
+                    entries.Add(new($"floor-{mode}-ev", new Floor($"floor: the same + perf output per event", FloorPath, x => ["-e", .. probes(x)]), w, "base"));
             }
             entries.AddRange(tracers.Select(t => new Entry(t.Name, t, w, "base")));
             var rounds = Interleave(entries, Rounds);
@@ -194,7 +195,10 @@ sealed partial class BenchRun
                 else if (e.Tracer is AlloclatTool { PendingIfNone: true } && runs.All(r => r.Traced == 0))
                     status = "pending: alloclat reported no allocator=go point (Go support not in this build)";
                 string? floorKey = e.Tracer is AlloclatTool a ? (a.Options.Contains("--precise") ? "floor-precise" : "floor-default") : null;
-                double? Versus(string? key) => key is not null && added.TryGetValue(key, out var f) && f.Values.Count > 0 && s.Values.Count > 0 && f.Median > 0
+                // A ratio to a floor the noise swallows (a round below zero, or too small against the loop) would be
+                // a random number.
+                double? Versus(string? key) => key is not null && added.TryGetValue(key, out var f) && f.Values.Count > 0 && s.Values.Count > 0 &&
+                                               f.Min > 0 && f.Median >= Math.Max(100, 0.02 * basePerCall)
                     ? Math.Round(s.Median / f.Median, 2) : null;
                 double? vsFloor = Versus(floorKey), vsDelivery = Versus(floorKey is null ? null : floorKey + "-ev");
                 var note = status != "ok" ? status : e.Tracer.Note ?? "";
@@ -207,6 +211,7 @@ sealed partial class BenchRun
                     ["added_ns_per_call"] = s.Values.Count > 0 ? Figure(s, 1) : null,
                     ["ratio_to_floor"] = vsFloor,
                     ["ratio_to_delivery_floor"] = vsDelivery,
+                    ["floor_resolved"] = floorKey is null ? null : vsFloor is not null,
                     ["tool_events"] = runs.Count > 0 ? runs[^1].Traced : 0,
                     ["status"] = status,
                     ["note"] = note,
@@ -217,7 +222,7 @@ sealed partial class BenchRun
             _table.Add($"  {w.Name,-18} {"(untraced: ns per malloc+free)",-44} {basePerCall,-26:0}");
         }
 
-        long nGlibc = Quick ? 800 : 3000, nJe = Quick ? 10000 : 40000;
+        long nGlibc = Quick ? 400 : 3000, nJe = Quick ? 5000 : 40000;
         var wGlibc = new Workload("glibc 1 MiB (mmap)", glibcLarge, ["1048576", nGlibc.ToString(CultureInfo.InvariantCulture)], nGlibc);
         Measure(wGlibc, sysProbes, _ => TracepointArgs().Concat(UprobePairArgs(Libc, "malloc", "free")).ToArray(),
             new Tracer[]
@@ -239,7 +244,7 @@ sealed partial class BenchRun
         var (entry, returns) = GoProbeOffsets(goLarge, GoLarge);
         Func<Workload, string[]> goProbes = w => TracepointArgs().Concat(new[] { "-o", $"{w.File}:0x{entry:x}" })
             .Concat(returns.SelectMany(r => new[] { "-o", $"{w.File}:0x{r:x}" })).ToArray();
-        foreach (var (size, label, n) in new[] { (65536, "Go 64 KiB", Quick ? 3000L : 10000L), (1048576, "Go 1 MiB", 600L) })
+        foreach (var (size, label, n) in new[] { (65536, "Go 64 KiB", Quick ? 1500L : 10000L), (1048576, "Go 1 MiB", 600L) })
         {
             // A 1 MiB Go allocation is dominated by zeroing and GC work, too noisy for the short run.
             if (Quick && size > 65536)

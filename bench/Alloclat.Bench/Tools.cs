@@ -96,19 +96,21 @@ sealed class AlloclatTool(string name, params string[] options) : Tracer(name)
     public List<LineProtocol.Point> LastPoints { get; private set; } = new();
 }
 
-/// <summary>Empty BPF programs on the given probes, attached for every process, while the workload runs untraced.</summary>
-sealed class Floor(string name, Func<Workload, string[]> probes) : Tracer(name)
+/// <summary>
+/// Empty BPF programs (or ones that only hand each event over) on the probes alloclat places, with the uprobes
+/// and the hand-over limited to the workload's process, as alloclat's are.
+/// </summary>
+sealed class Floor(string name, string path, Func<Workload, string[]> probes) : PidTool(name)
 {
-    public override Run Execute(Workload w, BenchRun b)
-    {
-        using var f = Proc.Start(b.FloorPath, probes(w));
-        if (!f.WaitForLine(l => l.StartsWith("attached ", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
-            throw new BenchException($"the floor harness did not attach:\n{Tail(f.AllOutput)}");
-        var run = new Untraced().Execute(w, b);
-        f.Interrupt();
-        f.Wait(TimeSpan.FromSeconds(30));
-        return run;
-    }
+    protected override string File => path;
+    protected override string[] Args(Workload w, int pid) => ["-P", pid.ToString(CultureInfo.InvariantCulture), .. probes(w)];
+    protected override bool Ready(string line) => line.StartsWith("attached ", StringComparison.Ordinal);
+
+    // Empty programs count nothing, and a loop that makes no syscall gives the hand-over floor nothing to hand
+    // over, so a floor run is not required to have received records; the count is kept for the JSON.
+    protected override long Count(Proc tool) =>
+        tool.Out.FirstOrDefault(l => l.StartsWith("received ", StringComparison.Ordinal)) is { } r
+            ? Math.Max(1, long.Parse(r[9..], CultureInfo.InvariantCulture)) : 1;
 }
 
 /// <summary>A reference tool given the PID of a workload held before its loop; released once the tool is ready.</summary>

@@ -31,9 +31,16 @@ struct {
 	__uint(value_size, sizeof(int));
 } events SEC(".maps");
 
+// Set by the harness: only the traced process's events are handed over, as a tracer filtering on its targets does.
+__u32 target_tgid;
+
 static __always_inline int deliver(void *ctx)
 {
-	__u64 record[4] = { bpf_ktime_get_ns(), bpf_get_current_pid_tgid() };
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 record[4] = { bpf_ktime_get_ns(), id };
+
+	if ((__u32)(id >> 32) != target_tgid)
+		return 0;
 
 	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, record, sizeof(record));
 	return 0;

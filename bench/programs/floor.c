@@ -1,11 +1,13 @@
 // The floor of a tracer's cost: empty BPF programs on the same probes the tracer places.
 //
-//   floor [-u BINARY:SYMBOL] [-r BINARY:SYMBOL] [-o BINARY:OFFSET] [-t CATEGORY:NAME] ...
+//   floor [-P PID] [-e] [-u BINARY:SYMBOL] [-r BINARY:SYMBOL] [-o BINARY:OFFSET] [-t CATEGORY:NAME] ...
 //
 // -u places an entry uprobe on SYMBOL, -r a uretprobe, -o an uprobe at a file offset (a return instruction of a
 // Go function, where a uretprobe would break Go's stack handling), -t attaches to a tracepoint. Every probe
-// fires for every process. With -e (given first) every probe also sends a 32-byte record through a perf buffer
-// that this process reads, which is the floor of a tracer that hands each event to user space. Prints
+// fires for every process, or with -P (given first) the uprobes only for that process. With -e (given before the
+// probes) every probe also sends a 32-byte record through a perf buffer
+// that this process reads (only for the process of -P), which is the floor of a tracer that hands each event
+// to user space. Prints
 // "attached N" once all are placed, then waits for SIGINT, SIGTERM or the end of its standard input.
 #include <errno.h>
 #include <poll.h>
@@ -37,7 +39,7 @@ static int split(char *arg, char **left, char **right)
 	return 0;
 }
 
-static int deliver;
+static int deliver, pid = -1;
 static unsigned long long received;
 
 static void on_event(void *ctx, int cpu, void *data, __u32 size)
@@ -60,9 +62,9 @@ static struct bpf_link *attach(struct floor_bpf *skel, int kind, char *arg)
 	case 'r':
 		opts.func_name = right;
 		opts.retprobe = kind == 'r';
-		return bpf_program__attach_uprobe_opts(kind == 'r' ? ret : entry, -1, left, 0, &opts);
+		return bpf_program__attach_uprobe_opts(kind == 'r' ? ret : entry, pid, left, 0, &opts);
 	case 'o':
-		return bpf_program__attach_uprobe_opts(entry, -1, left, strtoul(right, NULL, 0), &opts);
+		return bpf_program__attach_uprobe_opts(entry, pid, left, strtoul(right, NULL, 0), &opts);
 	default:
 		return bpf_program__attach_tracepoint(tp, left, right);
 	}
@@ -80,7 +82,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "floor: cannot load the BPF object: %s\n", strerror(errno));
 		return 1;
 	}
-	while ((opt = getopt(argc, argv, "eu:r:o:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "P:eu:r:o:t:")) != -1) {
+		if (opt == 'P') {
+			pid = atoi(optarg);
+			skel->bss->target_tgid = pid;
+			continue;
+		}
 		if (opt == 'e') {
 			deliver = 1;
 			pb = perf_buffer__new(bpf_map__fd(skel->maps.events), 64, on_event, NULL, NULL, NULL);
