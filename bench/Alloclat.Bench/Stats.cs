@@ -10,12 +10,17 @@ static class Stats
         return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
-    /// <summary>Nearest-rank percentile, the definition alloclat's own percentiles use.</summary>
+    /// <summary>
+    /// Nearest-rank percentile, the definition alloclat's own percentiles use. The rank is computed in integer
+    /// hundredths of a percent: in floating point 99.9 / 100 * 6000 is a hair above 5994 and would round up to the
+    /// next rank, which in a sparse tail can be far from the right value.
+    /// </summary>
     public static long Percentile(long[] sorted, double p)
     {
         if (sorted.Length == 0)
             return 0;
-        int rank = (int)Math.Ceiling(p / 100 * sorted.Length);
+        long hundredths = (long)Math.Round(p * 100);
+        long rank = (hundredths * sorted.Length + 9999) / 10000;
         return sorted[Math.Clamp(rank, 1, sorted.Length) - 1];
     }
 }
