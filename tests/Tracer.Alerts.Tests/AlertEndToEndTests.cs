@@ -15,12 +15,13 @@ public sealed class AlertEndToEndTests : IClassFixture<InfluxDb1Fixture>
 
     public AlertEndToEndTests(InfluxDb1Fixture influx) => _influx = influx;
 
-    private (int ExitCode, string Stderr, List<AlertLine> Alerts) Trace(string db, params string[] slowallocEnv)
+    private (int ExitCode, string Stderr, List<AlertLine> Alerts) Trace(string db, Uri? webhook, params string[] slowallocEnv)
     {
         string output = Path.Combine(Directory.CreateTempSubdirectory("alloclat-alert-").FullName, "out.lp");
+        string[] hook = webhook is null ? [] : ["--alert-webhook", webhook.ToString()];
         var result = Collector.Run(
         [
-            "record", "-q", "-o", output, "--precise", "--alert", Rule,
+            "record", "-q", "-o", output, "--precise", "--alert", Rule, .. hook,
             "--influx-url", _influx.Url.ToString().TrimEnd('/'), "--influx-db", db, "--",
             "env", $"LD_PRELOAD={Collector.Workload("libslowalloc.so")}", "SLOWALLOC_NS=25000000",
             .. slowallocEnv, Collector.Demo, "12",
@@ -32,7 +33,10 @@ public sealed class AlertEndToEndTests : IClassFixture<InfluxDb1Fixture>
     [Fact]
     public async Task LatencyStep_GoesPendingFiringResolved_InFileStderrAndInflux()
     {
-        var (exit, stderr, alerts) = Trace("alert_step", "SLOWALLOC_AFTER_MS=3000", "SLOWALLOC_UNTIL_MS=8000");
+        // The receiver fails twice before accepting: the first notification arrives on the third attempt.
+        await using var receiver = new ScriptedHttpServer();
+        receiver.Enqueue(new ScriptedResponse(503), new ScriptedResponse(503));
+        var (exit, stderr, alerts) = Trace("alert_step", new Uri(receiver.Url, "alloclat"), "SLOWALLOC_AFTER_MS=3000", "SLOWALLOC_UNTIL_MS=8000");
         Assert.True(exit == 0, stderr);
         Assert.NotEmpty(alerts);
         Assert.All(alerts, a => Assert.Equal("step", a.Tags["rule"]));
@@ -55,6 +59,17 @@ public sealed class AlertEndToEndTests : IClassFixture<InfluxDb1Fixture>
         Assert.Contains("[ALERT] firing rule=\"step\"", stderr);
         Assert.Contains("[ALERT] resolved rule=\"step\"", stderr);
 
+        // Webhook: firing and resolved-after-firing only, each delivered once after the retries; all before exit.
+        var bodies = receiver.Requests.Select(r => r.BodyText).ToList();
+        Assert.Equal(bodies[0], bodies[1]);
+        Assert.Equal(bodies[0], bodies[2]);
+        var delivered = bodies.Skip(2).Select(b => System.Text.Json.JsonDocument.Parse(b).RootElement).ToList();
+        int notifications = alerts.Count(a => a.Tags["state"] == "firing" || (a.Tags["state"] == "resolved" && a.Rest.Contains("previous=\"firing\"", StringComparison.Ordinal)));
+        Assert.Equal(notifications, delivered.Count);
+        Assert.Equal("firing", delivered[0].GetProperty("state").GetString());
+        Assert.All(delivered, d => Assert.Equal("step", d.GetProperty("rule").GetString()));
+        Assert.All(receiver.Requests, r => Assert.Equal("/alloclat", r.Path));
+
         var rows = await WaitForRows("alert_step", "SELECT \"value\", \"threshold\", \"intervals\", \"previous\", \"firing\", \"state\" FROM \"alert\" WHERE \"rule\" = 'step'", alerts.Count);
         Assert.Equal(alerts.Count, rows.Count);
         Assert.Equal(alerts.Count(a => a.Tags["state"] == "firing"), rows.Count(r => (string?)r["state"] == "firing"));
@@ -70,7 +85,7 @@ public sealed class AlertEndToEndTests : IClassFixture<InfluxDb1Fixture>
     [Fact]
     public async Task SteadyWorkload_StaysQuiet()
     {
-        var (exit, stderr, alerts) = Trace("alert_steady", "SLOWALLOC_MIN=1073741824");
+        var (exit, stderr, alerts) = Trace("alert_steady", null, "SLOWALLOC_MIN=1073741824");
         Assert.True(exit == 0, stderr);
         // A lone slow interval (the machine is shared) may make a series pending; the rule needs three in a row to fire.
         Assert.True(alerts.All(a => a.Tags["state"] is "pending" or "resolved"), stderr);
