@@ -25,6 +25,8 @@ public static class Program
               --min-size SIZE      ignore calls below SIZE bytes, filtered in BPF (default 32K)
               --precise            also probe the malloc family (slow: a uprobe trap on every call)
           -o, --output FILE        line-protocol file (default alloclat-<timestamp>.lp; always written)
+              --config FILE        options from FILE, one 'option = value' per line (min-size = 64K,
+                                   precise = true); options after --config override it
           -q, --quiet              no live table
           -v, --verbose            libbpf's messages and details of what is probed
               --host NAME          host tag (default: this host's name)

@@ -66,39 +66,46 @@ public static class OptionParser
                     throw Bad($"option {name} needs a value");
                 return args[++i];
             }
-            o = name switch
-            {
-                "-p" or "--process-id" => o with { Pid = ParsePid(Value()) },
-                "--binary" => o with { Binary = Value() },
-                "--all" => o with { AllProcesses = true },
-                "-d" or "--duration" => o with { Duration = ParseDuration(name, Value()) },
-                "--interval" => o with { Interval = ParseDuration(name, Value()) },
-                "--min-size" => o with { MinSize = ParseSize(name, Value()) },
-                "--precise" => o with { Precise = true },
-                "-o" or "--output" => o with { Output = Value() },
-                "-q" or "--quiet" => o with { Quiet = true },
-                "-v" or "--verbose" => o with { Verbose = true },
-                "--host" => o with { Host = NonEmpty(name, Value()) },
-                "--btf" => o with { BtfPath = Value() },
-                "--perf-pages" => o with { PerfPagesPerCpu = ParsePages(name, Value()) },
-                "--influx-url" => o with { InfluxUrl = ParseUrl(name, Value()) },
-                "--influx-db" => o with { InfluxDatabase = NonEmpty(name, Value()) },
-                "--influx-user" => o with { InfluxUser = NonEmpty(name, Value()) },
-                "--influx-org" => o with { InfluxOrg = NonEmpty(name, Value()) },
-                "--influx-bucket" => o with { InfluxBucket = NonEmpty(name, Value()) },
-                "--influx-token-file" => o with { InfluxTokenFile = Value() },
-                "--influx-queue" => o with { InfluxQueueLines = ParsePositiveInt(name, Value()) },
-                "--alert" => o with { Alerts = [.. o.Alerts, ParseAlert(Value())] },
-                "--alert-file" => o with { Alerts = [.. o.Alerts, .. ParseAlertFile(Value())] },
-                "--alert-webhook" => o with { AlertWebhook = ParseUrl(name, Value()) },
-                "--influx-token" => throw Bad("--influx-token is not accepted on the command line (it would show in ps): set ALLOCLAT_INFLUX_TOKEN or use --influx-token-file"),
-                _ when arg.StartsWith('-') => throw Bad($"unknown option {arg} (see 'alloclat record --help')"),
-                _ => throw Bad($"unexpected argument '{arg}': put the command to trace after --"),
-            };
+            o = Apply(o, name, arg, Value);
         }
         Validate(o);
         return o;
     }
+
+    /// <summary>
+    /// One option and its value, from the command line or a config file: the same parsing and the same messages
+    /// either way.
+    /// </summary>
+    private static RecordOptions Apply(RecordOptions o, string name, string arg, Func<string> Value) => name switch
+    {
+        "-p" or "--process-id" => o with { Pid = ParsePid(Value()) },
+        "--binary" => o with { Binary = Value() },
+        "--all" => o with { AllProcesses = true },
+        "-d" or "--duration" => o with { Duration = ParseDuration(name, Value()) },
+        "--interval" => o with { Interval = ParseDuration(name, Value()) },
+        "--min-size" => o with { MinSize = ParseSize(name, Value()) },
+        "--precise" => o with { Precise = true },
+        "-o" or "--output" => o with { Output = Value() },
+        "-q" or "--quiet" => o with { Quiet = true },
+        "-v" or "--verbose" => o with { Verbose = true },
+        "--host" => o with { Host = NonEmpty(name, Value()) },
+        "--btf" => o with { BtfPath = Value() },
+        "--perf-pages" => o with { PerfPagesPerCpu = ParsePages(name, Value()) },
+        "--influx-url" => o with { InfluxUrl = ParseUrl(name, Value()) },
+        "--influx-db" => o with { InfluxDatabase = NonEmpty(name, Value()) },
+        "--influx-user" => o with { InfluxUser = NonEmpty(name, Value()) },
+        "--influx-org" => o with { InfluxOrg = NonEmpty(name, Value()) },
+        "--influx-bucket" => o with { InfluxBucket = NonEmpty(name, Value()) },
+        "--influx-token-file" => o with { InfluxTokenFile = Value() },
+        "--influx-queue" => o with { InfluxQueueLines = ParsePositiveInt(name, Value()) },
+        "--alert" => o with { Alerts = [.. o.Alerts, ParseAlert(Value())] },
+        "--alert-file" => o with { Alerts = [.. o.Alerts, .. ParseAlertFile(Value())] },
+        "--alert-webhook" => o with { AlertWebhook = ParseUrl(name, Value()) },
+        "--config" => ConfigFile.Apply(o, Value(), Apply),
+        "--influx-token" => throw Bad("--influx-token is not accepted on the command line (it would show in ps): set ALLOCLAT_INFLUX_TOKEN or use --influx-token-file"),
+        _ when arg.StartsWith('-') => throw Bad($"unknown option {arg} (see 'alloclat record --help')"),
+        _ => throw Bad($"unexpected argument '{arg}': put the command to trace after --"),
+    };
 
     private static void Validate(RecordOptions o)
     {
