@@ -27,6 +27,26 @@ sealed partial class BenchRun
         }
     }
 
+    /// <summary>Voluntary context switches of the collector's thread named <paramref name="comm"/>: how often it slept and was woken.</summary>
+    static long? ThreadWakeups(int pid, string comm)
+    {
+        try
+        {
+            foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+            {
+                if (File.ReadAllText($"{task}/comm").Trim() != comm)
+                    continue;
+                foreach (var line in File.ReadLines($"{task}/status"))
+                    if (line.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal))
+                        return long.Parse(line[24..].Trim(), CultureInfo.InvariantCulture);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        return null;
+    }
+
     static int? ChildNamed(int parent, string comm)
     {
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
@@ -68,7 +88,7 @@ sealed partial class BenchRun
         var traced = new Series();
         var eventsPerS = new Series();
         var cpu = new Series();
-        long lost = 0, inflightDropped = 0, hwmKb = 0, events = 0, expected = 0, measured = 0;
+        long lost = 0, inflightDropped = 0, hwmKb = 0, events = 0, expected = 0, measured = 0, wakeups = 0;
         for (int r = 0; r < runs; r++)
         {
             Log($"storm {r + 1}/{runs} untraced");
@@ -83,6 +103,7 @@ sealed partial class BenchRun
             (long Ticks, long HwmKb)? first = null, last = null;
             DateTime firstAt = default, lastAt = default;
             int? stormPid = null;
+            long runWakeups = 0;
             while (!a.HasExited)
             {
                 var s = Sample(a.Pid);
@@ -101,6 +122,8 @@ sealed partial class BenchRun
                     lastAt = DateTime.UtcNow;
                 }
                 hwmKb = Math.Max(hwmKb, s.Value.HwmKb);
+                if (ThreadWakeups(a.Pid, "alloclat-poll") is long wk)
+                    runWakeups = wk;
                 Thread.Sleep(50);
             }
             if (a.Wait(RunTimeout) != 0)
@@ -118,6 +141,7 @@ sealed partial class BenchRun
                 throw new BenchException("alloclat counted none of mmap_storm's calls");
             measured += counted;
             events += runEvents;
+            wakeups += runWakeups;
             expected += 2 * pairs;
             eventsPerS.Add(runEvents * 1000.0 / ms);
             if (first is not null && last is not null && lastAt > firstAt)
@@ -128,7 +152,7 @@ sealed partial class BenchRun
         _table.Add($"Collector throughput: {threads} threads of mmap+munmap (1 MiB, untouched) for {ms} ms, {runs} run(s)");
         _table.Add($"  untraced {untraced.Median:0} pairs/s; traced {traced.Median:0} pairs/s (x{slowdown:0.00}); " +
                    $"events handled {eventsPerS.Median:0}/s; calls measured {measured} of {expected} made; lost {lost}; inflight_dropped {inflightDropped}; " +
-                   $"collector CPU {Range(cpu, "0")} %; peak RSS {hwmKb / 1024.0:0.0} MB");
+                   $"collector CPU {Range(cpu, "0")} %; peak RSS {hwmKb / 1024.0:0.0} MB; poll-thread wakeups per event {(events > 0 ? (double)wakeups / events : 0):0.00}");
         _table.Add("");
         return new JsonObject
         {
@@ -146,6 +170,9 @@ sealed partial class BenchRun
             ["inflight_dropped"] = inflightDropped,
             ["collector_cpu_percent"] = Figure(cpu, 1),
             ["collector_peak_rss_mb"] = Math.Round(hwmKb / 1024.0, 1),
+            // Sampled every 50 ms, so the last few before exit may be missing.
+            ["poll_thread_wakeups"] = wakeups,
+            ["poll_thread_wakeups_per_event"] = events > 0 ? Math.Round((double)wakeups / events, 3) : null,
         };
     }
 

@@ -198,7 +198,7 @@ sealed partial class BenchRun
                 // A ratio to a floor the noise swallows (a round below zero, or too small against the loop) would be
                 // a random number.
                 double? Versus(string? key) => key is not null && added.TryGetValue(key, out var f) && f.Values.Count > 0 && s.Values.Count > 0 &&
-                                               f.Min > 0 && f.Median >= Math.Max(100, 0.02 * basePerCall)
+                                               f.Min > 0 && f.Median >= Math.Max(500, 0.02 * basePerCall)
                     ? Math.Round(s.Median / f.Median, 2) : null;
                 double? vsFloor = Versus(floorKey), vsDelivery = Versus(floorKey is null ? null : floorKey + "-ev");
                 var note = status != "ok" ? status : e.Tracer.Note ?? "";

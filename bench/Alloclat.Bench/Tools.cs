@@ -32,9 +32,12 @@ abstract class Tracer(string name)
 
 sealed class Untraced() : Tracer("untraced")
 {
+    // Held and released like the traced runs, so starting the loop from a pipe read is the same in both.
     public override Run Execute(Workload w, BenchRun b)
     {
-        using var p = Proc.Start(w.File, w.Args, w.Env);
+        using var p = Proc.Start(w.File, w.Args, w.Env, hold: true);
+        PidTool.WaitHeld(p.Pid, w.File);
+        p.Release();
         if (p.Wait(b.RunTimeout) != 0)
             throw new BenchException($"{w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput)}");
         return new Run(LoopNs(p, w.Name), 0, "");
@@ -144,7 +147,7 @@ abstract class PidTool(string name) : Tracer(name)
 
     // A tool given a PID resolves libraries through the process's mappings: wait until the program has run its
     // loader and sleeps in the read that holds it.
-    static void WaitHeld(int pid, string file)
+    public static void WaitHeld(int pid, string file)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
         while (DateTime.UtcNow < deadline)
