@@ -50,11 +50,11 @@ workloads: $(WORKLOADS)
 
 $(BUILD)/workloads/alloc_workload: tests/workloads/alloc_workload.c | deps
 	@mkdir -p $(@D)
-	gcc -O2 -g -Wall -o $@ $<
+	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $<
 
 $(BUILD)/workloads/alloc_workload_%: tests/workloads/alloc_workload.c | deps
 	@mkdir -p $(@D)
-	gcc -O2 -g -Wall -o $@ $< -l$*
+	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $< -l$*
 
 $(BUILD)/workloads/libslowalloc.so: tests/workloads/slowalloc.c | deps
 	@mkdir -p $(@D)
@@ -62,7 +62,7 @@ $(BUILD)/workloads/libslowalloc.so: tests/workloads/slowalloc.c | deps
 
 $(BUILD)/demo/alloc_demo: demo/alloc_demo.c | deps
 	@mkdir -p $(@D)
-	gcc -O2 -g -Wall -o $@ $<
+	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $<
 
 $(BUILD)/workloads/goalloc $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo: $(GO_SOURCES) | deps
 	@mkdir -p $(@D)

@@ -59,6 +59,32 @@ struct alloclat_config {
 	__u32 follow_forks;    /* 1: children forked by a target become targets */
 	__u32 stop_on_exec;    /* 1: stop a target at exec so the collector can probe its new image first */
 	__u32 pad;
+	__u64 spike_threshold_ns; /* calls at least this slow are reported with stack and kernel cause; 0 = off */
+};
+
+/* Where the time of a slow call went, accumulated while it was in flight. */
+enum spike_cause {
+	CAUSE_RECLAIM = 0,     /* direct reclaim, global or memcg */
+	CAUSE_COMPACTION = 1,  /* direct compaction */
+	CAUSE_MMAP_LOCK = 2,   /* waiting to take mmap_lock */
+	CAUSE_OFF_CPU = 3,     /* switched out: blocked or preempted */
+	CAUSE_MAX = 4,
+};
+
+/* A call slower than spike_threshold_ns, with its causes and the caller's stack (an id in the `stacks` map). */
+struct spike_event {
+	__u64 ts_ns;
+	__u64 latency_ns;
+	__u64 size;
+	__u64 cause_ns[CAUSE_MAX];
+	__s64 user_stack_id;   /* negative: no stack */
+	__u32 pid;
+	__u32 tid;
+	__u32 faults;          /* user page faults taken during the call */
+	__u8 op;
+	__u8 allocator;
+	__u16 pad;
+	char comm[ALLOCLAT_COMM_LEN];
 };
 
 /* Values in the `targets` map. */

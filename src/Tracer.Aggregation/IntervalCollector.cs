@@ -72,6 +72,6 @@ public sealed class IntervalCollector
             counters.Events - _last.Events, counters.Lost - _last.Lost,
             counters.InflightDropped - _last.InflightDropped, _sinkDropped());
         _last = counters;
-        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats));
+        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats) { Events = _source.TakeEvents() });
     }
 }

@@ -12,6 +12,12 @@ public sealed record EventPoint(
     IReadOnlyList<KeyValuePair<string, string>> Tags,
     IReadOnlyList<KeyValuePair<string, FieldValue>> Fields)
 {
+    /// <summary>
+    /// When the event happened (Unix nanoseconds). Null: at the end of the interval that carries it, like the
+    /// latency points. Events of one series within one interval need their own times, or a database keeps one.
+    /// </summary>
+    public long? TimestampUnixNs { get; init; }
+
     public string? Tag(string key)
     {
         foreach (var t in Tags)

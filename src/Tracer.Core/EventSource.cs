@@ -23,4 +23,7 @@ public interface IEventSource : IDisposable
     void Poll(int timeoutMs, IAllocationRecorder recorder);
 
     SourceCounters ReadCounters();
+
+    /// <summary>Events seen since the last call (slow calls with their causes), for the interval being closed.</summary>
+    IReadOnlyList<EventPoint> TakeEvents() => [];
 }

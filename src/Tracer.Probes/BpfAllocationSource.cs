@@ -29,6 +29,9 @@ public sealed record ProbeOptions
     /// </summary>
     public bool StopOnExec { get; init; }
 
+    /// <summary>Calls at least this slow are reported as alloc_spike with stack and kernel cause; 0 turns it off.</summary>
+    public ulong SpikeThresholdNs { get; init; }
+
     /// <summary>Perf-buffer pages per CPU (a power of two).</summary>
     public int PerfPagesPerCpu { get; init; } = 64;
 }
@@ -49,6 +52,8 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     private readonly BpfMap _targets;
     private readonly BpfMap _stats;
     private readonly PerfBufferReader _reader;
+    private readonly PerfBufferReader? _spikeReader;
+    private readonly SpikeReporter? _spikes;
     private readonly HashSet<(int Pid, string Path, ulong Offset, AllocOp Op)> _attached = new();
     private readonly List<int> _stoppedAtExec = new();
     private IAllocationRecorder? _recorder;
@@ -63,7 +68,48 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         _targets = obj.Map("targets");
         _stats = obj.Map("stats");
         _reader = new PerfBufferReader(obj.Map("events"), options.PerfPagesPerCpu, this);
+        if (options.SpikeThresholdNs > 0)
+        {
+            _spikes = new SpikeReporter(obj.Map("stacks"));
+            _spikeReader = new PerfBufferReader(obj.Map("spikes"), 8, _spikes);
+        }
     }
+
+    private static readonly (string Cause, string[] Programs)[] s_causePrograms =
+    [
+        ("direct reclaim", ["tp_reclaim_begin", "tp_reclaim_end"]),
+        ("memcg reclaim", ["tp_memcg_reclaim_begin", "tp_memcg_reclaim_end"]),
+        ("compaction", ["tp_compaction_begin", "tp_compaction_end"]),
+        ("mmap_lock", ["tp_lock_wait", "tp_lock_taken"]),
+        ("page faults", ["tp_page_fault"]),
+        ("off-CPU time", ["tp_switch"]),
+    ];
+
+    /// <summary>Causes this kernel cannot attribute (its tracepoint is missing); spikes are reported without them.</summary>
+    public IReadOnlyList<string> UnavailableCauses { get; private set; } = [];
+
+    private void AttachCauseTracepoints()
+    {
+        var missing = new List<string>();
+        foreach (var (cause, programs) in s_causePrograms)
+        {
+            try
+            {
+                foreach (var p in programs)
+                    _object.Attach(p);
+            }
+            catch (LibbpfException)
+            {
+                missing.Add(cause);
+            }
+        }
+        UnavailableCauses = missing;
+    }
+
+    /// <summary>Slow calls beyond the per-interval limit, not reported.</summary>
+    public long SuppressedSpikes => _spikes?.Suppressed ?? 0;
+
+    public IReadOnlyList<EventPoint> TakeEvents() => _spikes?.Take() ?? [];
 
     public ProbeOptions Options { get; }
 
@@ -86,6 +132,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
                 TargetInode = options.Binary?.Inode ?? 0,
                 TargetDevice = options.Binary?.Device ?? 0,
                 StopOnExec = options.StopOnExec ? 1u : 0u,
+                SpikeThresholdNs = options.SpikeThresholdNs,
             };
             obj.SetReadOnlyData(config);
             obj.Load();
@@ -99,6 +146,8 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
             }
             if (config.FilterPids != 0)
                 obj.Attach("tp_exec");
+            if (options.SpikeThresholdNs > 0)
+                source.AttachCauseTracepoints();
             return source;
         }
         catch
@@ -204,6 +253,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     {
         _recorder = recorder;
         _reader.Poll(timeoutMs);
+        _spikeReader?.Poll(0);
         if (_stoppedAtExec.Count > 0)
             ContinueStopped();
     }
@@ -254,6 +304,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         // A process stopped at exec whose notification was not handled yet must not stay stopped.
         ExecStopped = null;
         ContinueStopped();
+        _spikeReader?.Dispose();
         _reader.Dispose();
         _object.Dispose();
     }

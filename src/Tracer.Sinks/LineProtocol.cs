@@ -56,7 +56,7 @@ public static class LineProtocol
             WriteSeries(series[i], snapshot.Host, snapshot.EndUnixNs, output);
         var events = snapshot.Events;
         for (int i = 0; i < events.Count; i++)
-            WriteEvent(events[i], snapshot.Host, snapshot.EndUnixNs, output);
+            WriteEvent(events[i], snapshot.Host, events[i].TimestampUnixNs ?? snapshot.EndUnixNs, output);
         WriteStats(snapshot.Stats, snapshot.Host, snapshot.EndUnixNs, output);
     }
 

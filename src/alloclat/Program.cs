@@ -24,6 +24,9 @@ public static class Program
               --interval TIME      reporting interval (default 1s)
               --min-size SIZE      ignore calls below SIZE bytes, filtered in BPF (default 32K)
               --precise            also probe the malloc family (slow: a uprobe trap on every call)
+              --spike-threshold TIME
+                                   report calls this slow with their stack and kernel cause (reclaim,
+                                   compaction, mmap_lock, off-CPU, page faults) as alloc_spike (default 5ms; off)
           -o, --output FILE        line-protocol file (default alloclat-<timestamp>.lp; always written)
               --config FILE        options from FILE, one 'option = value' per line (min-size = 64K,
                                    precise = true); options after --config override it

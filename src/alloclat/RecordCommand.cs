@@ -70,6 +70,8 @@ internal sealed class RecordCommand
             }
             if (_o.Precise)
                 WarnPreciseOverhead(source);
+            if (source.UnavailableCauses.Count > 0)
+                _err.WriteLine($"[WARN] this kernel lacks the tracepoints for {string.Join(", ", source.UnavailableCauses)}: slow calls are reported without those causes");
             Describe(source);
 
             using var stop = new CancellationTokenSource();
@@ -216,6 +218,7 @@ internal sealed class RecordCommand
             BtfPath = btf,
             PerfPagesPerCpu = _o.PerfPagesPerCpu,
             StopOnExec = !_o.AllProcesses,
+            SpikeThresholdNs = (ulong)(_o.SpikeThreshold.Ticks * 100),
         };
         try
         {

@@ -28,6 +28,9 @@ public sealed record RecordOptions
     public string? InfluxBucket { get; init; }
     public string? InfluxTokenFile { get; init; }
     public int InfluxQueueLines { get; init; } = 100_000;
+
+    /// <summary>Calls at least this slow are reported with stack and kernel cause (alloc_spike); zero: off.</summary>
+    public TimeSpan SpikeThreshold { get; init; } = TimeSpan.FromMilliseconds(5);
     public IReadOnlyList<AlertRule> Alerts { get; init; } = [];
     public string? AlertWebhook { get; init; }
 }
@@ -83,6 +86,7 @@ public static class OptionParser
         "--all" => o with { AllProcesses = true },
         "-d" or "--duration" => o with { Duration = ParseDuration(name, Value()) },
         "--interval" => o with { Interval = ParseDuration(name, Value()) },
+        "--spike-threshold" => o with { SpikeThreshold = ParseThreshold(name, Value()) },
         "--min-size" => o with { MinSize = ParseSize(name, Value()) },
         "--precise" => o with { Precise = true },
         "-o" or "--output" => o with { Output = Value() },
@@ -157,6 +161,10 @@ public static class OptionParser
         SizeClass.TryParseSize(value, out ulong bytes)
             ? bytes
             : throw Bad($"invalid size '{value}' for {name}: expected a number with an optional unit K, M or G (e.g. 32K)");
+
+    /// <summary>A duration, or <c>off</c> (or 0) for none.</summary>
+    private static TimeSpan ParseThreshold(string name, string value) =>
+        value is "off" or "0" ? TimeSpan.Zero : ParseDuration(name, value);
 
     /// <summary><c>500ms</c>, <c>15s</c>, <c>2m</c>, <c>1h</c>; a bare number is seconds.</summary>
     public static TimeSpan ParseDuration(string name, string value)

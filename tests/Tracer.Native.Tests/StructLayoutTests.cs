@@ -16,7 +16,8 @@ public class StructLayoutTests
 
     [Theory]
     [InlineData(typeof(AllocEvent), "alloc_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "addr:Address", "pid:Pid", "tid:Tid", "op:Op", "allocator:Allocator", "flags:Flags", "reserved:Reserved", "comm:Comm" })]
-    [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "pad:Pad" })]
+    [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "pad:Pad", "spike_threshold_ns:SpikeThresholdNs" })]
+    [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "faults:Faults", "op:Op", "allocator:Allocator", "pad:Pad", "comm:Comm" })]
     [InlineData(typeof(BpfUprobeOpts), "bpf_uprobe_opts", new[] { "sz:sz", "ref_ctr_offset:ref_ctr_offset", "bpf_cookie:bpf_cookie", "retprobe:retprobe", "func_name:func_name" })]
     [InlineData(typeof(BpfObjectOpenOpts), "bpf_object_open_opts", new[] { "sz:sz", "object_name:object_name", "relaxed_maps:relaxed_maps", "pin_root_path:pin_root_path", "kconfig:kconfig", "btf_custom_path:btf_custom_path", "kernel_log_buf:kernel_log_buf", "kernel_log_size:kernel_log_size", "kernel_log_level:kernel_log_level" })]
     [InlineData(typeof(PerfBufferOpts), "perf_buffer_opts", new[] { "sz:sz" })]
@@ -33,8 +34,20 @@ public class StructLayoutTests
     }
 
     [Fact]
-    public void CommOffsetConstantMatchesTheHeader() =>
+    public void CommOffsetConstantsMatchTheHeader()
+    {
         Assert.Equal(s_c.Value["alloc_event.comm"], AllocEvent.CommOffset);
+        Assert.Equal(s_c.Value["spike_event.comm"], SpikeEvent.CommOffset);
+    }
+
+    [Fact]
+    public void CauseNumbersMatchTheHeader()
+    {
+        Assert.Equal(s_c.Value["CAUSE_RECLAIM"], (long)SpikeCause.Reclaim);
+        Assert.Equal(s_c.Value["CAUSE_COMPACTION"], (long)SpikeCause.Compaction);
+        Assert.Equal(s_c.Value["CAUSE_MMAP_LOCK"], (long)SpikeCause.MmapLock);
+        Assert.Equal(s_c.Value["CAUSE_OFF_CPU"], (long)SpikeCause.OffCpu);
+    }
 
     [Fact]
     public void OperationNumbersMatchTheHeader()
@@ -73,6 +86,11 @@ public class StructLayoutTests
                 F(alloc_event, reserved); F(alloc_event, comm);
                 S(alloclat_config); F(alloclat_config, min_size); F(alloclat_config, target_ino); F(alloclat_config, target_dev);
                 F(alloclat_config, filter_pids); F(alloclat_config, follow_forks); F(alloclat_config, stop_on_exec); F(alloclat_config, pad);
+                F(alloclat_config, spike_threshold_ns);
+                S(spike_event); F(spike_event, ts_ns); F(spike_event, latency_ns); F(spike_event, size); F(spike_event, cause_ns);
+                F(spike_event, user_stack_id); F(spike_event, pid); F(spike_event, tid); F(spike_event, faults); F(spike_event, op);
+                F(spike_event, allocator); F(spike_event, pad); F(spike_event, comm);
+                E(CAUSE_RECLAIM); E(CAUSE_COMPACTION); E(CAUSE_MMAP_LOCK); E(CAUSE_OFF_CPU);
                 S(bpf_uprobe_opts); F(bpf_uprobe_opts, sz); F(bpf_uprobe_opts, ref_ctr_offset); F(bpf_uprobe_opts, bpf_cookie);
                 F(bpf_uprobe_opts, retprobe); F(bpf_uprobe_opts, func_name);
                 S(bpf_object_open_opts); F(bpf_object_open_opts, sz); F(bpf_object_open_opts, object_name); F(bpf_object_open_opts, relaxed_maps);

@@ -5,14 +5,17 @@ namespace Alloclat.Tests;
 
 public sealed record Point(string Measurement, IReadOnlyDictionary<string, string> Tags, IReadOnlyDictionary<string, long> Fields, long Timestamp)
 {
+    /// <summary>String and boolean fields (alerts and spikes carry them), unquoted and unescaped.</summary>
+    public IReadOnlyDictionary<string, string> Texts { get; init; } = new Dictionary<string, string>();
+
     public string Tag(string key) => Tags[key];
 
     public long this[string field] => Fields[field];
 }
 
 /// <summary>
-/// Reads the collector's line-protocol output strictly (any line it cannot parse fails the test), for the
-/// integer-field points alloclat writes.
+/// Reads the collector's line-protocol output strictly (any line it cannot parse fails the test): integer
+/// fields, quoted string fields and booleans, which is everything alloclat writes.
 /// </summary>
 public static class LineProtocolFile
 {
@@ -33,20 +36,29 @@ public static class LineProtocolFile
             tags[Unescape(kv[0])] = Unescape(kv[1]);
         }
         var fields = new Dictionary<string, long>();
+        var texts = new Dictionary<string, string>();
         foreach (var f in SplitUnescaped(parts[1], ','))
         {
-            var kv = SplitUnescaped(f, '=');
-            if (kv.Count != 2 || !kv[1].EndsWith('i'))
-                throw new FormatException($"bad integer field '{f}' in: {line}");
-            fields[Unescape(kv[0])] = long.Parse(kv[1][..^1], CultureInfo.InvariantCulture);
+            int eq = f.IndexOf('=');
+            string key = eq > 0 ? Unescape(f[..eq]) : throw new FormatException($"bad field '{f}' in: {line}");
+            string value = f[(eq + 1)..];
+            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+                texts[key] = value[1..^1].Replace("\\\"", "\"").Replace("\\\\", "\\");
+            else if (value is "true" or "false")
+                texts[key] = value;
+            else if (value.EndsWith('i'))
+                fields[key] = long.Parse(value[..^1], CultureInfo.InvariantCulture);
+            else
+                throw new FormatException($"bad field '{f}' in: {line}");
         }
-        return new Point(Unescape(series[0]), tags, fields, long.Parse(parts[2], CultureInfo.InvariantCulture));
+        return new Point(Unescape(series[0]), tags, fields, long.Parse(parts[2], CultureInfo.InvariantCulture)) { Texts = texts };
     }
 
     private static List<string> SplitUnescaped(string s, char separator)
     {
         var result = new List<string>();
         var current = new StringBuilder();
+        bool quoted = false;
         for (int i = 0; i < s.Length; i++)
         {
             if (s[i] == '\\' && i + 1 < s.Length)
@@ -54,7 +66,12 @@ public static class LineProtocolFile
                 current.Append(s[i]).Append(s[i + 1]);
                 i++;
             }
-            else if (s[i] == separator)
+            else if (s[i] == '"')
+            {
+                quoted = !quoted;
+                current.Append(s[i]);
+            }
+            else if (s[i] == separator && !quoted)
             {
                 result.Add(current.ToString());
                 current.Clear();

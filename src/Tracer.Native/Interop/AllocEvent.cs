@@ -37,6 +37,38 @@ public struct AllocConfig
     public uint FollowForks;
     public uint StopOnExec;
     public uint Pad;
+    public ulong SpikeThresholdNs;
+}
+
+/// <summary>Mirror of <c>struct spike_event</c>: a call slower than the spike threshold, with its causes.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct SpikeEvent
+{
+    public const int CauseCount = 4;
+
+    public ulong TimestampNs;
+    public ulong LatencyNs;
+    public ulong Size;
+    public fixed ulong CauseNs[CauseCount];
+    public long UserStackId;
+    public uint Pid;
+    public uint Tid;
+    public uint Faults;
+    public byte Op;
+    public byte Allocator;
+    public ushort Pad;
+    public fixed byte Comm[AllocEvent.CommLength];
+
+    public const int CommOffset = 80;
+}
+
+/// <summary>Indices of <see cref="SpikeEvent.CauseNs"/> (<c>enum spike_cause</c>).</summary>
+public enum SpikeCause
+{
+    Reclaim = 0,
+    Compaction = 1,
+    MmapLock = 2,
+    OffCpu = 3,
 }
 
 /// <summary>Indices of the per-CPU counters in the <c>stats</c> map (<c>enum alloclat_stat</c>).</summary>
