@@ -161,12 +161,13 @@ sealed partial class BenchRun
         sb.Append("\n## What could not run here\n\n");
         sb.Append("- kprobes and fentry/fexit are refused on these machines (EPERM); every tool here uses uprobes and tracepoints only.\n");
         sb.Append("- bpftrace 0.17 as packaged by Debian is built without offset-probe support, so it cannot probe a Go function's " +
-                  "return instructions; with a uretprobe instead, the Go program dies (SIGILL in the return trampoline when the " +
-                  "goroutine's stack moves). Its Go rows therefore count entries only.\n");
-        sb.Append("- funclatency times with a uretprobe: on Go it crashed the small-allocation program (see the table) and may " +
-                  "crash any Go program; its Go large-path rows are from runs that happened to survive.\n");
+                  "return instructions, and a uretprobe (what funclatency uses) crashed a Go program here. Its Go rows therefore " +
+                  "count entries only.\n");
+        sb.Append("- funclatency times with a uretprobe: on Go it crashed the small-allocation program (SIGILL at the return " +
+                  "trampoline's address, see the table) and may crash any Go program; its Go large-path rows are from runs " +
+                  "that happened to survive.\n");
         foreach (var n in notRun)
-            sb.Append($"- {S(n)}\n");
+            sb.Append($"- {S(n)}{(S(n).Contains("Failed to compile") ? " (bcc compiles its programs at run time against the kernel headers, which this kernel does not provide)" : "")}\n");
         sb.Append($"\nThe bench took {S(_results["duration_s"])} s.\n");
         return sb.ToString();
     }

@@ -158,7 +158,7 @@ sealed partial class BenchRun
         _bccWorks = p.ExitCode == 0 && p.Out.Any(l => l.Contains("->"));
         if (!_bccWorks)
             _skipped.Add("funclatency-bpfcc (bpfcc-tools): cannot run on this kernel: " +
-                         (p.Err.FirstOrDefault(l => l.Contains("kernel headers")) ?? p.Err.LastOrDefault(l => l.Trim().Length > 0) ?? $"exit {p.ExitCode}").Trim());
+                         (p.Err.Concat(p.Out).FirstOrDefault(l => l.Contains("kernel headers")) ?? p.Err.LastOrDefault(l => l.Trim().Length > 0) ?? $"exit {p.ExitCode}").Trim());
     }
 
     Bpftrace BpftraceLibcMalloc(string lib, bool sizeFilter) => new("bpftrace", (w, pid) =>
