@@ -174,7 +174,8 @@ sealed partial class BenchRun
                     entries.Add(new($"floor-{mode}-ev", new Floor($"floor: the same + perf output per event", FloorPath, x => ["-e", .. probes(x)]), w, "base"));
             }
             entries.AddRange(tracers.Select(t => new Entry(t.Name, t, w, "base")));
-            var rounds = Interleave(entries, Rounds);
+            // The quick run is a smoke test of every tool here; one round keeps it under two minutes.
+            var rounds = Interleave(entries, Quick ? 1 : Rounds);
             double basePerCall = Stats.Median(rounds.Select(r => (double)r["base"].LoopNs / w.Count));
             var added = new Dictionary<string, Series>();
             foreach (var e in entries.Where(e => e.BaselineKey is not null))
