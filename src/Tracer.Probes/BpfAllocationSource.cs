@@ -71,7 +71,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         if (options.SpikeThresholdNs > 0)
         {
             _spikes = new SpikeReporter(obj.Map("stacks"));
-            _spikeReader = new PerfBufferReader(obj.Map("spikes"), 8, _spikes);
+            _spikeReader = new PerfBufferReader(obj.Map("spikes"), 8, _spikes, batched: false);
         }
     }
 
@@ -252,8 +252,10 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     public void Poll(int timeoutMs, IAllocationRecorder recorder)
     {
         _recorder = recorder;
-        _reader.Poll(timeoutMs);
-        _spikeReader?.Poll(0);
+        if (_spikeReader is null)
+            _reader.Poll(timeoutMs);
+        else
+            PerfBufferReader.WaitAndDrain([_reader, _spikeReader], timeoutMs);
         if (_stoppedAtExec.Count > 0)
             ContinueStopped();
     }

@@ -34,7 +34,8 @@ public static class Program
           -v, --verbose            libbpf's messages and details of what is probed
               --host NAME          host tag (default: this host's name)
               --btf FILE           kernel BTF for kernels without /sys/kernel/btf/vmlinux
-              --perf-pages N       perf-buffer pages per CPU, a power of two (default 64)
+              --perf-pages N       perf-buffer pages per CPU, a power of two (default: 16 MiB over all CPUs,
+                                   64 to 512 pages each)
               --influx-url URL     also write to InfluxDB (or VictoriaMetrics) at URL
               --influx-db DB       InfluxDB 1.x database (user from --influx-user, password from
                                    ALLOCLAT_INFLUX_PASSWORD)

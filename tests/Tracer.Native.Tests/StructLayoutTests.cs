@@ -20,7 +20,8 @@ public class StructLayoutTests
     [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "faults:Faults", "op:Op", "allocator:Allocator", "pad:Pad", "comm:Comm" })]
     [InlineData(typeof(BpfUprobeOpts), "bpf_uprobe_opts", new[] { "sz:sz", "ref_ctr_offset:ref_ctr_offset", "bpf_cookie:bpf_cookie", "retprobe:retprobe", "func_name:func_name" })]
     [InlineData(typeof(BpfObjectOpenOpts), "bpf_object_open_opts", new[] { "sz:sz", "object_name:object_name", "relaxed_maps:relaxed_maps", "pin_root_path:pin_root_path", "kconfig:kconfig", "btf_custom_path:btf_custom_path", "kernel_log_buf:kernel_log_buf", "kernel_log_size:kernel_log_size", "kernel_log_level:kernel_log_level" })]
-    [InlineData(typeof(PerfBufferOpts), "perf_buffer_opts", new[] { "sz:sz" })]
+    [InlineData(typeof(PerfBufferRawOpts), "perf_buffer_raw_opts", new[] { "sz:sz", "cpu_cnt:cpu_cnt", "cpus:cpus", "map_keys:map_keys" })]
+    [InlineData(typeof(PerfEventHeader), "perf_event_header", new[] { "type:type", "misc:misc", "size:size" })]
     public void ManagedLayoutMatchesTheCHeader(Type type, string cStruct, string[] fields)
     {
         var c = s_c.Value;
@@ -50,6 +51,24 @@ public class StructLayoutTests
     }
 
     [Fact]
+    public void PerfEventAttrFieldsAndConstantsMatchTheKernelHeader()
+    {
+        var c = s_c.Value;
+        foreach (var (field, managed) in new[] { ("type", "type"), ("size", "size"), ("config", "config"), ("sample_period", "sample_period"),
+            ("sample_type", "sample_type"), ("read_format", "read_format"), ("wakeup_watermark", "wakeup_watermark") })
+            Assert.Equal(c[$"perf_event_attr.{field}"], (long)Marshal.OffsetOf<PerfEventAttr>(managed));
+        // The size we declare covers every field we set; the kernel zero-extends a smaller attr than its own and
+        // accepts a larger one whose extra bytes are zero.
+        Assert.True(PerfEventAttr.Size >= c["perf_event_attr.wakeup_watermark"] + sizeof(uint));
+        Assert.Equal(1UL << (int)c["perf_event_attr.watermark_bit"], PerfEventAttr.FlagWatermark);
+        Assert.Equal(c["PERF_TYPE_SOFTWARE"], PerfEventAttr.PERF_TYPE_SOFTWARE);
+        Assert.Equal(c["PERF_COUNT_SW_BPF_OUTPUT"], (long)PerfEventAttr.PERF_COUNT_SW_BPF_OUTPUT);
+        Assert.Equal(c["PERF_SAMPLE_RAW"], (long)PerfEventAttr.PERF_SAMPLE_RAW);
+        Assert.Equal(c["PERF_RECORD_SAMPLE"], PerfEventHeader.PERF_RECORD_SAMPLE);
+        Assert.Equal(c["PERF_RECORD_LOST"], PerfEventHeader.PERF_RECORD_LOST);
+    }
+
+    [Fact]
     public void OperationNumbersMatchTheHeader()
     {
         var c = s_c.Value;
@@ -75,6 +94,7 @@ public class StructLayoutTests
             #include <stddef.h>
             #include <stdio.h>
             #include <linux/types.h>
+            #include <linux/perf_event.h>
             #include <bpf/libbpf.h>
             #include "alloclat.h"
             #define S(t) printf("sizeof %s=%zu\n", #t, sizeof(struct t))
@@ -96,7 +116,14 @@ public class StructLayoutTests
                 S(bpf_object_open_opts); F(bpf_object_open_opts, sz); F(bpf_object_open_opts, object_name); F(bpf_object_open_opts, relaxed_maps);
                 F(bpf_object_open_opts, pin_root_path); F(bpf_object_open_opts, kconfig); F(bpf_object_open_opts, btf_custom_path);
                 F(bpf_object_open_opts, kernel_log_buf); F(bpf_object_open_opts, kernel_log_size); F(bpf_object_open_opts, kernel_log_level);
-                S(perf_buffer_opts); F(perf_buffer_opts, sz);
+                S(perf_buffer_raw_opts); F(perf_buffer_raw_opts, sz); F(perf_buffer_raw_opts, cpu_cnt); F(perf_buffer_raw_opts, cpus);
+                F(perf_buffer_raw_opts, map_keys);
+                S(perf_event_header); F(perf_event_header, type); F(perf_event_header, misc); F(perf_event_header, size);
+                S(perf_event_attr); F(perf_event_attr, type); F(perf_event_attr, size); F(perf_event_attr, config);
+                F(perf_event_attr, sample_period); F(perf_event_attr, sample_type); F(perf_event_attr, read_format);
+                F(perf_event_attr, wakeup_watermark);
+                { struct perf_event_attr a = {0}; a.watermark = 1; printf("perf_event_attr.watermark_bit=%d\n", __builtin_ctzll(*(unsigned long long *)((char *)&a + 40))); }
+                E(PERF_TYPE_SOFTWARE); E(PERF_COUNT_SW_BPF_OUTPUT); E(PERF_SAMPLE_RAW); E(PERF_RECORD_SAMPLE); E(PERF_RECORD_LOST);
                 E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED); E(OP_GC_PAUSE);
                 E(STAT_INFLIGHT_DROPPED); E(STAT_LIVE_DROPPED);
                 printf("COOKIE_JEMALLOC_CALLOC=%llu\n", (unsigned long long)ALLOCLAT_COOKIE(2, OP_CALLOC));

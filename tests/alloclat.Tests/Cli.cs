@@ -36,6 +36,26 @@ public static class Cli
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, Tuple<StringBuilder, StringBuilder>> s_output = new();
 
+    /// <summary>
+    /// Waits until alloclat says it is tracing (printed once every probe is in place), instead of guessing how long
+    /// start-up takes on a busy machine.
+    /// </summary>
+    public static void WaitUntilTracing(Process p, TimeSpan? timeout = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        s_output.TryGetValue(p, out var o);
+        while (deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(60)))
+        {
+            lock (o!.Item2)
+                if (o.Item2.ToString().Contains("[INFO] tracing ", StringComparison.Ordinal))
+                    return;
+            if (p.HasExited)
+                throw new InvalidOperationException($"alloclat exited before tracing: {Wait(p, TimeSpan.FromSeconds(5))}");
+            Thread.Sleep(20);
+        }
+        throw new TimeoutException("alloclat did not start tracing");
+    }
+
     public static CliResult Wait(Process p, TimeSpan timeout)
     {
         if (!p.WaitForExit(timeout))

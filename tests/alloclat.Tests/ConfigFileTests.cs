@@ -58,3 +58,16 @@ public class ConfigFileTests
         Assert.StartsWith("[ERROR] cannot read --config /nonexistent/alloclat.conf:", r.Stderr.Trim());
     }
 }
+
+public class PerfPagesTests
+{
+    [Theory]
+    [InlineData(1, 512)]
+    [InlineData(2, 512)]
+    [InlineData(8, 512)]
+    [InlineData(16, 256)]
+    [InlineData(48, 64)]
+    [InlineData(256, 64)]
+    public void RingsShareSixteenMebibytesWithinBounds(int cpus, int pages) =>
+        Assert.Equal(pages, RecordOptions.DefaultPerfPages(cpus));
+}

@@ -82,13 +82,13 @@ public partial class GoTests
 
         // gctrace's first and third clock figures are the two stop-the-world phases of each collection. The probes
         // see the same pauses from stopTheWorldWithSema's entry to startTheWorldWithSema's return, which adds the
-        // time to stop every P, to wake them again, and two traps. The check: the typical pause (median) agrees in
-        // order of magnitude, and the probes never see less pause time than the runtime reports.
+        // time to stop every P, to wake them again, and two traps; on a busy machine preemption adds more to some.
+        // The check: the shortest pause agrees in order of magnitude (preemption only ever lengthens a pause), and
+        // the probes never see less pause time in all than the runtime reports.
         var phases = gcs.SelectMany(m => new[] { m.Groups[2].Value, m.Groups[4].Value })
             .Select(v => double.Parse(v, CultureInfo.InvariantCulture) * 1e6).Order().ToList();
-        double gctraceMedianNs = (phases[phases.Count / 2 - 1] + phases[phases.Count / 2]) / 2;
         var all = pauses.Single();
-        Assert.InRange(all["p50"] / gctraceMedianNs, 0.3, 10);
+        Assert.InRange(all["min"] / Math.Max(phases[0], 1000), 0.3, 10);
         double measuredTotalNs = all["mean"] * all["count"];
         Assert.True(measuredTotalNs >= 0.5 * phases.Sum(), $"probes saw {measuredTotalNs} ns of pauses, gctrace {phases.Sum()} ns");
         Assert.All(pauses, p => Assert.True(p["max"] < 100_000_000, $"a 100 ms pause is not a forced GC of an empty heap: {p["max"]}"));
@@ -102,8 +102,8 @@ public partial class GoTests
         File.Copy(Cli.Workload("goalloc"), copy);
         File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserExecute);
         string output = Cli.TempOutput();
-        var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "4s"]);
-        Thread.Sleep(1500);
+        var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "6s"]);
+        Cli.WaitUntilTracing(p);
         using var later = Process.Start(copy, "12 7 100")!;
         Assert.True(later.WaitForExit(30_000));
         var result = Cli.Wait(p, TimeSpan.FromSeconds(30));

@@ -148,7 +148,8 @@ public class TracingTests
         Thread.Sleep(200);
         string output = Cli.TempOutput();
         var p = Cli.Start(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--interval", "60s"]);
-        Thread.Sleep(2500);
+        Cli.WaitUntilTracing(p);
+        Thread.Sleep(1000);
         var held = ProgramsHeldBy(p.Id);
         Assert.True(held.Count >= 10, $"the collector holds {held.Count} BPF programs");
         Assert.Subset(LoadedPrograms(), held);
@@ -192,7 +193,8 @@ public class TracingTests
     {
         string output = Cli.TempOutput();
         var p = Cli.Start(["record", "-q", "-o", output, "--", Cli.Demo, "30"]);
-        Thread.Sleep(2500);
+        Cli.WaitUntilTracing(p);
+        Thread.Sleep(1000);
         Cli.Sh($"kill -TERM {p.Id}");
         var result = Cli.Wait(p, TimeSpan.FromSeconds(20));
         Assert.Equal(128 + 15, result.ExitCode);
@@ -221,8 +223,8 @@ public class TracingTests
         using var other = Process.Start(Cli.Demo, "5")!;
         Thread.Sleep(200);
         string output = Cli.TempOutput();
-        var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "4s"]);
-        Thread.Sleep(1500);
+        var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "6s"]);
+        Cli.WaitUntilTracing(p);
         using var later = Process.Start(copy, "1.5")!;
         var result = Cli.Wait(p, TimeSpan.FromSeconds(30));
         Assert.True(result.ExitCode == 0, result.ToString());

@@ -67,14 +67,22 @@ internal static unsafe partial class NativeMethods
     internal static partial int bpf_map_delete_elem(int fd, /* const void * */ void* key);
 
     [LibraryImport(LibBpf, SetLastError = true)]
-    internal static partial /* struct perf_buffer * */ nint perf_buffer__new(
-        int map_fd, /* size_t */ nuint page_cnt,
-        /* perf_buffer_sample_fn */ delegate* unmanaged<nint, int, byte*, uint, void> sample_cb,
-        /* perf_buffer_lost_fn */ delegate* unmanaged<nint, int, ulong, void> lost_cb,
-        /* void * */ nint ctx, /* const struct perf_buffer_opts * */ PerfBufferOpts* opts);
+    internal static partial /* struct perf_buffer * */ nint perf_buffer__new_raw(
+        int map_fd, /* size_t */ nuint page_cnt, /* struct perf_event_attr * */ PerfEventAttr* attr,
+        /* perf_buffer_event_fn */ delegate* unmanaged<nint, int, PerfEventHeader*, int> event_cb,
+        /* void * */ nint ctx, /* const struct perf_buffer_raw_opts * */ PerfBufferRawOpts* opts);
 
     [LibraryImport(LibBpf, SetLastError = true)]
     internal static partial int perf_buffer__poll(SafePerfBufferHandle pb, int timeout_ms);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int perf_buffer__consume(SafePerfBufferHandle pb);
+
+    [LibraryImport(LibBpf)]
+    internal static partial int perf_buffer__epoll_fd(SafePerfBufferHandle pb);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    internal static partial int poll(/* struct pollfd * */ PollFd* fds, /* nfds_t */ nuint nfds, int timeout);
 
     [LibraryImport(LibBpf)]
     internal static partial void perf_buffer__free(/* struct perf_buffer * */ nint pb);
@@ -123,9 +131,58 @@ internal unsafe struct BpfObjectOpenOpts
     public uint kernel_log_level;
 }
 
-/// <summary><c>struct perf_buffer_opts</c> of libbpf 1.1.</summary>
+/// <summary><c>struct perf_buffer_raw_opts</c> of libbpf 1.1 (the two unnamed <c>long :0</c> only align).</summary>
 [StructLayout(LayoutKind.Sequential)]
-internal struct PerfBufferOpts
+internal unsafe struct PerfBufferRawOpts
 {
     public nuint sz;
+    public int cpu_cnt;
+    public int* cpus;
+    public int* map_keys;
+}
+
+/// <summary>
+/// The leading fields of <c>struct perf_event_attr</c> this reader sets; the rest of the kernel's struct
+/// (<see cref="Size"/> bytes in all) stays zero. The flags word holds the C bitfield (disabled, inherit, ...).
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = Size)]
+internal struct PerfEventAttr
+{
+    public const int Size = 136;
+    public const uint PERF_TYPE_SOFTWARE = 1;
+    public const ulong PERF_COUNT_SW_BPF_OUTPUT = 10;
+    public const ulong PERF_SAMPLE_RAW = 1 << 10;
+    public const ulong FlagWatermark = 1UL << 14;
+
+    [FieldOffset(0)] public uint type;
+    [FieldOffset(4)] public uint size;
+    [FieldOffset(8)] public ulong config;
+    [FieldOffset(16)] public ulong sample_period;
+    [FieldOffset(24)] public ulong sample_type;
+    [FieldOffset(32)] public ulong read_format;
+    [FieldOffset(40)] public ulong flags;
+    [FieldOffset(48)] public uint wakeup_watermark;
+}
+
+/// <summary><c>struct pollfd</c>.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PollFd
+{
+    public const short POLLIN = 1;
+
+    public int fd;
+    public short events;
+    public short revents;
+}
+
+/// <summary><c>struct perf_event_header</c>: every record in a perf ring starts with one.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal struct PerfEventHeader
+{
+    public const uint PERF_RECORD_LOST = 2;
+    public const uint PERF_RECORD_SAMPLE = 9;
+
+    public uint type;
+    public ushort misc;
+    public ushort size;
 }
