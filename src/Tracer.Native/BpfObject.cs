@@ -120,12 +120,24 @@ public sealed unsafe class BpfObject : IDisposable
     }
 
     /// <summary>Detaches every probe, then unloads the object.</summary>
+    /// <remarks>
+    /// Each detach waits for an RCU grace period in the kernel (tens of milliseconds under load), so tens of links
+    /// closed one after another would keep the user waiting seconds after the traced command ended. The waits
+    /// overlap when the links are closed from threads of their own: the thread pool would not grow for work that
+    /// only waits, and on a small machine would close them two at a time.
+    /// </remarks>
     public void Dispose()
     {
         lock (_links)
         {
-            foreach (var l in _links)
-                l.Dispose();
+            int threads = Math.Min(_links.Count, 64);
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                for (int i = t; i < _links.Count; i += threads)
+                    _links[i].Dispose();
+            }) { IsBackground = true, Name = "alloclat-detach" }).ToList();
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
             _links.Clear();
         }
         _handle.Dispose();
