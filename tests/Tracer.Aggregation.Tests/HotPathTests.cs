@@ -14,12 +14,19 @@ public class HotPathTests
         foreach (var k in keys)
             table.Record(k, 1 << 20, 1000, comm);
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200_000; i++)
-            table.Record(keys[i & 63], 1 << 20, 500 + (i % 100_000) * 37, comm);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        // The first rounds run while tiered compilation replaces the code (on-stack replacement of the loop, then
+        // tier 1), which allocates once; a round after that is the steady state the collector lives in.
+        long allocated = -1;
+        for (int round = 0; round < 4; round++)
+        {
+            Thread.Sleep(round == 3 ? 300 : 0);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 200_000; i++)
+                table.Record(keys[i & 63], 1 << 20, 500 + (i % 100_000) * 37, comm);
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }
 
         Assert.Equal(0, allocated);
-        Assert.Equal(64 + 200_000, table.TakeSnapshot().Sum(s => s.Stats.Count));
+        Assert.Equal(64 + 4 * 200_000, table.TakeSnapshot().Sum(s => s.Stats.Count));
     }
 }

@@ -133,8 +133,11 @@ public class DatabaseTests
         Assert.True(r.ExitCode == 0, r.ToString());
         var written = LineProtocolFile.Read(output);
         long dropped = written.Where(p => p.Measurement == "alloclat_stats").Sum(p => p["sink_dropped"]);
-        var readBack = (await db.QueryAsync("alloclat", "SELECT * FROM alloc_latency")).SelectMany(s => s.Rows).Count()
-            + (await db.QueryAsync("alloclat", "SELECT * FROM alloclat_stats")).SelectMany(s => s.Rows).Count();
+        string[] measurements = ["alloc_latency", "alloclat_stats", "alloc_spike"];
+        Assert.All(written, p => Assert.Contains(p.Measurement, measurements));
+        long readBack = 0;
+        foreach (var measurement in measurements)
+            readBack += (await db.QueryAsync("alloclat", $"SELECT * FROM {measurement}")).SelectMany(s => s.Rows).Count();
         Assert.True(dropped > 0, r.ToString());
         var unsentLine = System.Text.RegularExpressions.Regex.Match(r.Stderr, @"(\d+) points? could not be sent");
         long unsent = unsentLine.Success ? long.Parse(unsentLine.Groups[1].Value) : 0;
