@@ -11,13 +11,13 @@ public sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 /// <summary>Runs the built collector (bin/alloclat, made by `make build`) as a user would.</summary>
 public static class Cli
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Tracer.TestSupport.Collector.Root;
 
-    public static string Exe => Path.Combine(Root, "bin", "alloclat");
+    public static string Exe => Tracer.TestSupport.Collector.Exe;
 
-    public static string Workload(string name) => Path.Combine(Root, "build", "workloads", name);
+    public static string Workload(string name) => Tracer.TestSupport.Collector.Workload(name);
 
-    public static string Demo => Path.Combine(Root, "build", "demo", "alloc_demo");
+    public static string Demo => Tracer.TestSupport.Collector.Demo;
 
     public static CliResult Run(IEnumerable<string> args, IDictionary<string, string>? env = null, TimeSpan? timeout = null, string[]? wrapper = null)
     {
@@ -103,14 +103,6 @@ public static class Cli
     /// <summary>A fresh output path in a temporary directory.</summary>
     public static string TempOutput(string name = "out.lp") =>
         Path.Combine(Directory.CreateTempSubdirectory("alloclat-test-").FullName, name);
-
-    private static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Tracer.sln")))
-                return d.FullName;
-        throw new InvalidOperationException("Tracer.sln not found above the test directory");
-    }
 
     /// <summary>Runs a helper program to completion and returns its standard output; fails the test on error.</summary>
     public static string Sh(string command, TimeSpan? timeout = null)

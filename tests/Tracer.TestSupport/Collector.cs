@@ -1,22 +1,25 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Tracer.Alerts.Tests;
+namespace Tracer.TestSupport;
 
-/// <summary>Runs the built collector (bin/alloclat from `make build`) as a subprocess.</summary>
-internal static class Collector
+/// <summary>The repository and the collector `make build` left in it (bin/alloclat), run as a user would.</summary>
+public static class Collector
 {
     public static string Root { get; } = FindRoot();
 
-    public static string Exe => Path.Combine(Root, "bin", "alloclat");
+    public static string Path(params string[] parts) => System.IO.Path.Combine([Root, .. parts]);
 
-    public static string Workload(string name) => Path.Combine(Root, "build", "workloads", name);
+    public static string Exe => Path("bin", "alloclat");
 
-    public static string Demo => Path.Combine(Root, "build", "demo", "alloc_demo");
+    public static string Workload(string name) => Path("build", "workloads", name);
 
+    public static string Demo => Path("build", "demo", "alloc_demo");
+
+    /// <summary>Runs bin/alloclat to completion (killed after <paramref name="timeout"/>), capturing its output.</summary>
     public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, TimeSpan timeout)
     {
-        var psi = new ProcessStartInfo(Exe) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
+        var psi = new ProcessStartInfo(Exe) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = System.IO.Path.GetTempPath() };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         using var p = new Process { StartInfo = psi };
@@ -40,7 +43,7 @@ internal static class Collector
     private static string FindRoot()
     {
         for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Tracer.sln")))
+            if (File.Exists(System.IO.Path.Combine(d.FullName, "Tracer.sln")))
                 return d.FullName;
         throw new InvalidOperationException("Tracer.sln not found above the test directory");
     }
