@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace Tracer.TestSupport;
 
 /// <summary>The repository and the collector `make build` left in it (bin/alloclat), run as a user would.</summary>
@@ -17,28 +14,8 @@ public static class Collector
     public static string Demo => Path("build", "demo", "alloc_demo");
 
     /// <summary>Runs bin/alloclat to completion (killed after <paramref name="timeout"/>), capturing its output.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo(Exe) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = System.IO.Path.GetTempPath() };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        using var p = new Process { StartInfo = psi };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit();
-            throw new TimeoutException($"alloclat did not finish within {timeout}:\n{stderr}");
-        }
-        p.WaitForExit();
-        lock (stdout) lock (stderr) return (p.ExitCode, stdout.ToString(), stderr.ToString());
-    }
+    public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, TimeSpan timeout) =>
+        CapturedProcess.Start(Exe, args).Wait(timeout);
 
     private static string FindRoot()
     {

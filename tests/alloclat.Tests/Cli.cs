@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text;
+using Tracer.TestSupport;
 
 namespace Alloclat.Tests;
 
@@ -25,30 +25,26 @@ public static class Cli
         return Wait(p, timeout ?? TimeSpan.FromMinutes(2));
     }
 
-    public static Process Start(IEnumerable<string> args, IDictionary<string, string>? env = null, string[]? wrapper = null)
+    public static CapturedProcess Start(IEnumerable<string> args, IDictionary<string, string>? env = null, string[]? wrapper = null)
     {
         var all = new List<string>();
         if (wrapper is not null)
             all.AddRange(wrapper.Skip(1).Append(Exe));
         all.AddRange(args);
-        return StartRaw(wrapper is null ? Exe : wrapper[0], all, env);
+        return CapturedProcess.Start(wrapper is null ? Exe : wrapper[0], all, env);
     }
-
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, Tuple<StringBuilder, StringBuilder>> s_output = new();
 
     /// <summary>
     /// Waits until alloclat says it is tracing (printed once every probe is in place), instead of guessing how long
     /// start-up takes on a busy machine.
     /// </summary>
-    public static void WaitUntilTracing(Process p, TimeSpan? timeout = null)
+    public static void WaitUntilTracing(CapturedProcess p, TimeSpan? timeout = null)
     {
         var deadline = Stopwatch.StartNew();
-        s_output.TryGetValue(p, out var o);
         while (deadline.Elapsed < (timeout ?? TimeSpan.FromSeconds(60)))
         {
-            lock (o!.Item2)
-                if (o.Item2.ToString().Contains("[INFO] tracing ", StringComparison.Ordinal))
-                    return;
+            if (p.StderrSoFar.Contains("[INFO] tracing ", StringComparison.Ordinal))
+                return;
             if (p.HasExited)
                 throw new InvalidOperationException($"alloclat exited before tracing: {Wait(p, TimeSpan.FromSeconds(5))}");
             Thread.Sleep(20);
@@ -56,49 +52,15 @@ public static class Cli
         throw new TimeoutException("alloclat did not start tracing");
     }
 
-    public static CliResult Wait(Process p, TimeSpan timeout)
+    public static CliResult Wait(CapturedProcess p, TimeSpan timeout)
     {
-        if (!p.WaitForExit(timeout))
-        {
-            p.Kill(entireProcessTree: true);
-            p.WaitForExit();
-            throw new TimeoutException($"alloclat did not finish within {timeout}");
-        }
-        p.WaitForExit();
-        s_output.TryGetValue(p, out var o);
-        string Text(StringBuilder sb) { lock (sb) return sb.ToString(); }
-        return new CliResult(p.ExitCode, Text(o!.Item1), Text(o.Item2));
+        var (exit, stdout, stderr) = p.Wait(timeout);
+        return new CliResult(exit, stdout, stderr);
     }
 
     /// <summary>Runs a shell script in a private mount namespace, to change what one alloclat process sees.</summary>
     public static CliResult RunIsolated(string script) =>
-        Wait(StartRaw("unshare", ["-m", "sh", "-c", script]), TimeSpan.FromMinutes(1));
-
-    /// <summary>Starts a program with its output captured for <see cref="Wait"/>.</summary>
-    private static Process StartRaw(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        if (env is not null)
-            foreach (var (k, v) in env)
-                psi.Environment[k] = v;
-        var p = new Process { StartInfo = psi };
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
-        p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (stdout) stdout.AppendLine(e.Data); };
-        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (stderr) stderr.AppendLine(e.Data); };
-        p.Start();
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        s_output.AddOrUpdate(p, Tuple.Create(stdout, stderr));
-        return p;
-    }
+        Wait(CapturedProcess.Start("unshare", ["-m", "sh", "-c", script]), TimeSpan.FromMinutes(1));
 
     /// <summary>A fresh output path in a temporary directory.</summary>
     public static string TempOutput(string name = "out.lp") =>
