@@ -40,9 +40,8 @@ internal sealed class RecordCommand
             throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist");
         (ulong Inode, ulong Device)? binaryId = _o.Binary is null ? null : CheckBinary(_o.Binary);
 
-        if (_o.Precise)
-            CheckPreciseTarget();
-        bool filtered = !_o.AllProcesses;
+        // Precise mode needs an allocator to probe: say so before anything is loaded. For -p the plan is kept.
+        ProbePlan? precisePlan = _o.Precise ? CheckPreciseTarget() : null;
 
         var host = _o.Host ?? KernelSupport.HostName();
         var sinks = await OpenSinksAsync();
@@ -58,7 +57,10 @@ internal sealed class RecordCommand
             if (_o.Pid is int p)
             {
                 source.AddTarget(p);
-                AttachToProcess(source, p);
+                if (precisePlan is not null)
+                    Attach(source, precisePlan, p);
+                else
+                    AttachToProcess(source, p);
             }
             if (binaryId is { } id)
                 AddBinaryProcesses(source, id);
@@ -164,6 +166,12 @@ internal sealed class RecordCommand
     {
         if (!File.Exists(path))
             throw new AlloclatException(ReturnCode.BinaryError, $"binary {path} does not exist");
+        RequireElf(path);
+        return KernelSupport.FileIdentity(path);
+    }
+
+    private static void RequireElf(string path)
+    {
         try
         {
             using var elf = ElfFile.Open(path);
@@ -172,15 +180,14 @@ internal sealed class RecordCommand
         {
             throw new AlloclatException(ReturnCode.BinaryError, $"{path} is not a usable binary: {Reason(e, path)}");
         }
-        return KernelSupport.FileIdentity(path);
     }
 
     /// <summary>The ELF reader's message names the file first; the sentence around it already does.</summary>
     private static string Reason(ElfFormatException e, string path) =>
         e.Message.StartsWith(path + ": ", StringComparison.Ordinal) ? e.Message[(path.Length + 2)..] : e.Message;
 
-    /// <summary>Precise mode needs an allocator to probe: say so before anything is loaded.</summary>
-    private void CheckPreciseTarget()
+    /// <summary>The precise plan of the target, refused when it probes nothing.</summary>
+    private ProbePlan CheckPreciseTarget()
     {
         ProbePlan plan;
         string what;
@@ -193,19 +200,13 @@ internal sealed class RecordCommand
         {
             string exe = _o.Binary ?? LaunchedCommand.ResolveExecutable(_o.Command[0])
                 ?? throw new AlloclatException(ReturnCode.ArgumentError, $"command not found: {_o.Command[0]}");
-            try
-            {
-                using var elf = ElfFile.Open(exe);
-            }
-            catch (ElfFormatException e)
-            {
-                throw new AlloclatException(ReturnCode.BinaryError, $"{exe} is not a usable binary: {Reason(e, exe)}");
-            }
+            RequireElf(exe);
             plan = ProbePlanner.ForCommand(exe, ProbePlanner.CurrentEnvironment(), precise: true);
             what = exe;
         }
         if (plan.IsEmpty)
             throw new AlloclatException(ReturnCode.BinaryError, plan.NothingFoundMessage(what));
+        return plan;
     }
 
     private BpfAllocationSource LoadSource(string? btf, (ulong, ulong)? binary)
