@@ -28,8 +28,9 @@ public static class Program
                                    report calls this slow with their stack and kernel cause (reclaim,
                                    compaction, mmap_lock, off-CPU, page faults) as alloc_spike (default 5ms; off)
           -o, --output FILE        line-protocol file (default alloclat-<timestamp>.lp; always written)
-              --config FILE        options from FILE, one 'option = value' per line (min-size = 64K,
-                                   precise = true); options after --config override it
+              --config FILE        options from a TOML file by long name, top level or in their section
+                                   (min-size = "64K", precise = true, [influx] url = "..."), ${VAR} expanded;
+                                   options after --config override it
           -q, --quiet              no live table
           -v, --verbose            libbpf's messages and details of what is probed
               --host NAME          host tag (default: this host's name)
@@ -82,6 +83,8 @@ public static class Program
                 return 0;
             }
             var options = OptionParser.ParseRecord(args[1..]);
+            foreach (var warning in options.Warnings)
+                console.Error.WriteLine($"[WARN] {warning}");
             return await new RecordCommand(options, console).RunAsync();
         }
         catch (AlloclatException e)

@@ -41,6 +41,9 @@ public sealed record RecordOptions
     public TimeSpan SpikeThreshold { get; init; } = TimeSpan.FromMilliseconds(5);
     public IReadOnlyList<AlertRule> Alerts { get; init; } = [];
     public string? AlertWebhook { get; init; }
+
+    /// <summary>Lines for stderr found while parsing (an old-form config file), printed before anything runs.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>
