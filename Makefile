@@ -73,8 +73,13 @@ $(BUILD)/workloads/goalloc_stripped: $(GO_SOURCES) | deps
 	@mkdir -p $(@D)
 	cd tests/workloads/go && $(GO_ENV) go build -ldflags='-s -w' -o $(CURDIR)/$@ ./goalloc
 
-build: deps bpf workloads
+# Continues the processes the collector stopped at exec when the collector is killed (installed next to it).
+$(BUILD)/alloclat-guard: native/alloclat-guard.c bpf/alloclat.h | deps
+	gcc -O2 -g -Wall -Ibpf -o $@ $<
+
+build: deps bpf workloads $(BUILD)/alloclat-guard
 	$(DOTNET) publish src/alloclat/alloclat.csproj -c $(CONFIG) -o $(BUILD)/publish --nologo -v quiet
+	install -m 0755 $(BUILD)/alloclat-guard $(BUILD)/publish/alloclat-guard
 	@mkdir -p bin && ln -sf ../$(BUILD)/publish/alloclat bin/alloclat
 	@echo "built bin/alloclat"
 

@@ -17,6 +17,7 @@
 #define MAX_LIVE 65536
 #define E2BIG 7
 #define SIGSTOP 19
+#define SIGCONT 18
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -317,6 +318,48 @@ int tp_exit_brk(struct trace_event_raw_sys_exit *ctx)
 
 /* ---- process lifecycle: keeps `targets` true as targets fork, exec and exit ---- */
 
+/* Processes stopped at exec, by tgid (value: when). Whoever deletes an entry sends the SIGCONT: the collector once
+ * the probes are placed, or the guard process when the collector is gone; an exiting process removes its own. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u64);
+} held SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hold_lease);
+} lease SEC(".maps");
+
+static __always_inline bool lease_valid(__u64 now)
+{
+	__u32 zero = 0;
+	struct hold_lease *l = bpf_map_lookup_elem(&lease, &zero);
+
+	return l && l->renewed_ns && now - l->renewed_ns < l->valid_ns;
+}
+
+/* Stops the current process for the collector. The signal is sent before the entry is written, so whoever finds
+ * the entry and continues the process cannot be overtaken by the stop. */
+static __always_inline void hold(void *ctx, __u32 tgid)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!lease_valid(now))
+		return;
+	if (bpf_send_signal(SIGSTOP))
+		return;
+	if (bpf_map_update_elem(&held, &tgid, &now, BPF_ANY)) {
+		bpf_send_signal(SIGCONT);
+		count(STAT_TARGETS_FULL);
+		return;
+	}
+	emit(ctx, now, 0, 0, OP_EXEC_STOPPED, 0);
+}
+
 SEC("tracepoint/sched/sched_process_fork")
 int tp_fork(struct trace_event_raw_sched_process_fork *ctx)
 {
@@ -361,11 +404,9 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 			*state = TARGET_ACTIVE;
 	}
 	/* The new image has not run an instruction yet. Stopping it here lets the collector place uprobes on the
-	 * allocators it will load before any of them runs; the collector sends SIGCONT when done. */
-	if (cfg.stop_on_exec) {
-		bpf_send_signal(SIGSTOP);
-		emit(ctx, bpf_ktime_get_ns(), 0, 0, OP_EXEC_STOPPED, 0);
-	}
+	 * allocators it will load before any of them runs; the collector sends SIGCONT when done (see hold()). */
+	if (cfg.stop_on_exec)
+		hold(ctx, tgid);
 	return 0;
 }
 
@@ -379,6 +420,8 @@ int tp_exit(void *ctx)
 	bpf_map_delete_elem(&sys_inflight, &tid);
 	bpf_map_delete_elem(&call_inflight, &tid);
 	bpf_map_delete_elem(&thread_causes, &tid);
+	if (cfg.stop_on_exec)
+		bpf_map_delete_elem(&held, &tid);
 	return 0;
 }
 

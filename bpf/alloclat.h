@@ -91,6 +91,14 @@ struct spike_event {
 #define TARGET_ACTIVE 1
 #define TARGET_AT_EXEC 2   /* becomes a target when it executes its next image: a command alloclat starts */
 
+/* The exec hold's lease, renewed by the collector while it runs: a target is stopped at exec only while
+ * bpf_ktime_get_ns() - renewed_ns < valid_ns, so a collector that died (SIGKILL) holds nothing new after valid_ns,
+ * and the guard process releases what it held then. */
+struct hold_lease {
+	__u64 renewed_ns;      /* CLOCK_MONOTONIC; 0 = revoked */
+	__u64 valid_ns;
+};
+
 /* The cookie given to each uprobe: which allocator and which function it sits on. */
 #define ALLOCLAT_COOKIE(allocator, op) (((__u64)(allocator) << 8) | (__u64)(op))
 

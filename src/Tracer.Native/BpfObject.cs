@@ -205,6 +205,45 @@ public sealed unsafe class BpfMap
         throw new LibbpfException($"bpf_map_lookup_elem({Name})", errno);
     }
 
+    /// <summary>The map's kernel id, by which another process can open it (<c>BPF_MAP_GET_FD_BY_ID</c>).</summary>
+    public uint Id
+    {
+        get
+        {
+            // struct bpf_map_info begins with type and id; the kernel fills no more than the length given.
+            uint* info = stackalloc uint[2];
+            uint length = 2 * sizeof(uint);
+            if (NativeMethods.bpf_obj_get_info_by_fd(Fd, info, &length) != 0)
+                throw new LibbpfException($"bpf_obj_get_info_by_fd({Name})", Libbpf.LastErrno());
+            return info[1];
+        }
+    }
+
+    /// <summary>
+    /// Copies up to <paramref name="keys"/>.Length keys of the map into <paramref name="keys"/> and returns how many;
+    /// allocates nothing, and costs one system call when the map is empty.
+    /// </summary>
+    public int ReadKeys<TKey>(Span<TKey> keys) where TKey : unmanaged
+    {
+        int n = 0;
+        TKey previous = default, next = default;
+        bool first = true;
+        while (n < keys.Length)
+        {
+            if (NativeMethods.bpf_map_get_next_key(Fd, first ? null : &previous, &next) != 0)
+            {
+                int errno = Libbpf.LastErrno();
+                if (errno == Errno.ENOENT)
+                    break;
+                throw new LibbpfException($"bpf_map_get_next_key({Name})", errno);
+            }
+            keys[n++] = next;
+            previous = next;
+            first = false;
+        }
+        return n;
+    }
+
     /// <summary>Sums a per-CPU array slot of 64-bit counters over every possible CPU.</summary>
     public ulong SumPerCpu(uint index)
     {

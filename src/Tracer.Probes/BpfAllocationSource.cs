@@ -29,6 +29,12 @@ public sealed record ProbeOptions
     /// </summary>
     public bool StopOnExec { get; init; }
 
+    /// <summary>
+    /// The guard that continues stopped processes if the collector is killed (see <see cref="HoldGuard"/>); null
+    /// runs without one.
+    /// </summary>
+    public string? GuardPath { get; init; }
+
     /// <summary>Calls at least this slow are reported as alloc_spike with stack and kernel cause; 0 turns it off.</summary>
     public ulong SpikeThresholdNs { get; init; }
 
@@ -55,7 +61,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     private readonly PerfBufferReader? _spikeReader;
     private readonly SpikeReporter? _spikes;
     private readonly HashSet<(int Pid, string Path, ulong Offset, AllocOp Op)> _attached = new();
-    private readonly List<int> _stoppedAtExec = new();
+    private readonly ExecHold? _hold;
     private IAllocationRecorder? _recorder;
     private long _events;
     private long _lost;
@@ -68,6 +74,8 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         _targets = obj.Map("targets");
         _stats = obj.Map("stats");
         _reader = new PerfBufferReader(obj.Map("events"), options.PerfPagesPerCpu, this);
+        if (options.StopOnExec)
+            _hold = new ExecHold(obj.Map("held"), obj.Map("lease"));
         if (options.SpikeThresholdNs > 0)
         {
             _spikes = new SpikeReporter(obj.Map("stacks"));
@@ -144,6 +152,8 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
                 obj.Attach("tp_fork");
                 obj.Attach("tp_exit");
             }
+            // The guard holds the maps before the hook can stop anything.
+            source._hold?.Start(options.GuardPath);
             if (config.FilterPids != 0)
                 obj.Attach("tp_exec");
             if (options.SpikeThresholdNs > 0)
@@ -249,6 +259,15 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     /// </summary>
     public Action<int>? ExecStopped { get; set; }
 
+    /// <summary>Why no guard process protects held processes against a SIGKILL of the collector (null: one does).</summary>
+    public string? GuardProblem => _hold?.GuardProblem;
+
+    /// <summary>
+    /// Stops stopping processes at exec and continues every one held now (unprobed): the first thing to do when
+    /// tracing ends, before the sinks are flushed.
+    /// </summary>
+    public void StopHoldingExecs() => _hold?.Revoke();
+
     public void Poll(int timeoutMs, IAllocationRecorder recorder)
     {
         _recorder = recorder;
@@ -256,25 +275,8 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
             _reader.Poll(timeoutMs);
         else
             PerfBufferReader.WaitAndDrain([_reader, _spikeReader], timeoutMs);
-        if (_stoppedAtExec.Count > 0)
-            ContinueStopped();
-    }
-
-    private void ContinueStopped()
-    {
-        foreach (int pid in _stoppedAtExec)
-        {
-            try
-            {
-                ExecStopped?.Invoke(pid);
-            }
-            finally
-            {
-                const int SIGCONT = 18;
-                Tmds.Linux.LibC.kill(pid, SIGCONT);
-            }
-        }
-        _stoppedAtExec.Clear();
+        // The map, not the notification, says who is held: a notification lost with a full buffer holds no one.
+        _hold?.ReleaseAll(ExecStopped);
     }
 
     public SourceCounters ReadCounters() => new(
@@ -289,11 +291,9 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
             Interlocked.Increment(ref _malformed);
             return;
         }
+        // Only a wake-up: Poll continues every process in the held map.
         if (ev.Op == (byte)AllocOp.ExecStopped)
-        {
-            _stoppedAtExec.Add((int)ev.Pid);
             return;
-        }
         var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size));
         _recorder!.Record(key, ev.Size, (long)ev.LatencyNs, data.Slice(AllocEvent.CommOffset, AllocEvent.CommLength));
         Interlocked.Increment(ref _events);
@@ -305,7 +305,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     {
         // A process stopped at exec whose notification was not handled yet must not stay stopped.
         ExecStopped = null;
-        ContinueStopped();
+        _hold?.Dispose();
         _spikeReader?.Dispose();
         _reader.Dispose();
         _object.Dispose();

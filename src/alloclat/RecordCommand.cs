@@ -72,6 +72,8 @@ internal sealed class RecordCommand
             }
             if (_o.Precise)
                 WarnPreciseOverhead(source);
+            if (source.GuardProblem is { } guard)
+                _err.WriteLine($"[WARN] no guard process ({guard}): if alloclat is killed with SIGKILL, a process it stopped at exec stays stopped");
             if (source.UnavailableCauses.Count > 0)
                 _err.WriteLine($"[WARN] this kernel lacks the tracepoints for {string.Join(", ", source.UnavailableCauses)}: slow calls are reported without those causes");
             Describe(source);
@@ -102,6 +104,11 @@ internal sealed class RecordCommand
                 {
                     pollFailure = e;
                     Stop(StopReason.Failed);
+                }
+                finally
+                {
+                    // No process may wait for probes that will not come while the sinks flush.
+                    source?.StopHoldingExecs();
                 }
             }) { Name = "alloclat-poll", IsBackground = true };
             poller.Start();
@@ -219,6 +226,7 @@ internal sealed class RecordCommand
             BtfPath = btf,
             PerfPagesPerCpu = _o.PerfPagesPerCpu,
             StopOnExec = !_o.AllProcesses,
+            GuardPath = HoldGuard.DefaultPath,
             SpikeThresholdNs = (ulong)(_o.SpikeThreshold.Ticks * 100),
         };
         try

@@ -17,6 +17,7 @@ public class StructLayoutTests
     [Theory]
     [InlineData(typeof(AllocEvent), "alloc_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "addr:Address", "pid:Pid", "tid:Tid", "op:Op", "allocator:Allocator", "flags:Flags", "reserved:Reserved", "comm:Comm" })]
     [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "pad:Pad", "spike_threshold_ns:SpikeThresholdNs" })]
+    [InlineData(typeof(HoldLease), "hold_lease", new[] { "renewed_ns:RenewedNs", "valid_ns:ValidNs" })]
     [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "faults:Faults", "op:Op", "allocator:Allocator", "pad:Pad", "comm:Comm" })]
     [InlineData(typeof(BpfUprobeOpts), "bpf_uprobe_opts", new[] { "sz:sz", "ref_ctr_offset:ref_ctr_offset", "bpf_cookie:bpf_cookie", "retprobe:retprobe", "func_name:func_name" })]
     [InlineData(typeof(BpfObjectOpenOpts), "bpf_object_open_opts", new[] { "sz:sz", "object_name:object_name", "relaxed_maps:relaxed_maps", "pin_root_path:pin_root_path", "kconfig:kconfig", "btf_custom_path:btf_custom_path", "kernel_log_buf:kernel_log_buf", "kernel_log_size:kernel_log_size", "kernel_log_level:kernel_log_level" })]
@@ -107,6 +108,7 @@ public class StructLayoutTests
                 S(alloclat_config); F(alloclat_config, min_size); F(alloclat_config, target_ino); F(alloclat_config, target_dev);
                 F(alloclat_config, filter_pids); F(alloclat_config, follow_forks); F(alloclat_config, stop_on_exec); F(alloclat_config, pad);
                 F(alloclat_config, spike_threshold_ns);
+                S(hold_lease); F(hold_lease, renewed_ns); F(hold_lease, valid_ns);
                 S(spike_event); F(spike_event, ts_ns); F(spike_event, latency_ns); F(spike_event, size); F(spike_event, cause_ns);
                 F(spike_event, user_stack_id); F(spike_event, pid); F(spike_event, tid); F(spike_event, faults); F(spike_event, op);
                 F(spike_event, allocator); F(spike_event, pad); F(spike_event, comm);

@@ -1,0 +1,106 @@
+using Tracer.Native;
+using Tracer.Native.Interop;
+
+namespace Tracer.Probes;
+
+/// <summary>
+/// The processes the exec hook stops so their new image can be probed before it runs, and the lease that lets it.
+/// The hook stops a target only while the lease is valid; a thread of its own renews it, so a collector that is
+/// killed stops holding within <see cref="LeaseValid"/>, and the guard process then continues what was held.
+/// Every stopped process is in the <c>held</c> map; whoever deletes its entry (this class, the guard, or the
+/// process's own exit) is the one who sends SIGCONT, so no process is continued twice or left stopped.
+/// </summary>
+internal sealed class ExecHold : IDisposable
+{
+    public static readonly TimeSpan LeaseValid = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan s_renewEvery = TimeSpan.FromMilliseconds(100);
+    private const int SIGCONT = 18;
+
+    private readonly BpfMap _held;
+    private readonly BpfMap _lease;
+    private readonly uint[] _keys = new uint[16384];
+    private readonly CancellationTokenSource _stop = new();
+    private readonly object _sweep = new();
+    private Thread? _renewer;
+    private bool _revoked;
+
+    public ExecHold(BpfMap held, BpfMap lease)
+    {
+        _held = held;
+        _lease = lease;
+    }
+
+    /// <summary>Why no guard is running (null when one is): a SIGKILL would then leave held processes stopped.</summary>
+    public string? GuardProblem { get; private set; }
+
+    /// <summary>Starts the guard (when a path is given), then grants the lease and keeps renewing it.</summary>
+    public void Start(string? guardPath)
+    {
+        GuardProblem = guardPath is null ? "no guard was configured" : HoldGuard.Start(guardPath, _held, _lease);
+        Renew();
+        _renewer = new Thread(() =>
+        {
+            while (!_stop.Token.WaitHandle.WaitOne(s_renewEvery))
+                Renew();
+        }) { Name = "alloclat-lease", IsBackground = true };
+        _renewer.Start();
+    }
+
+    private void Renew()
+    {
+        lock (_sweep)
+        {
+            if (_revoked)
+                return;
+            _lease.Update(0u, new HoldLease { RenewedNs = (ulong)MonotonicClock.NowMonotonicNs(), ValidNs = (ulong)(LeaseValid.Ticks * 100) });
+        }
+    }
+
+    /// <summary>
+    /// Continues every held process, after <paramref name="probe"/> (when given) has placed its probes; a probe that
+    /// throws still continues the process. Allocates nothing when no process is held.
+    /// </summary>
+    public void ReleaseAll(Action<int>? probe)
+    {
+        lock (_sweep)
+        {
+            int n = _held.ReadKeys<uint>(_keys);
+            for (int i = 0; i < n; i++)
+            {
+                int pid = (int)_keys[i];
+                try
+                {
+                    probe?.Invoke(pid);
+                }
+                finally
+                {
+                    // An entry already gone was continued by the guard, or its process exited (its pid may be reused).
+                    if (_held.Delete(_keys[i]))
+                        Tmds.Linux.LibC.kill(pid, SIGCONT);
+                }
+            }
+        }
+    }
+
+    /// <summary>Stops holding: the hook stops no process from now on, and every held one is continued unprobed.</summary>
+    public void Revoke()
+    {
+        lock (_sweep)
+        {
+            if (!_revoked)
+            {
+                _revoked = true;
+                _lease.Update(0u, new HoldLease());
+            }
+        }
+        _stop.Cancel();
+        ReleaseAll(null);
+    }
+
+    public void Dispose()
+    {
+        Revoke();
+        _renewer?.Join();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+
+namespace Alloclat.Tests;
+
+/// <summary>
+/// alloclat stops each target at exec until its new image is probed. However alloclat ends (SIGTERM, SIGINT, or
+/// SIGKILL, which only the guard process can answer), no process may stay stopped: a shell starting a program in
+/// a loop must run to its end, and no process of the program may be left in state T.
+/// </summary>
+public class ExecHoldTests
+{
+    private const int Starts = 60, KillAfter = 15;
+
+    /// <summary>A shell that runs a program <paramref name="count"/> times and prints each count when it returns.</summary>
+    private sealed class Churn : IDisposable
+    {
+        private readonly Process _shell;
+
+        /// <summary>The loop starts when <see cref="Go"/> is called.</summary>
+        public Churn(string program, int count)
+        {
+            var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardOutput = true, RedirectStandardInput = true };
+            psi.ArgumentList.Add("-c");
+            psi.ArgumentList.Add($"read _ || exit 1; i=0; while [ $i -lt {count} ]; do \"$0\"; i=$((i+1)); echo $i; done");
+            psi.ArgumentList.Add(program);
+            _shell = Process.Start(psi)!;
+        }
+
+        public void Go()
+        {
+            _shell.StandardInput.WriteLine();
+            _shell.StandardInput.Close();
+        }
+
+        public int Pid => _shell.Id;
+
+        /// <summary>Blocks until the program has returned <paramref name="n"/> times in all.</summary>
+        public void WaitForStarts(int n)
+        {
+            while (Last < n)
+                Last = int.Parse(_shell.StandardOutput.ReadLine() ?? throw new InvalidOperationException($"the shell ended after {Last} starts"));
+        }
+
+        public int Last { get; private set; }
+
+        /// <summary>Reads to the end: returns the last count, or throws when the loop is still stuck after the timeout.</summary>
+        public int WaitForEnd(TimeSpan timeout)
+        {
+            var rest = _shell.StandardOutput.ReadToEndAsync();
+            if (!rest.Wait(timeout))
+                throw new TimeoutException($"the loop is stuck after {Last} starts: a process was left stopped\n{Stopped()}");
+            _shell.WaitForExit();
+            var lines = rest.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return lines.Length > 0 ? int.Parse(lines[^1]) : Last;
+        }
+
+        private static string Stopped() => string.Join("\n", StoppedProcesses().Select(p => $"{p.Pid} {p.Comm}"));
+
+        public void Dispose()
+        {
+            if (!_shell.HasExited)
+                _shell.Kill(entireProcessTree: true);
+            _shell.Dispose();
+        }
+    }
+
+    /// <summary>Every process in state T (stopped) on the host, by /proc/PID/stat.</summary>
+    private static List<(int Pid, string Comm)> StoppedProcesses()
+    {
+        var stopped = new List<(int, string)>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid))
+                continue;
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            int close = stat.LastIndexOf(')');
+            if (close > 0 && close + 2 < stat.Length && stat[close + 2] == 'T')
+                stopped.Add((pid, stat[(stat.IndexOf('(') + 1)..close]));
+        }
+        return stopped;
+    }
+
+    private static string ProgramCopy()
+    {
+        string dir = Directory.CreateTempSubdirectory("alloclat-hold-").FullName;
+        string copy = Path.Combine(dir, "held_true");
+        File.Copy("/bin/true", copy);
+        File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return copy;
+    }
+
+    private static void AssertNothingLeftStopped(Churn churn, string program)
+    {
+        Assert.Equal(Starts, churn.WaitForEnd(TimeSpan.FromSeconds(60)));
+        Assert.DoesNotContain(StoppedProcesses(), p => p.Comm == Path.GetFileName(program));
+    }
+
+    [Theory]
+    [InlineData(15, 0)]      // SIGTERM: the lease is revoked, every held process continued, then the sinks flush
+    [InlineData(2, 0)]       // SIGINT
+    [InlineData(9, 128 + 9)] // SIGKILL: the guard continues what was held once the lease lapses
+    public void NoProcessStartedUnderABinaryTraceIsLeftStopped(int signal, int exitCode)
+    {
+        string program = ProgramCopy();
+        string output = Cli.TempOutput();
+        // --precise: each start is held while uprobes go into its libc, as on a host being traced for real.
+        var p = Cli.Start(["record", "-q", "--precise", "-o", output, "--binary", program]);
+        Cli.WaitUntilTracing(p);
+        using var churn = new Churn(program, Starts);
+        churn.Go();
+        churn.WaitForStarts(KillAfter);
+        Tmds.Linux.LibC.kill(p.Id, signal);
+        var result = Cli.Wait(p, TimeSpan.FromSeconds(120));
+        Assert.True(result.ExitCode == exitCode, result.ToString());
+        AssertNothingLeftStopped(churn, program);
+        if (signal != 9)
+            Assert.Contains(LineProtocolFile.Read(output), q => q.Measurement == "alloc_latency" && q.Tag("comm") == "held_true");
+    }
+
+    [Fact]
+    public void NoChildOfAShellTracedByPidIsLeftStoppedAfterSigkill()
+    {
+        string program = ProgramCopy();
+        using var churn = new Churn(program, Starts);
+        var p = Cli.Start(["record", "-q", "--precise", "-o", Cli.TempOutput(), "-p", churn.Pid.ToString()]);
+        Cli.WaitUntilTracing(p);
+        churn.Go();
+        churn.WaitForStarts(KillAfter);
+        Tmds.Linux.LibC.kill(p.Id, 9);
+        Assert.Equal(128 + 9, Cli.Wait(p, TimeSpan.FromSeconds(120)).ExitCode);
+        AssertNothingLeftStopped(churn, program);
+    }
+}
