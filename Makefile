@@ -14,7 +14,8 @@ PACKAGES := clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev gcc make
 WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload_jemalloc \
 	$(BUILD)/workloads/alloc_workload_tcmalloc $(BUILD)/workloads/alloc_workload_mimalloc \
 	$(BUILD)/workloads/libslowalloc.so $(BUILD)/demo/alloc_demo \
-	$(BUILD)/workloads/goalloc $(BUILD)/workloads/goalloc_stripped $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo
+	$(BUILD)/workloads/goalloc $(BUILD)/workloads/goalloc_stripped $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo \
+	$(BUILD)/workloads/dotnet/gcwork.dll
 
 # Go builds use the Debian toolchain, the standard library only, and caches inside build/.
 GO_ENV := GOCACHE=$(CURDIR)/$(BUILD)/gocache GOPATH=$(CURDIR)/$(BUILD)/gopath GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
@@ -76,6 +77,11 @@ $(BUILD)/workloads/goalloc_stripped: $(GO_SOURCES) | deps
 # Continues the processes the collector stopped at exec when the collector is killed (installed next to it).
 $(BUILD)/alloclat-guard: native/alloclat-guard.c bpf/alloclat.h | deps
 	gcc -O2 -g -Wall -Ibpf -o $@ $<
+
+# A .NET program with known collections and large-object allocations (framework-dependent: `dotnet gcwork.dll`
+# and its apphost `gcwork`), built with the SDK on the machine.
+$(BUILD)/workloads/dotnet/gcwork.dll: $(wildcard tests/workloads/dotnet/gcwork/*.cs tests/workloads/dotnet/gcwork/*.csproj) | deps
+	$(DOTNET) build tests/workloads/dotnet/gcwork/gcwork.csproj -c Release -o $(@D) --nologo -v quiet
 
 build: deps bpf workloads $(BUILD)/alloclat-guard
 	$(DOTNET) publish src/alloclat/alloclat.csproj -c $(CONFIG) -o $(BUILD)/publish --nologo -v quiet

@@ -84,14 +84,26 @@ public sealed class SeriesTable : IAllocationRecorder
 
     public static string MeasurementOf(AllocOp op) => op == AllocOp.GcPause ? "gc_pause" : "alloc_latency";
 
-    private static KeyValuePair<string, string>[] BuildTags(in SeriesKey key, string comm) => key.Op == AllocOp.GcPause
+    private static KeyValuePair<string, string>[] BuildTags(in SeriesKey key, string comm) => key.Op != AllocOp.GcPause
+        ? AllocationTags(key, comm)
+        : key.Gc.Known
         ?
+        [
+            new("comm", comm),
+            new("generation", key.Gc.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("reason", DotnetGcNames.Reason(key.Gc.Reason)),
+            new("runtime", Allocators.Name(key.Allocator)),
+            new("type", DotnetGcNames.Type(key.Gc.Type)),
+        ]
+        :
         [
             new("comm", comm),
             new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             new("runtime", Allocators.Name(key.Allocator)),
-        ]
-        :
+        ];
+
+    private static KeyValuePair<string, string>[] AllocationTags(in SeriesKey key, string comm) =>
         [
         new("allocator", Allocators.Name(key.Allocator)),
         new("comm", comm),

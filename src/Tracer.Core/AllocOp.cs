@@ -26,7 +26,13 @@ public enum AllocOp : byte
 
     /// <summary>A Go stop-the-world pause (measurement gc_pause).</summary>
     GcPause = 15,
-    Count = 16,
+
+    /// <summary>mprotect making anonymous pages accessible: a managed runtime committing reserved memory.</summary>
+    Mprotect = 16,
+
+    /// <summary>madvise releasing pages (MADV_DONTNEED, MADV_FREE, ...): a runtime decommitting memory.</summary>
+    Madvise = 17,
+    Count = 18,
 }
 
 public static class AllocOps
@@ -34,7 +40,7 @@ public static class AllocOps
     private static readonly string[] s_names =
     [
         "mmap", "munmap", "mremap", "brk", "malloc", "calloc", "realloc", "aligned_alloc", "posix_memalign",
-        "memalign", "valloc", "pvalloc", "free", "large_alloc", "exec", "gc_pause",
+        "memalign", "valloc", "pvalloc", "free", "large_alloc", "exec", "gc_pause", "mprotect", "madvise",
     ];
 
     public static string Name(AllocOp op) => (uint)op < (uint)s_names.Length ? s_names[(int)op] : "unknown";

@@ -1,4 +1,7 @@
 namespace Tracer.Core;
 
-/// <summary>Identity of one latency series: a process, its allocator, the operation and the size class.</summary>
-public readonly record struct SeriesKey(int Pid, byte Allocator, AllocOp Op, byte SizeClass);
+/// <summary>
+/// Identity of one latency series: a process, its allocator, the operation and the size class. GC pauses of a
+/// runtime that reports them (.NET) are further split by <see cref="Gc"/>.
+/// </summary>
+public readonly record struct SeriesKey(int Pid, byte Allocator, AllocOp Op, byte SizeClass, GcKind Gc = default);

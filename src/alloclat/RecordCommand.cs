@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using Tracer.Aggregation;
 using Tracer.Alerts;
 using Tracer.Core;
+using Tracer.DotNet;
 using Tracer.Elf;
 using Tracer.Native;
 using Tracer.Probes;
@@ -19,6 +20,7 @@ internal sealed class RecordCommand
     private readonly RecordOptions _o;
     private readonly IConsole _console;
     private readonly TextWriter _err;
+    private DotnetRuntimeSource? _dotnet;
 
     public RecordCommand(RecordOptions options, IConsole console)
     {
@@ -52,11 +54,18 @@ internal sealed class RecordCommand
         try
         {
             source = LoadSource(btf, binaryId);
+            // .NET targets are seen through their runtime's own events, found as they appear.
+            _dotnet = _o.AllProcesses ? null : new DotnetRuntimeSource(_err);
             // A target that executes a new image stops until that image's probes are in place.
-            source.ExecStopped = pid => ProbeAfterExec(source, pid);
+            source.ExecStopped = pid =>
+            {
+                ProbeAfterExec(source, pid);
+                _dotnet?.AddStartingProcess(pid);
+            };
             if (_o.Pid is int p)
             {
                 source.AddTarget(p);
+                _dotnet?.AddRunningProcess(p);
                 if (precisePlan is not null)
                     Attach(source, precisePlan, p);
                 else
@@ -83,7 +92,12 @@ internal sealed class RecordCommand
             void Stop(StopReason r)
             {
                 if (reason == StopReason.None)
+                {
                     reason = r;
+                    // The runtime's last events are read before the last poll: exited targets' streams to their end.
+                    _dotnet?.WaitForExitedSessions(TimeSpan.FromSeconds(3));
+                    _dotnet?.StopSessions(TimeSpan.FromSeconds(3));
+                }
                 stop.Cancel();
             }
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Stop(StopReason.Signal); });
@@ -91,7 +105,8 @@ internal sealed class RecordCommand
             using var duration = _o.Duration is { } d ? new Timer(_ => Stop(StopReason.Duration), null, d, Timeout.InfiniteTimeSpan) : null;
 
             var table = new SeriesTable();
-            var collector = new IntervalCollector(source, table, _o.Interval, host, () => sinks.Sum(s => s.TakeDropped()));
+            IEventSource sources = _dotnet is null ? source : new CombinedEventSource(source, _dotnet);
+            var collector = new IntervalCollector(sources, table, _o.Interval, host, () => sinks.Sum(s => s.TakeDropped()));
             Exception? pollFailure = null;
             var poller = new Thread(() =>
             {
@@ -155,6 +170,7 @@ internal sealed class RecordCommand
         }
         finally
         {
+            _dotnet?.Dispose();
             source?.Dispose();
             if (alerts is not null)
                 await alerts.DisposeAsync();
@@ -321,6 +337,7 @@ internal sealed class RecordCommand
                 continue;
             }
             source.AddTarget(pid);
+            _dotnet?.AddRunningProcess(pid);
             try
             {
                 AttachToProcess(source, pid);
@@ -353,7 +370,7 @@ internal sealed class RecordCommand
             _o.AllProcesses ? "every process" : $"'{string.Join(' ', _o.Command)}'";
         string user = _o.AllProcesses ? "" : _o.Precise
             ? "; the malloc family of every allocator and Go's large-object path and GC pauses, probed as each process starts"
-            : "; Go's large-object path and GC pauses, probed as each Go process starts";
+            : "; Go's large-object path and GC pauses, probed as each Go process starts; .NET GC pauses and large-object samples through EventPipe";
         _err.WriteLine($"[INFO] tracing {target}: mmap/munmap/mremap/brk of {SizeClass.Label(SizeClass.Of(_o.MinSize))} and more{user}");
     }
 
