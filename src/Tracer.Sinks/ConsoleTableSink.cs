@@ -99,6 +99,7 @@ public sealed class ConsoleTableSink : ISnapshotSink
         }
         if (shown < rows.Count)
             sb.Append("  ... ").Append(rows.Count - shown).Append(" more series\n");
+        DotnetLargeObjectLines.Append(sb, snapshot.Series);
         AppendEvents(sb, snapshot.Events);
         sb.Append('\n');
         return sb.ToString();
@@ -183,6 +184,9 @@ public sealed class ConsoleTableSink : ISnapshotSink
             // A runtime's GC pauses (gc_pause) are tagged by runtime, not allocator and operation.
             string allocator = s.Tag("allocator") ?? s.Tag("runtime") ?? "-";
             string op = s.Tag("op") ?? (s.Measurement == "alloc_latency" ? "-" : s.Measurement);
+            // .NET pauses are split by what the collection was: gc2 AllocLarge, gc0 AllocSmall, ...
+            if (s.Tag("generation") is { } generation && s.Tag("reason") is { } reason)
+                op = $"gc{generation} {reason}";
             return new Row(s, pid, s.Tag("comm") ?? "-", allocator, op, size, pidValue, sizeBytes);
         }
 
