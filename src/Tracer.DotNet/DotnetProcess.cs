@@ -39,6 +39,58 @@ public static class DotnetProcess
         return false;
     }
 
+    private static readonly Dictionary<(string Path, long Size, DateTime Written), bool> s_hosts = new();
+
+    /// <summary>
+    /// True when the process's executable is a .NET host: the shared <c>dotnet</c>, an apphost or a single-file
+    /// bundle, all of which load the runtime through <c>libhostfxr.so</c> and name it (in their first megabytes).
+    /// Known at exec, before the runtime is loaded; results are kept per file.
+    /// </summary>
+    public static bool IsHostExecutable(int pid)
+    {
+        try
+        {
+            var exe = new FileInfo($"/proc/{pid}/exe");
+            string? path = exe.LinkTarget;
+            if (path is null)
+                return false;
+            var file = new FileInfo($"/proc/{pid}/root{path}");
+            var key = (path, file.Length, file.LastWriteTimeUtc);
+            lock (s_hosts)
+                if (s_hosts.TryGetValue(key, out bool known))
+                    return known;
+            bool host = Path.GetFileName(path) == "dotnet" || Contains(file.FullName, "libhostfxr.so"u8, 4 << 20);
+            lock (s_hosts)
+                s_hosts[key] = host;
+            return host;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
+    private static bool Contains(string path, ReadOnlySpan<byte> needle, int limit)
+    {
+        using var f = File.OpenRead(path);
+        var buffer = new byte[Math.Min(limit, 1 << 20) + needle.Length];
+        int carried = 0;
+        long read = 0;
+        while (read < limit)
+        {
+            int n = f.Read(buffer, carried, buffer.Length - carried);
+            if (n <= 0)
+                return false;
+            read += n;
+            var window = buffer.AsSpan(0, carried + n);
+            if (window.IndexOf(needle) >= 0)
+                return true;
+            carried = Math.Min(needle.Length - 1, window.Length);
+            window[^carried..].CopyTo(buffer);
+        }
+        return false;
+    }
+
     /// <summary>The diagnostics socket of a process that maps the runtime.</summary>
     public static DiagnosticEndpoint FindEndpoint(int pid)
     {

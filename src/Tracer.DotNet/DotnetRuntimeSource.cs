@@ -70,6 +70,12 @@ public sealed class DotnetRuntimeSource : IEventSource
     /// </summary>
     public void AddStartingProcess(int pid)
     {
+        // A .NET host started with its diagnostics off is known at exec: say so even if it exits at once.
+        if (DotnetProcess.Disabled(DotnetProcess.Environment(pid)) is not null && DotnetProcess.IsHostExecutable(pid))
+        {
+            Warn(pid, DotnetProcess.FindEndpoint(pid), "a .NET host");
+            return;
+        }
         long now = Stopwatch.GetTimestamp();
         lock (_gate)
         {
@@ -207,9 +213,7 @@ public sealed class DotnetRuntimeSource : IEventSource
                 return;
             if (endpoint.SocketPath is null)
             {
-                // One warning per process, however often it executes or is added.
-                if (_settled.Add(pid))
-                    _log.WriteLine($"[WARN] process {pid} runs .NET ({DotnetProcess.RuntimeLibrary} is mapped) but {endpoint.Problem}: its GC pauses and large-object allocations are not traced, its syscalls are");
+                Warn(pid, endpoint, $"{DotnetProcess.RuntimeLibrary} is mapped");
                 return;
             }
             if (running is not null)
@@ -220,6 +224,14 @@ public sealed class DotnetRuntimeSource : IEventSource
             _sessions[pid] = session;
             session.Start();
         }
+    }
+
+    private void Warn(int pid, DiagnosticEndpoint endpoint, string evidence)
+    {
+        // One warning per process, however often it executes or is added.
+        lock (_gate)
+            if (_settled.Add(pid))
+                _log.WriteLine($"[WARN] process {pid} runs .NET ({evidence}) but {endpoint.Problem}: its GC pauses and large-object allocations are not traced, its syscalls are");
     }
 
     private byte[] CommOf(int pid)
