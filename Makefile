@@ -21,7 +21,7 @@ WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload
 GO_ENV := GOCACHE=$(CURDIR)/$(BUILD)/gocache GOPATH=$(CURDIR)/$(BUILD)/gopath GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
 GO_SOURCES := $(wildcard tests/workloads/go/*/*.go) tests/workloads/go/go.mod
 
-.PHONY: all deps bpf workloads build run test clean
+.PHONY: all deps bpf workloads build run test clean go-matrix go-release
 
 all: build
 
@@ -74,6 +74,40 @@ $(BUILD)/workloads/goalloc_stripped: $(GO_SOURCES) | deps
 	@mkdir -p $(@D)
 	cd tests/workloads/go && $(GO_ENV) go build -ldflags='-s -w' -o $(CURDIR)/$@ ./goalloc
 
+# The Go version matrix (tests/alloclat.Tests/GoMatrixTests.cs): one workload built by every toolchain in every
+# mode. Toolchains newer than bookworm's come from Debian's archive (scripts/go-toolchains).
+GO_MATRIX_VERSIONS := 1.19 1.22 1.24 1.26 1.27
+GO_MATRIX_MODES := plain stripped pie cgo
+GO_MATRIX := $(foreach v,$(GO_MATRIX_VERSIONS),$(foreach m,$(GO_MATRIX_MODES),$(BUILD)/go-matrix/go$(v)/gomatrix-$(m)))
+GO_MATRIX_FLAGS_plain := CGO_ENABLED=0 -
+GO_MATRIX_FLAGS_stripped := CGO_ENABLED=0 -ldflags=-s\ -w
+GO_MATRIX_FLAGS_pie := CGO_ENABLED=0 -buildmode=pie -ldflags=-s\ -w
+GO_MATRIX_FLAGS_cgo := CGO_ENABLED=1 -tags=alloclat_cgo -ldflags=-s\ -w
+
+$(BUILD)/.go-toolchains: scripts/go-toolchains | deps
+	scripts/go-toolchains $(filter-out 1.19,$(GO_MATRIX_VERSIONS))
+	@touch $@
+
+define go_matrix_cell
+$(BUILD)/go-matrix/go$(1)/gomatrix-$(2): $(wildcard tests/workloads/go/gomatrix/*.go) tests/workloads/go/go.mod | $(BUILD)/.go-toolchains
+	@mkdir -p $$(@D)
+	cd tests/workloads/go && $(GO_ENV) GOCACHE=$(CURDIR)/$(BUILD)/gocache-$(1) $(firstword $(GO_MATRIX_FLAGS_$(2))) \
+		/usr/lib/go-$(1)/bin/go build $(filter-out -,$(wordlist 2,9,$(GO_MATRIX_FLAGS_$(2)))) -o $(CURDIR)/$$@ ./gomatrix
+endef
+$(foreach v,$(GO_MATRIX_VERSIONS),$(foreach m,$(GO_MATRIX_MODES),$(eval $(call go_matrix_cell,$(v),$(m)))))
+
+go-matrix: $(GO_MATRIX)
+
+# Go release binaries nobody here built, from npm at pinned versions.
+GO_RELEASES := @bufbuild/buf-linux-x64@1.75.0 lefthook-linux-x64@2.2.2
+$(BUILD)/go-release/.installed: Makefile | deps
+	@mkdir -p $(@D)
+	@command -v npm >/dev/null || apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends npm >/dev/null
+	npm install --prefix $(CURDIR)/$(@D) --no-save --no-audit --no-fund --no-package-lock $(GO_RELEASES) >/dev/null
+	@touch $@
+
+go-release: $(BUILD)/go-release/.installed
+
 # Continues the processes the collector stopped at exec when the collector is killed (installed next to it).
 $(BUILD)/alloclat-guard: native/alloclat-guard.c bpf/alloclat.h | deps
 	gcc -O2 -g -Wall -Ibpf -o $@ $<
@@ -96,7 +130,7 @@ $(BUILD)/demo/run-demo.sh: demo/run-demo.sh
 run: build $(BUILD)/demo/run-demo.sh
 	bin/alloclat record --output $(BUILD)/demo.lp -- $(BUILD)/demo/run-demo.sh 15
 
-test: build
+test: build go-matrix go-release
 	$(DOTNET) build Tracer.sln -c $(CONFIG) --nologo -v quiet
 	@set -o pipefail; $(DOTNET) test Tracer.sln -c $(CONFIG) --no-build --nologo -m:1 2>&1 | tee $(BUILD)/test.log; \
 	status=$$?; scripts/test-summary $(BUILD)/test.log || status=1; exit $$status

@@ -30,13 +30,14 @@ public sealed class GoPclntab
 
     private Dictionary<string, GoFunction>? _byName;
 
-    private GoPclntab(GoPclntabVersion version, uint magic, ulong address, GoPclntabLocation location, ulong textStart, IReadOnlyList<GoFunction> functions)
+    private GoPclntab(GoPclntabVersion version, uint magic, ulong address, GoPclntabLocation location, ulong textStart, GoModuleData? moduleData, IReadOnlyList<GoFunction> functions)
     {
         Version = version;
         Magic = magic;
         Address = address;
         Location = location;
         TextStart = textStart;
+        ModuleData = moduleData;
         Functions = functions;
     }
 
@@ -54,6 +55,12 @@ public sealed class GoPclntab
 
     /// <summary>The text base the function entries are relative to (1.18+), or the first entry (1.16).</summary>
     public ulong TextStart { get; }
+
+    /// <summary>
+    /// The module descriptor the text base was taken from when the header's <c>textStart</c> is 0 (Go 1.26+), or
+    /// through which the table itself was found; null when neither was needed.
+    /// </summary>
+    public GoModuleData? ModuleData { get; }
 
     /// <summary>All functions, in ascending entry order.</summary>
     public IReadOnlyList<GoFunction> Functions { get; }
@@ -178,12 +185,19 @@ public sealed class GoPclntab
                 return new PclntabLoadResult(Parse(elf, data, symbol.Value, GoPclntabLocation.Symbol, $"symbol {name}"), null);
             }
 
+            // Without sections or symbols: the runtime's module descriptor points at the header.
+            if (GoModuleData.Find(elf, null, out _) is { } module)
+            {
+                var data = elf.ReadBytes(module.PcHeader, BytesToSegmentEnd(elf, module.PcHeader, symbols)).Span;
+                return new PclntabLoadResult(Parse(elf, data, module.PcHeader, GoPclntabLocation.ModuleData, $"runtime.firstmoduledata at 0x{module.Address:x} ({module.Where})", module), null);
+            }
+
             var scanned = Scan(elf);
             if (scanned is not null)
                 return new PclntabLoadResult(scanned, null);
 
             string symbolPart = symbols.HasSymtab ? "no runtime.pcheader/runtime.pclntab symbol" : "no .symtab to find runtime.pcheader in";
-            return new PclntabLoadResult(null, $"{elf.Name}: Go pclntab missing: no .gopclntab section, {symbolPart}, and no pclntab header (magic 0xFFFFFFF0/0xFFFFFFF1/0xFFFFFFFA) in any PT_LOAD segment");
+            return new PclntabLoadResult(null, $"{elf.Name}: Go pclntab missing: no .gopclntab section, {symbolPart}, no runtime.firstmoduledata pointing at one, and no pclntab header (magic 0xFFFFFFF0/0xFFFFFFF1/0xFFFFFFFA) in any PT_LOAD segment");
         }
         catch (ElfFormatException e)
         {
@@ -195,7 +209,8 @@ public sealed class GoPclntab
 
     private static int BytesToSegmentEnd(ElfFile elf, ulong vaddr, ElfSymbolTable symbols)
     {
-        var segment = elf.LoadSegments.First(s => s.ContainsFileBackedAddress(vaddr));
+        var segment = elf.LoadSegments.FirstOrDefault(s => s.ContainsFileBackedAddress(vaddr))
+            ?? throw new ElfFormatException($"{elf.Name}: pclntab header 0x{vaddr:x} is not file-backed");
         ulong toEnd = segment.FileSize - (vaddr - segment.VirtualAddress);
         var end = symbols.Lookup("runtime.epclntab").FirstOrDefault(s => s.IsDefined);
         if (end is not null && end.Value > vaddr && end.Value - vaddr < toEnd)
@@ -245,7 +260,7 @@ public sealed class GoPclntab
         }
     }
 
-    private static GoPclntab Parse(ElfFile elf, ReadOnlySpan<byte> data, ulong address, GoPclntabLocation location, string where)
+    private static GoPclntab Parse(ElfFile elf, ReadOnlySpan<byte> data, ulong address, GoPclntabLocation location, string where, GoModuleData? module = null)
     {
         where = $"{elf.Name}: pclntab in {where}";
         if (data.Length < 8)
@@ -293,6 +308,13 @@ public sealed class GoPclntab
         else
         {
             textStart = reader.Word(2);
+            if (textStart == 0)
+            {
+                // Go 1.26 and later: entries are relative to the module's text, which only moduledata records.
+                module ??= GoModuleData.Find(elf, address, out string? missing)
+                    ?? throw new GoFormatException($"{where}: the header's textStart is 0 (Go 1.26+ layout) and the text base is unknown: {missing}");
+                textStart = module.Text;
+            }
             ulong nameTab = reader.Word(3);
             ulong funcTab = reader.Word(7);
             // Go 1.20 inserted startLine before funcID/flag in _func.
@@ -315,7 +337,7 @@ public sealed class GoPclntab
                 throw new GoFormatException($"{where}: function table is not sorted at index {i} (0x{entries[i]:x} then 0x{entries[i + 1]:x})");
             functions[i] = new GoFunction(names[i], entries[i], entries[i + 1], assembly[i]);
         }
-        return new GoPclntab(version, magic, address, location, textStart, functions);
+        return new GoPclntab(version, magic, address, location, textStart, module, functions);
     }
 
     /// <summary>Bounds-checked reads relative to the pclntab header.</summary>

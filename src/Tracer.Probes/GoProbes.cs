@@ -4,94 +4,160 @@ using Tracer.Elf;
 
 namespace Tracer.Probes;
 
+/// <summary>A Go executable and how its toolchain version was read.</summary>
+/// <param name="Version">The toolchain version, e.g. <c>go1.26.10</c>.</param>
+/// <param name="VersionSource">Where it was read: the build info blob or <c>runtime.buildVersion</c>.</param>
+public sealed record GoBinary(string Version, string VersionSource);
+
 /// <summary>
 /// Where to probe a Go binary: the runtime's large-object path (taken by allocations of 32 KiB and more, never by
-/// small ones) and its stop-the-world functions. Functions are found in the symbol table, or in pclntab when the
-/// binary is stripped; their returns are found by decoding their machine code.
+/// small ones) and its stop-the-world functions, as <see cref="GoRuntimeFacts"/> names them per release. Functions
+/// are found in the symbol table, or in pclntab when the binary is stripped; each is decoded whole before any probe
+/// is placed on it (<see cref="ProbeSafety"/>), and its returns are found by that decoding.
 /// </summary>
 public static partial class GoProbes
 {
-    /// <summary>The large-object path by Go version, with the register that carries the size (0 RAX, 1 RBX).</summary>
-    private static (string Name, ulong SizeRegister)[] LargePathCandidates(Version version) =>
-        version >= new Version(1, 24)
-            ? [("runtime.mallocgcLarge", 0), ("runtime.(*mcache).allocLarge", 1)]
-            : [("runtime.(*mcache).allocLarge", 1), ("runtime.mallocgcLarge", 0)];
+    /// <summary>Cookie flag of <c>go_stw_begin</c>: the release passes a stop reason, in the register of the low byte.</summary>
+    private const ulong StopReasonPassed = 0x100;
 
-    public const string StopTheWorld = "runtime.stopTheWorldWithSema";
-    public const string StartTheWorld = "runtime.startTheWorldWithSema";
+    private static readonly string[] s_goSections = [".gopclntab", ".data.rel.ro.gopclntab", ".go.module", ".note.go.buildid", ".go.buildinfo"];
 
-    /// <summary>The Go version of a binary, or null when it is not a Go binary.</summary>
-    public static string? GoVersion(ElfFile elf)
+    /// <summary>
+    /// Recognises a Go binary and reads its version: from the build info blob, or, when that is gone, from
+    /// <c>runtime.buildVersion</c>. Returns null for a file that is not Go; a Go binary whose version cannot be read
+    /// also returns null, with <paramref name="problem"/> saying what was looked for.
+    /// </summary>
+    public static GoBinary? Identify(ElfFile elf, string path, out string? problem)
     {
+        problem = null;
+        string? buildInfoFailure = null;
         try
         {
-            return GoBuildInfo.TryRead(elf)?.GoVersion;
+            if (GoBuildInfo.TryRead(elf) is { } info)
+                return new GoBinary(info.GoVersion, "build info");
         }
-        catch (FormatException)
+        catch (FormatException e)
         {
-            return null;
+            buildInfoFailure = e.Message;
         }
+        if (!LooksLikeGo(elf, out string marker))
+            return null;
+        if (GoBuildVersion.TryRead(elf, out string where) is { } version)
+            return new GoBinary(version, where);
+        problem = $"{path}: a Go binary ({marker}) whose Go version is unknown, so it is not probed: " +
+            $"{buildInfoFailure ?? "no build info (no .go.buildinfo section, no \\xff Go buildinf: blob)"}; {where}";
+        return null;
+    }
+
+    /// <summary>Cheap signs of Go first (sections, symbols); a file without section headers is searched for its pclntab.</summary>
+    private static bool LooksLikeGo(ElfFile elf, out string marker)
+    {
+        foreach (var name in s_goSections)
+        {
+            if (elf.FindSection(name) is not null)
+            {
+                marker = $"section {name}";
+                return true;
+            }
+        }
+        if (elf.Symbols.Lookup("runtime.buildVersion").Count > 0)
+        {
+            marker = "symbol runtime.buildVersion";
+            return true;
+        }
+        if (elf.Sections.Count == 0 && GoPclntab.TryLoad(elf, out var table, out _))
+        {
+            marker = $"pclntab found by {table!.Location}";
+            return true;
+        }
+        marker = "";
+        return false;
     }
 
     /// <summary>
-    /// Probe sites of a Go binary. Throws <see cref="AlloclatException"/> with <see cref="ReturnCode.BinaryError"/>
-    /// naming what is missing when the binary cannot be probed.
+    /// Probe sites of a Go binary. Functions that cannot be probed safely are left out, each with one sentence in
+    /// <paramref name="problems"/>; throws <see cref="AlloclatException"/> with <see cref="ReturnCode.BinaryError"/>
+    /// when nothing at all can be probed.
     /// </summary>
-    public static IReadOnlyList<UprobeSite> Sites(ElfFile elf, string path, string attachPath, string goVersion)
+    public static IReadOnlyList<UprobeSite> Sites(ElfFile elf, string path, string attachPath, GoBinary binary, List<string> problems)
     {
-        var version = ParseVersion(goVersion);
-        if (version < new Version(1, 17))
-            throw new AlloclatException(ReturnCode.BinaryError,
-                $"{path} was built by {goVersion}, which passes arguments on the stack; alloclat supports Go 1.17 and later");
+        string goVersion = binary.Version;
+        var facts = GoRuntimeFacts.For(ParseVersion(goVersion))
+            ?? throw new AlloclatException(ReturnCode.BinaryError,
+                $"{path} was built by {goVersion}, which passes arguments on the stack; alloclat supports Go {GoRuntimeFacts.Oldest} and later");
 
         var sites = new List<UprobeSite>();
         var reasons = new List<string>();
-        foreach (var (name, register) in LargePathCandidates(version))
+        foreach (var candidate in facts.LargePath)
         {
-            if (!elf.TryFindFunction(name, out var location, out var reason))
-            {
-                reasons.Add($"{name}: {reason}");
+            if (Verified(elf, candidate.Function, reasons) is not { } large)
                 continue;
-            }
-            sites.Add(new UprobeSite(attachPath, location!.StartFileOffset, name, Allocators.Go, AllocOp.GoLarge)
+            sites.Add(new UprobeSite(attachPath, large.Location.StartFileOffset, candidate.Function, Allocators.Go, AllocOp.GoLarge)
             {
                 EntryProgram = "go_large_enter",
                 ExitProgram = "go_large_exit",
-                ReturnOffsets = ReturnOffsetsOf(elf, location, path),
-                CookieFlags = register,
+                ReturnOffsets = ReturnOffsets(large.Scan),
+                CookieFlags = (ulong)candidate.SizeRegister,
+                Address = large.Location.Start,
+                ReturnAddresses = large.Scan.Sites.Select(s => s.Address).ToArray(),
             });
             break;
         }
         if (sites.Count == 0)
             throw new AlloclatException(ReturnCode.BinaryError,
-                $"{path} ({goVersion}): no large-object allocation function found ({string.Join("; ", reasons)})");
+                $"{path} ({goVersion}, from {binary.VersionSource}): no large-object allocation function can be probed " +
+                $"(looked for {string.Join(", ", facts.LargePath.Select(c => c.Function))}: {string.Join("; ", reasons)})");
 
-        if (elf.TryFindFunction(StopTheWorld, out var stop, out _) && elf.TryFindFunction(StartTheWorld, out var start, out _))
+        var stwReasons = new List<string>();
+        var stop = Verified(elf, facts.StopTheWorld, stwReasons);
+        var start = Verified(elf, facts.StartTheWorld, stwReasons);
+        if (stop is not null && start is not null)
         {
-            sites.Add(new UprobeSite(attachPath, stop!.StartFileOffset, StopTheWorld, Allocators.Go, AllocOp.GcPause)
+            sites.Add(new UprobeSite(attachPath, stop.Location.StartFileOffset, facts.StopTheWorld, Allocators.Go, AllocOp.GcPause)
             {
                 EntryProgram = "go_stw_begin",
                 ExitProgram = null,
+                CookieFlags = facts.StopReasonRegister is { } r ? StopReasonPassed | (ulong)r : 0,
+                Address = stop.Location.Start,
             });
-            sites.Add(new UprobeSite(attachPath, start!.StartFileOffset, StartTheWorld, Allocators.Go, AllocOp.GcPause)
+            sites.Add(new UprobeSite(attachPath, start.Location.StartFileOffset, facts.StartTheWorld, Allocators.Go, AllocOp.GcPause)
             {
                 EntryProgram = null,
                 ExitProgram = "go_stw_end",
-                ReturnOffsets = ReturnOffsetsOf(elf, start, path),
+                ReturnOffsets = ReturnOffsets(start.Scan),
+                Address = start.Location.Start,
+                ReturnAddresses = start.Scan.Sites.Select(s => s.Address).ToArray(),
             });
         }
+        else
+            problems.Add($"{path} ({goVersion}): GC pauses are not measured, the large-object path is: {string.Join("; ", stwReasons)}");
         return sites;
     }
 
-    private static IReadOnlyList<ulong> ReturnOffsetsOf(ElfFile elf, FunctionLocation function, string path)
+    private sealed record VerifiedFunction(FunctionLocation Location, ReturnSiteScan Scan);
+
+    /// <summary>Finds a function and decodes it whole; null (with the reason added) when no probe may go on it.</summary>
+    private static VerifiedFunction? Verified(ElfFile elf, string name, List<string> reasons)
     {
-        var scan = ReturnSites.Find(elf, function);
-        if (scan.HitInvalidInstructions || scan.Sites.Count == 0)
-            throw new AlloclatException(ReturnCode.BinaryError,
-                $"{path}: the returns of {function.Name} could not be found by decoding it " +
-                $"({scan.Sites.Count} RET, {scan.InvalidInstructionAddresses.Count} undecodable instructions)");
-        return scan.Sites.Select(s => s.FileOffset).ToArray();
+        if (!elf.TryFindFunction(name, out var location, out var reason))
+        {
+            reasons.Add($"{name}: {reason}");
+            return null;
+        }
+        if (ProbeSafety.Verify(elf, location!, out reason) is not { } scan)
+        {
+            reasons.Add($"{name} is not probed: {reason}");
+            return null;
+        }
+        if (scan.Sites.Count == 0)
+        {
+            reasons.Add($"{name} is not probed: decoding it found no RET instruction");
+            return null;
+        }
+        return new VerifiedFunction(location!, scan);
     }
+
+    private static IReadOnlyList<ulong> ReturnOffsets(ReturnSiteScan scan) => scan.Sites.Select(s => s.FileOffset).ToArray();
 
     public static Version ParseVersion(string goVersion)
     {

@@ -129,11 +129,16 @@ public static class ProbePlanner
             {
                 try
                 {
-                    if (GoProbes.GoVersion(elf) is { } goVersion)
+                    if (GoProbes.Identify(elf, path, out string? notGo) is { } goBinary)
                     {
-                        var go = GoProbes.Sites(elf, path, attachPath, goVersion);
+                        var go = GoProbes.Sites(elf, path, attachPath, goBinary, problems);
                         sites.AddRange(go);
-                        names.Add($"go ({path}, {goVersion}: {string.Join(" ", go.Select(s => s.Symbol).Distinct())})");
+                        names.Add($"go ({path}, {goBinary.Version}: {string.Join(" ", go.Select(s => s.Symbol).Distinct())})");
+                        continue;
+                    }
+                    if (notGo is not null)
+                    {
+                        problems.Add(notGo);
                         continue;
                     }
                     if (!precise || AllocatorCatalog.Classify(path, elf) is not { } id)

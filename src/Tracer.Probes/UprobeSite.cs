@@ -29,10 +29,27 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
     /// </summary>
     public IReadOnlyList<ulong>? ReturnOffsets { get; init; }
 
+    /// <summary>Virtual address of the function's entry in its file, when known (for the verbose listing).</summary>
+    public ulong? Address { get; init; }
+
+    /// <summary>Virtual addresses of the RET instructions behind <see cref="ReturnOffsets"/>, when known.</summary>
+    public IReadOnlyList<ulong>? ReturnAddresses { get; init; }
+
     /// <summary>Extra cookie bits above allocator and operation (bits 16 and up), read by the BPF program.</summary>
     public ulong CookieFlags { get; init; }
 
     public ulong Cookie => CookieFlags << 16 | ((ulong)Allocator << 8) | (byte)Op;
+
+    /// <summary>One line for the verbose listing: binary, function, address, programs and RET sites.</summary>
+    public string Describe()
+    {
+        string at = Address is { } a ? $"0x{a:x} (file offset 0x{FileOffset:x})" : $"file offset 0x{FileOffset:x}";
+        string rets = ReturnAddresses is { } r
+            ? $", {r.Count} RET site{(r.Count == 1 ? "" : "s")} {string.Join(" ", r.Select(x => $"0x{x:x}"))}"
+            : ReturnOffsets is { } o ? $", {o.Count} RET sites" : "";
+        string programs = string.Join("+", new[] { EntryProgram, ExitProgram }.Where(p => p is not null));
+        return $"{Path}: {Symbol} at {at}, {programs}{rets}";
+    }
 
     /// <summary>How many probes this site places.</summary>
     public int ProbeCount => (EntryProgram is null ? 0 : 1) + (ExitProgram is null ? 0 : ReturnOffsets?.Count ?? 1);

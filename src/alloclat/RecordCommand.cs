@@ -283,6 +283,7 @@ internal sealed class RecordCommand
     {
         foreach (var problem in plan.Problems)
             _err.WriteLine($"[WARN] process {pid}: {problem}");
+        ListProbes(plan, pid);
         try
         {
             source.AttachUprobes(plan.Sites, pid);
@@ -295,6 +296,15 @@ internal sealed class RecordCommand
         {
             throw new AlloclatException(ReturnCode.KernelFeatureError, $"attaching uprobes failed: {e.Message}", e);
         }
+    }
+
+    /// <summary>With -v, every probe placed: binary, function, address and RET sites.</summary>
+    private void ListProbes(ProbePlan plan, int pid)
+    {
+        if (!_o.Verbose)
+            return;
+        foreach (var site in plan.Sites)
+            _err.WriteLine($"[INFO] process {pid}: probe {site.Describe()}");
     }
 
     /// <summary>
@@ -311,6 +321,8 @@ internal sealed class RecordCommand
                 _err.WriteLine($"[INFO] process {pid} executed a new image: {added} functions probed in {string.Join("; ", plan.Allocators)}");
             foreach (var problem in plan.Problems)
                 _err.WriteLine($"[WARN] process {pid}: {problem}");
+            if (added > 0)
+                ListProbes(plan, pid);
             if (_o.Precise && plan.IsEmpty)
                 _err.WriteLine($"[WARN] {plan.NothingFoundMessage($"process {pid}")}");
         }
