@@ -197,7 +197,7 @@ public sealed class NativeElfTests(NativeFixture native) : IClassFixture<NativeF
         var e = Assert.Throws<FunctionNotFoundException>(() => elf.FindFunction("prog_step"));
         Assert.Equal(
             $"{native.StrippedProgram}: function 'prog_step' not found: no .symtab (stripped); .dynsym has no defined function 'prog_step'; " +
-            "Go pclntab missing: no .gopclntab section, no .symtab to find runtime.pcheader in, and no pclntab header (magic 0xFFFFFFF0/0xFFFFFFF1/0xFFFFFFFA) in any PT_LOAD segment",
+            "Go pclntab missing: no .gopclntab section, no .symtab to find runtime.pcheader in, no runtime.firstmoduledata pointing at one, and no pclntab header (magic 0xFFFFFFF0/0xFFFFFFF1/0xFFFFFFFA) in any PT_LOAD segment",
             e.Message);
         Assert.Equal("prog_step", e.FunctionName);
         Assert.Null(GoBuildInfo.TryRead(elf));

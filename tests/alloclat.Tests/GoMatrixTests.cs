@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using Tracer.TestSupport;
+
+namespace Alloclat.Tests;
+
+/// <summary>
+/// The Go version matrix: one workload (tests/workloads/go/gomatrix) built by bookworm's Go 1.19 and by Debian's
+/// golang-1.22/1.24/1.26/1.27 packages (`make go-matrix`, toolchains from scripts/go-toolchains), each plain,
+/// stripped (-s -w), PIE stripped and cgo stripped (external linking). Every cell must give the exact number of
+/// large allocations, at least the stop-the-world pauses it asked for, the untraced output and exit code.
+/// </summary>
+public class GoMatrixTests
+{
+    public static readonly string[] Versions = ["1.19", "1.22", "1.24", "1.26", "1.27"];
+    public static readonly string[] Modes = ["plain", "stripped", "pie", "cgo"];
+
+    public static TheoryData<string, string> Cells()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var v in Versions)
+            foreach (var m in Modes)
+                data.Add(v, m);
+        return data;
+    }
+
+    public static string Binary(string version, string mode) => Collector.Path("build", "go-matrix", $"go{version}", $"gomatrix-{mode}");
+
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void EveryCellCountsExactly(string version, string mode)
+    {
+        const int large64 = 40, large1m = 30, collections = 4;
+        string exe = Binary(version, mode);
+        Assert.True(File.Exists(exe), $"{exe} is missing: `make go-matrix` builds it");
+        string[] args = [large64.ToString(), large1m.ToString(), collections.ToString()];
+
+        var untraced = CapturedProcess.Start(exe, args).Wait(TimeSpan.FromSeconds(60));
+        string output = Cli.TempOutput();
+        var traced = Cli.Run(["record", "-q", "-v", "-o", output, "--", exe, .. args]);
+
+        // The program's own exit status (3) and its output, byte for byte, as without tracing.
+        Assert.Equal(3, untraced.ExitCode);
+        Assert.True(traced.ExitCode == 3, traced.ToString());
+        Assert.Equal(untraced.Stdout, traced.Stdout);
+        Assert.DoesNotContain("[WARN]", traced.Stderr);
+        Assert.Contains($"[INFO] process ", traced.Stderr);
+        Assert.Contains(": probe ", traced.Stderr);
+
+        var run = LineProtocolFile.Read(output);
+        var counts = LineProtocolFile.Counts(run, "go");
+        Assert.True(large64 == counts.GetValueOrDefault(("large_alloc", "64K")), $"{version} {mode}: 64K {counts.GetValueOrDefault(("large_alloc", "64K"))}\n{traced.Stderr}");
+        Assert.Equal(large1m, counts.GetValueOrDefault(("large_alloc", "1M")));
+        Assert.All(counts.Keys, k => Assert.Contains(k.SizeClass, new[] { "64K", "1M" }));
+        long pauses = run.Where(p => p.Measurement == "gc_pause").Sum(p => p["count"]);
+        // Each runtime.GC() stops the world twice; the allocations may trigger more collections.
+        Assert.True(pauses >= 2 * collections, $"{version} {mode}: {pauses} pauses");
+        Assert.All(run.Where(p => p.Measurement == "alloclat_stats"), s => Assert.Equal(0, s["lost"]));
+    }
+}
