@@ -21,6 +21,8 @@ internal sealed class ExecHold : IDisposable
     private readonly uint[] _keys = new uint[16384];
     private readonly CancellationTokenSource _stop = new();
     private readonly object _sweep = new();
+    // Renewing must never wait for a sweep: probing a held process can take longer than the lease is valid.
+    private readonly object _grant = new();
     private Thread? _renewer;
     private bool _revoked;
 
@@ -48,7 +50,7 @@ internal sealed class ExecHold : IDisposable
 
     private void Renew()
     {
-        lock (_sweep)
+        lock (_grant)
         {
             if (_revoked)
                 return;
@@ -85,7 +87,7 @@ internal sealed class ExecHold : IDisposable
     /// <summary>Stops holding: the hook stops no process from now on, and every held one is continued unprobed.</summary>
     public void Revoke()
     {
-        lock (_sweep)
+        lock (_grant)
         {
             if (!_revoked)
             {
