@@ -16,6 +16,7 @@ public sealed class IntervalCollector
     private readonly string _host;
     private readonly Func<long> _sinkDropped;
     private SourceCounters _last;
+    private long _sequence;
 
     public IntervalCollector(IEventSource source, SeriesTable table, TimeSpan interval, string host, Func<long>? sinkDropped = null)
     {
@@ -36,7 +37,7 @@ public sealed class IntervalCollector
     public void Run(CancellationToken stop)
     {
         long start = UnixNow();
-        long next = start + _intervalNs;
+        long next = NextBoundary(start);
         try
         {
             while (!stop.IsCancellationRequested)
@@ -50,7 +51,7 @@ public sealed class IntervalCollector
                     Emit(start, next);
                     start = next;
                     // After a stall, start afresh rather than emitting a burst of empty intervals.
-                    next = now - next >= _intervalNs ? now + _intervalNs : next + _intervalNs;
+                    next = now - next >= _intervalNs ? NextBoundary(now) : next + _intervalNs;
                 }
             }
             // Drain what the kernel already handed over, then flush the partial interval.
@@ -63,6 +64,13 @@ public sealed class IntervalCollector
         }
     }
 
+    /// <summary>
+    /// The end of the interval that starts at <paramref name="now"/>. When histograms are kept for merging with
+    /// other hosts, intervals end on multiples of the interval in wall-clock time (the first one is shorter), so
+    /// the same interval of every host covers the same time.
+    /// </summary>
+    private long NextBoundary(long now) => _table.KeepHistograms ? (now / _intervalNs + 1) * _intervalNs : now + _intervalNs;
+
     private static long UnixNow() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 
     private void Emit(long startNs, long endNs)
@@ -72,6 +80,6 @@ public sealed class IntervalCollector
             counters.Events - _last.Events, counters.Lost - _last.Lost,
             counters.InflightDropped - _last.InflightDropped, _sinkDropped());
         _last = counters;
-        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats) { Events = _source.TakeEvents() });
+        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats) { Events = _source.TakeEvents(), Sequence = ++_sequence });
     }
 }

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Compression;
 using HdrHistogram;
 using HdrHistogram.Utilities;
 
@@ -30,8 +32,33 @@ public static class LatencyHistograms
         return bytes;
     }
 
+    /// <summary>
+    /// Decodes HdrHistogram's compressed V2 format (any shape); <see cref="FormatException"/> for anything else.
+    /// The payload is inflated here in full: the library's own compressed decoder reads its inflater once and
+    /// fails on encodings whose payload does not come out of a single read.
+    /// </summary>
     public static HistogramBase Decode(byte[] encoded)
-        => HistogramEncoding.DecodeFromCompressedByteBuffer(ByteBuffer.Allocate(encoded), HighestNs);
+    {
+        if (encoded.Length < 8 || BinaryPrimitives.ReadInt32BigEndian(encoded) != CompressedV2Cookie)
+            throw new FormatException("not an HdrHistogram compressed V2 encoding");
+        int length = BinaryPrimitives.ReadInt32BigEndian(encoded.AsSpan(4));
+        if (length < 0 || length > encoded.Length - 8)
+            throw new FormatException($"HdrHistogram encoding announces {length} bytes, holds {encoded.Length - 8}");
+        try
+        {
+            using var inflated = new MemoryStream();
+            using (var z = new ZLibStream(new MemoryStream(encoded, 8, length), CompressionMode.Decompress))
+                z.CopyTo(inflated);
+            return HistogramEncoding.DecodeFromByteBuffer(ByteBuffer.Allocate(inflated.ToArray()), HighestNs, null);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException and not FormatException)
+        {
+            throw new FormatException($"damaged HdrHistogram encoding: {e.Message}", e);
+        }
+    }
+
+    /// <summary>First four bytes of a compressed V2 encoding.</summary>
+    public const int CompressedV2Cookie = 0x1c849314;
 
     /// <summary>Adds every histogram into a new one of the standard shape.</summary>
     public static LongHistogram Merge(IEnumerable<HistogramBase> histograms)

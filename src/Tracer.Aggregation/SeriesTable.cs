@@ -22,8 +22,9 @@ public sealed class SeriesTable : IAllocationRecorder
 
     private readonly Dictionary<SeriesKey, Series> _series = new();
     private readonly int _evictAfterIdleIntervals;
+    private readonly HistogramEncoder _encoder = new();
 
-    /// <param name="keepHistograms">attach a copy of each interval histogram to its snapshot (fleet mode)</param>
+    /// <param name="keepHistograms">attach each interval histogram, encoded, to its snapshot (fleet mode, --histograms)</param>
     /// <param name="evictAfterIdleIntervals">forget a series after this many intervals without events</param>
     public SeriesTable(bool keepHistograms = false, int evictAfterIdleIntervals = 60)
     {
@@ -72,7 +73,7 @@ public sealed class SeriesTable : IAllocationRecorder
             }
             s.IdleIntervals = 0;
             result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, LatencyStats.From(s.Histogram, s.Bytes),
-                KeepHistograms ? s.Histogram.Copy() : null));
+                KeepHistograms ? _encoder.Encode(s.Histogram) : null));
             s.Histogram.Reset();
             s.Bytes = 0;
         }

@@ -42,12 +42,16 @@ public readonly record struct LatencyStats(
     }
 }
 
-/// <summary>One point to be written: a measurement, its tags (sorted by key) and its latency fields.</summary>
+/// <summary>
+/// One point to be written: a measurement, its tags (sorted by key) and its latency fields. When a sink needs the
+/// interval's histogram itself (fleet mode, <c>--histograms</c>), <paramref name="EncodedHistogram"/> holds it in
+/// HdrHistogram's compressed V2 encoding; otherwise it is null and costs nothing.
+/// </summary>
 public sealed record SeriesSnapshot(
     string Measurement,
     IReadOnlyList<KeyValuePair<string, string>> Tags,
     LatencyStats Stats,
-    HistogramBase? Histogram = null)
+    byte[]? EncodedHistogram = null)
 {
     public string? Tag(string key)
     {
@@ -69,6 +73,9 @@ public sealed record IntervalSnapshot(
     IReadOnlyList<SeriesSnapshot> Series,
     CollectorStats Stats)
 {
+    /// <summary>Number of this interval in the run, from 1: with the host it identifies the interval (fleet mode).</summary>
+    public long Sequence { get; init; }
+
     /// <summary>Further points of this interval (alert transitions, ...), written after the series.</summary>
     public IReadOnlyList<EventPoint> Events { get; init; } = [];
 }

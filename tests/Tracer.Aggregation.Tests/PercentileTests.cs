@@ -92,15 +92,20 @@ public class SeriesTableTests
     }
 
     [Fact]
-    public void KeptHistogramsAreCopiesOfTheInterval()
+    public void KeptHistogramsAreEncodedCopiesOfTheInterval()
     {
         var table = new SeriesTable(keepHistograms: true);
         var key = new SeriesKey(9, Allocators.Kernel, AllocOp.Mmap, 20);
         for (int i = 1; i <= 100; i++)
             table.Record(key, 1 << 20, i * 1000, "a"u8);
-        var h = Assert.Single(table.TakeSnapshot()).Histogram!;
+        var encoded = Assert.Single(table.TakeSnapshot()).EncodedHistogram!;
         table.Record(key, 1 << 20, 5, "a"u8);
+        var h = LatencyHistograms.Decode(encoded);
         Assert.Equal(100, h.TotalCount);
+        Assert.Equal(h.LowestEquivalentValue(100_000), h.LowestEquivalentValue(h.RecordedValues().Last().ValueIteratedTo));
+        var plain = new SeriesTable();
+        plain.Record(key, 1, 1, "a"u8);
+        Assert.Null(Assert.Single(plain.TakeSnapshot()).EncodedHistogram);
     }
 }
 
