@@ -30,11 +30,16 @@ public sealed class FileSink : ISnapshotSink
 
     public string Name => "file";
 
+    /// <summary>Also write each series' interval histogram (<see cref="HistogramLines"/>, <c>--histograms</c>).</summary>
+    public bool Histograms { get; init; }
+
     public async ValueTask WriteAsync(IntervalSnapshot snapshot, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         _buffer.ResetWrittenCount();
         LineProtocol.Write(snapshot, _buffer);
+        if (Histograms)
+            HistogramLines.Write(snapshot, _buffer);
         // Deliberately not cancellable: the last interval is written while the CLI is shutting down, and a
         // cancelled write could leave half a line behind.
         await _stream.WriteAsync(_buffer.WrittenMemory, CancellationToken.None).ConfigureAwait(false);

@@ -92,9 +92,10 @@ public static class LineProtocol
     /// Writes an event point: its measurement, host plus its tags sorted by key, its fields in order. String
     /// fields are quoted with <c>"</c> and <c>\</c> escaped by a backslash (control characters become <c>?</c>);
     /// floats that are not finite cannot be stored and are left out, and a point left with no field is not
-    /// written at all (a line without fields is a syntax error that would reject the whole batch).
+    /// written at all (a line without fields is a syntax error that would reject the whole batch). A null
+    /// <paramref name="host"/> writes no host tag (fleet points, merged over hosts).
     /// </summary>
-    public static void WriteEvent(EventPoint point, string host, long timestampNs, IBufferWriter<byte> output)
+    public static void WriteEvent(EventPoint point, string? host, long timestampNs, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(point);
         var fields = point.Fields;
@@ -200,7 +201,7 @@ public static class LineProtocol
         WriteTimestamp(timestampNs, output);
     }
 
-    private static void WriteTags(IReadOnlyList<KeyValuePair<string, string>> tags, string host, IBufferWriter<byte> output)
+    private static void WriteTags(IReadOnlyList<KeyValuePair<string, string>> tags, string? host, IBufferWriter<byte> output)
     {
         int n = tags.Count;
         Span<int> order = n <= MaxStackTags ? stackalloc int[n] : new int[n];
@@ -219,7 +220,7 @@ public static class LineProtocol
             order[j + 1] = current;
         }
 
-        bool hostWritten = false;
+        bool hostWritten = host is null;
         for (int i = 0; i < n; i++)
         {
             var tag = tags[order[i]];
@@ -234,7 +235,7 @@ public static class LineProtocol
             WriteTag(tag.Key, tag.Value, output);
         }
         if (!hostWritten)
-            WriteTag(HostTag, host, output);
+            WriteTag(HostTag, host!, output);
     }
 
     private static void WriteTag(string key, string? value, IBufferWriter<byte> output)

@@ -9,6 +9,8 @@ public static class Program
                alloclat record [options] -p PID                 trace a running process
                alloclat record [options] --binary PATH          every process of that binary, now and later
                alloclat record [options] --all                  every process (default mode only)
+               alloclat aggregate [options]                     merge many hosts' histograms from Kafka (--help)
+               alloclat merge [options] FILES...                merge --histograms files offline (--help)
 
         Measures allocation latency with BPF and reports percentiles per process, allocator, operation and size
         class every interval. Default mode traces the kernel side of large allocations (mmap, munmap, mremap,
@@ -49,6 +51,12 @@ public static class Program
                                    (docs/alerts.md); state changes go to stderr, the table, the output and InfluxDB
               --alert-file FILE    rules, one per line, # starts a comment
               --alert-webhook URL  also POST firing and resolved alerts as JSON to URL (retried, never blocks tracing)
+              --kafka-brokers LIST publish every series' interval histogram to Kafka (fleet mode, alloclat aggregate)
+              --kafka-topic TOPIC  topic (default alloclat.histograms)
+              --kafka-properties FILE
+                                   librdkafka properties (SASL, TLS); also ALLOCLAT_KAFKA_<PROPERTY> variables
+              --kafka-queue N      messages kept while brokers are unreachable (default 100000)
+              --histograms         also write the interval histograms to the output file (alloclat merge)
 
         Exit codes: the traced command's own code with -- COMMAND; otherwise 0 ok, 2 bad option, 3 no privilege,
         4 missing kernel feature, 5 libbpf missing or too old, 6 no such process, 7 traced process exited,
@@ -75,6 +83,8 @@ public static class Program
                 console.Out.WriteLine($"alloclat {typeof(Program).Assembly.GetName().Version?.ToString(3)}");
                 return 0;
             }
+            if (args[0] is "aggregate" or "merge")
+                return await RunFleetVerbAsync(args, console);
             if (args[0] != "record")
                 throw OptionParser.Bad($"unknown command '{args[0]}' (try 'alloclat record --help')");
             if (args.Skip(1).TakeWhile(a => a != "--").Any(a => a is "-h" or "--help"))
@@ -92,6 +102,19 @@ public static class Program
             console.Error.WriteLine($"[ERROR] {e.Message}");
             return (int)e.Code;
         }
+    }
+
+    private static async Task<int> RunFleetVerbAsync(string[] args, IConsole console)
+    {
+        bool aggregate = args[0] == "aggregate";
+        if (args.Skip(1).Any(a => a is "-h" or "--help"))
+        {
+            console.Out.WriteLine(aggregate ? AggregateOptions.Usage : MergeCommand.Usage);
+            return 0;
+        }
+        return aggregate
+            ? await new AggregateCommand(AggregateOptions.Parse(args[1..]), console).RunAsync()
+            : MergeCommand.Run(args[1..], console);
     }
 }
 

@@ -104,7 +104,7 @@ internal sealed class RecordCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Stop(StopReason.Terminate); });
             using var duration = _o.Duration is { } d ? new Timer(_ => Stop(StopReason.Duration), null, d, Timeout.InfiniteTimeSpan) : null;
 
-            var table = new SeriesTable();
+            var table = new SeriesTable(keepHistograms: _o.KafkaBrokers is not null || _o.Histograms);
             IEventSource sources = _dotnet is null ? source : new CombinedEventSource(source, _dotnet);
             var collector = new IntervalCollector(sources, table, _o.Interval, host, () => sinks.Sum(s => s.TakeDropped()));
             Exception? pollFailure = null;
@@ -390,10 +390,12 @@ internal sealed class RecordCommand
     {
         var sinks = new List<ISnapshotSink>();
         string output = _o.Output ?? $"alloclat-{DateTime.Now:yyyyMMdd-HHmmss}.lp";
-        sinks.Add(new FileSink(output));
+        sinks.Add(new FileSink(output) { Histograms = _o.Histograms });
         _err.WriteLine($"[INFO] writing line protocol to {output}");
         if (!_o.Quiet)
             sinks.Add(new ConsoleTableSink(_console.Out));
+        if (_o.KafkaBrokers is not null)
+            sinks.Add(KafkaPublishing.Open(_o, _err));
         if (_o.InfluxUrl is not null)
         {
             var influx = new InfluxSink(InfluxOptions(), _err);

@@ -44,6 +44,15 @@ public sealed record RecordOptions
 
     /// <summary>Lines for stderr found while parsing (an old-form config file), printed before anything runs.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>Fleet mode: publish every series' interval histogram to these Kafka brokers.</summary>
+    public string? KafkaBrokers { get; init; }
+    public string KafkaTopic { get; init; } = "alloclat.histograms";
+    /// <summary>librdkafka properties (SASL, TLS) file; secrets also from ALLOCLAT_KAFKA_* variables.</summary>
+    public string? KafkaProperties { get; init; }
+    public int KafkaQueueMessages { get; init; } = 100_000;
+    /// <summary>Also write the interval histograms to the output file (alloclat merge reads them).</summary>
+    public bool Histograms { get; init; }
 }
 
 /// <summary>
@@ -116,6 +125,11 @@ public static class OptionParser
         "--alert" => o with { Alerts = [.. o.Alerts, ParseAlert(Value())] },
         "--alert-file" => o with { Alerts = [.. o.Alerts, .. ParseAlertFile(Value())] },
         "--alert-webhook" => o with { AlertWebhook = ParseUrl(name, Value()) },
+        "--kafka-brokers" => o with { KafkaBrokers = NonEmpty(name, Value()) },
+        "--kafka-topic" => o with { KafkaTopic = NonEmpty(name, Value()) },
+        "--kafka-properties" => o with { KafkaProperties = Value() },
+        "--kafka-queue" => o with { KafkaQueueMessages = ParsePositiveInt(name, Value()) },
+        "--histograms" => o with { Histograms = true },
         "--config" => ConfigFile.Apply(o, Value(), Apply),
         "--influx-token" => throw Bad("--influx-token is not accepted on the command line (it would show in ps): set ALLOCLAT_INFLUX_TOKEN or use --influx-token-file"),
         _ when arg.StartsWith('-') => throw Bad($"unknown option {arg} (see 'alloclat record --help')"),
@@ -133,6 +147,8 @@ public static class OptionParser
             throw Bad("--alert-webhook needs rules: give --alert RULE or --alert-file PATH");
         if (o.Precise && o.AllProcesses)
             throw Bad("--precise needs a target (-p, --binary or -- COMMAND): probing every malloc of every process is not offered");
+        if (o.KafkaBrokers is null && (o.KafkaProperties is not null || o.KafkaTopic != new RecordOptions().KafkaTopic))
+            throw Bad("--kafka-topic/--kafka-properties need --kafka-brokers");
         if (o.InfluxUrl is null)
         {
             if (o.InfluxDatabase is not null || o.InfluxOrg is not null || o.InfluxBucket is not null)
@@ -155,10 +171,10 @@ public static class OptionParser
         return pid;
     }
 
-    private static string NonEmpty(string name, string value) =>
+    internal static string NonEmpty(string name, string value) =>
         string.IsNullOrWhiteSpace(value) ? throw Bad($"option {name} needs a non-empty value") : value;
 
-    private static int ParsePositiveInt(string name, string value) =>
+    internal static int ParsePositiveInt(string name, string value) =>
         int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int n) && n > 0
             ? n : throw Bad($"invalid value '{value}' for {name}: expected a positive integer");
 
@@ -199,7 +215,7 @@ public static class OptionParser
         return TimeSpan.FromMilliseconds(ms);
     }
 
-    private static AlertRule ParseAlert(string text)
+    internal static AlertRule ParseAlert(string text)
     {
         try
         {
@@ -211,7 +227,7 @@ public static class OptionParser
         }
     }
 
-    private static IReadOnlyList<AlertRule> ParseAlertFile(string path)
+    internal static IReadOnlyList<AlertRule> ParseAlertFile(string path)
     {
         string[] lines;
         try
@@ -233,7 +249,7 @@ public static class OptionParser
         }
     }
 
-    private static string ParseUrl(string name, string value)
+    internal static string ParseUrl(string name, string value)
     {
         if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
             throw Bad($"invalid URL '{value}' for {name}: expected http://host:port or https://host:port");

@@ -59,3 +59,39 @@ public class HistogramEncoderTests
     private static List<(long, long)> Counts(HistogramBase h) =>
         h.RecordedValues().Select(v => (v.ValueIteratedTo, v.CountAtValueIteratedTo)).ToList();
 }
+
+/// <summary>The merger reads encodings into a sum exactly as decoding and adding them would.</summary>
+public class HistogramMergerTests
+{
+    [Fact]
+    public void MergingEncodingsEqualsAddingTheDecodedHistograms()
+    {
+        var random = new Random(7);
+        var merger = new HistogramMerger();
+        var sum = LatencyHistograms.Create();
+        var expected = LatencyHistograms.Create();
+        var encoder = new HistogramEncoder();
+        for (int n = 0; n < 20; n++)
+        {
+            var h = LatencyHistograms.Create();
+            for (int i = 0; i < 2000; i++)
+                h.RecordValue(LatencyHistograms.Clamp((long)Math.Pow(10, random.NextDouble() * 10.7)));
+            var bytes = n % 2 == 0 ? encoder.Encode(h) : LatencyHistograms.Encode(h);
+            Assert.Equal(h.TotalCount, merger.AddTo(bytes, sum));
+            expected.Add(LatencyHistograms.Decode(bytes));
+        }
+        Assert.Equal(expected.TotalCount, sum.TotalCount);
+        Assert.Equal(expected.RecordedValues().Select(v => (v.ValueIteratedTo, v.CountAtValueIteratedTo)),
+            sum.RecordedValues().Select(v => (v.ValueIteratedTo, v.CountAtValueIteratedTo)));
+    }
+
+    [Fact]
+    public void AnotherShapeIsDecodedAndAdded()
+    {
+        var h = new HdrHistogram.LongHistogram(1000, 3_600_000_000_000, 2);
+        h.RecordValue(5_000_000);
+        var sum = LatencyHistograms.Create();
+        Assert.Equal(1, new HistogramMerger().AddTo(LatencyHistograms.Encode(h), sum));
+        Assert.Equal(1, sum.TotalCount);
+    }
+}

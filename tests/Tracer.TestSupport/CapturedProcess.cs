@@ -39,6 +39,12 @@ public sealed class CapturedProcess
         return captured;
     }
 
+    /// <summary>SIGKILL: the program gets no chance to clean up (a crash, as far as it is concerned).</summary>
+    public void Kill() => _process.Kill();
+
+    /// <summary>Sends a signal (SIGTERM = 15, SIGINT = 2) for an orderly stop.</summary>
+    public void Signal(int signal) => Process.Start("kill", [$"-{signal}", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
+
     /// <summary>What the program has written to standard error so far.</summary>
     public string StderrSoFar
     {

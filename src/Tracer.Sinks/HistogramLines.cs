@@ -1,0 +1,38 @@
+using System.Buffers;
+using Tracer.Core;
+
+namespace Tracer.Sinks;
+
+/// <summary>
+/// The interval histograms as line protocol (<c>--histograms</c>, docs/schema.md <c>alloc_latency_hdr</c>): one
+/// point per series and interval with the series' tags, <c>source</c> naming its measurement, and the histogram in
+/// HdrHistogram's compressed V2 encoding, base64, so <c>alloclat merge</c> can merge files from many hosts.
+/// </summary>
+public static class HistogramLines
+{
+    public const string Measurement = "alloc_latency_hdr";
+
+    /// <summary>Writes a point for every series of <paramref name="snapshot"/> that carries its histogram.</summary>
+    public static void Write(IntervalSnapshot snapshot, IBufferWriter<byte> output)
+    {
+        var series = snapshot.Series;
+        for (int i = 0; i < series.Count; i++)
+        {
+            var s = series[i];
+            if (s.EncodedHistogram is not { } hdr)
+                continue;
+            var tags = new List<KeyValuePair<string, string>>(s.Tags.Count + 1);
+            tags.AddRange(s.Tags);
+            tags.Add(new("source", s.Measurement));
+            var point = new EventPoint(Measurement, tags,
+            [
+                new("seq", snapshot.Sequence),
+                new("start", snapshot.StartUnixNs),
+                new("count", s.Stats.Count),
+                new("bytes", s.Stats.Bytes),
+                new("hdr", Convert.ToBase64String(hdr)),
+            ]);
+            LineProtocol.WriteEvent(point, snapshot.Host, snapshot.EndUnixNs, output);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using System.Runtime.InteropServices;
+using Tracer.Alerts;
+using Tracer.Core;
+using Tracer.Kafka;
+using Tracer.Native;
+using Tracer.Sinks;
+
+namespace Alloclat.Cli;
+
+/// <summary><c>alloclat aggregate</c>: wires the Kafka consumer, the fleet windows, the alert rules and InfluxDB.</summary>
+internal sealed class AggregateCommand(AggregateOptions o, IConsole console)
+{
+    private readonly TextWriter _err = console.Error;
+
+    public async Task<int> RunAsync()
+    {
+        var settings = KafkaPublishing.Settings(o.KafkaBrokers!, o.KafkaTopic, o.KafkaProperties);
+        var name = o.Host ?? KernelSupport.HostName();
+        await using var writer = new InfluxWriter(InfluxOptions(), _err);
+        var ping = await writer.PingAsync(CancellationToken.None);
+        if (!ping.Reachable)
+            _err.WriteLine($"[WARN] InfluxDB at {o.InfluxUrl} is unreachable ({ping.Message}); offsets are committed only once fleet points are written");
+        await using var alerts = o.Alerts.Count == 0 ? null : new AlertStage(o.Alerts, _err);
+        var aggregator = new KafkaAggregator(settings,
+            new AggregatorOptions { Group = o.Group, Interval = o.Interval, LatenessIntervals = o.LatenessIntervals, Name = name },
+            writer, _err, alerts is null ? null : alerts.Apply);
+
+        using var stop = new CancellationTokenSource();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+        if (o.Duration is { } d)
+            stop.CancelAfter(d);
+        try
+        {
+            await Task.Run(() => aggregator.RunAsync(stop.Token));
+        }
+        catch (Confluent.Kafka.KafkaException e)
+        {
+            throw new AlloclatException(ReturnCode.ArgumentError, $"Kafka: {e.Error.Reason}");
+        }
+        catch (AggregatorSetupException e)
+        {
+            throw new AlloclatException(ReturnCode.ArgumentError, e.Message);
+        }
+        var c = aggregator.Counters;
+        _err.WriteLine($"[INFO] aggregated {c.Merged} histograms into {c.Points} fleet points over {c.Windows} windows; {c.Late} late, {c.Replayed} replayed, {c.Duplicates} duplicate, {c.Invalid} invalid");
+        return writer.FatalError is null ? 0 : (int)ReturnCode.SinkError;
+    }
+
+    private InfluxWriterOptions InfluxOptions()
+    {
+        if (o.InfluxDatabase is not null)
+            return InfluxWriterOptions.ForV1(new Uri(o.InfluxUrl!), o.InfluxDatabase, o.InfluxUser,
+                Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_PASSWORD")) with { QueueCapacity = o.InfluxQueueLines };
+        string? token = Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_TOKEN");
+        if (o.InfluxTokenFile is not null)
+        {
+            try
+            {
+                token = File.ReadAllText(o.InfluxTokenFile).Trim();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new AlloclatException(ReturnCode.ArgumentError, $"cannot read --influx-token-file {o.InfluxTokenFile}: {e.Message}");
+            }
+        }
+        if (string.IsNullOrEmpty(token))
+            throw new AlloclatException(ReturnCode.ArgumentError, "InfluxDB 2.x/3.x needs a token: set ALLOCLAT_INFLUX_TOKEN or pass --influx-token-file");
+        return InfluxWriterOptions.ForV2(new Uri(o.InfluxUrl!), o.InfluxOrg!, o.InfluxBucket!, token) with { QueueCapacity = o.InfluxQueueLines };
+    }
+}
