@@ -23,8 +23,10 @@ public class FleetEndToEndTests
         await influx.StartAsync();
         string dir = Directory.CreateTempSubdirectory("alloclat-fleet-").FullName;
 
-        var agg1 = FleetRun.Aggregator("agg-1", kafka.Bootstraps, "fleet", influx.Url, "fleet");
-        var agg2 = FleetRun.Aggregator("agg-2", kafka.Bootstraps, "fleet", influx.Url, "fleet");
+        // Alert rules run on the fleet series too: every 1 MiB mmap of the workload takes well over 500 ns.
+        string[] rule = ["--alert", "fleet: p50 > 500ns for 1 intervals op=mmap"];
+        var agg1 = FleetRun.Aggregator("agg-1", kafka.Bootstraps, "fleet", influx.Url, "fleet", rule);
+        var agg2 = FleetRun.Aggregator("agg-2", kafka.Bootstraps, "fleet", influx.Url, "fleet", rule);
         FleetRun.WaitFor(agg1, "[INFO] partitions assigned:");
         FleetRun.WaitFor(agg2, "[INFO] partitions assigned:");
 
@@ -40,7 +42,7 @@ public class FleetEndToEndTests
         await Wait.UntilAsync(async () => (await influx.QueryAsync("fleet", "SELECT count(count) FROM alloc_latency_fleet")).Count > 0,
             TimeSpan.FromSeconds(60), "the first fleet points", TimeSpan.FromMilliseconds(200));
         agg1.Kill();
-        var agg3 = FleetRun.Aggregator("agg-3", kafka.Bootstraps, "fleet", influx.Url, "fleet");
+        var agg3 = FleetRun.Aggregator("agg-3", kafka.Bootstraps, "fleet", influx.Url, "fleet", rule);
 
         foreach (var c in collectors)
         {
@@ -82,6 +84,11 @@ public class FleetEndToEndTests
         }
         // Exact counts: every call of every host is in exactly one fleet window.
         Assert.Equal(intervals.Sum(i => i.Count), rows.Values.Sum(r => FleetRun.AsLong(r["count"])));
+
+        var alerts = (await influx.QueryAsync("fleet", "SELECT * FROM alert WHERE \"rule\" = 'fleet'")).SelectMany(x => x.Rows).ToList();
+        Assert.Contains(alerts, a => (string?)a["state"] == "firing" && (string?)a["source"] == "alloc_latency_fleet" && (string?)a["op"] == "mmap");
+        Assert.All(alerts, a => Assert.Null(a.GetValueOrDefault("host")));
+        Assert.Contains("[ALERT] firing rule=\"fleet\" alloc_latency_fleet", agg1.StderrSoFar + agg2.StderrSoFar + agg3.StderrSoFar);
 
         agg2.Signal(15);
         agg3.Signal(15);
