@@ -8,6 +8,7 @@ namespace Tracer.Fleet.Tests;
 /// (test.mock.num.brokers=3) inside this test process, speaking the real protocol on loopback; the broker is taken
 /// down and up with the mock cluster's own controls, and kcat, an independent client, reads what arrived.
 /// </summary>
+[Collection("kafka")]
 public class BrokerOutageTests
 {
     private const string Topic = "outage";

@@ -8,6 +8,7 @@ namespace Tracer.Fleet.Tests;
 /// inside this test process: it speaks the real Kafka protocol on loopback ports, and the collectors, aggregators and
 /// kcat connect to it as to any cluster. InfluxDB is a real InfluxDB 1.6 on loopback.
 /// </summary>
+[Collection("kafka")]
 public class FleetEndToEndTests
 {
     private const string Topic = "alloclat.histograms";
