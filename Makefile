@@ -13,7 +13,7 @@ PACKAGES := clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev gcc make
 
 WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload_jemalloc \
 	$(BUILD)/workloads/alloc_workload_tcmalloc $(BUILD)/workloads/alloc_workload_mimalloc \
-	$(BUILD)/workloads/libslowalloc.so $(BUILD)/demo/alloc_demo \
+	$(BUILD)/workloads/libslowalloc.so $(BUILD)/workloads/cause_workload $(BUILD)/demo/alloc_demo \
 	$(BUILD)/workloads/goalloc $(BUILD)/workloads/goalloc_stripped $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo \
 	$(BUILD)/workloads/dotnet/gcwork.dll
 
@@ -44,7 +44,7 @@ $(BUILD)/vmlinux.h: | deps
 	@mkdir -p $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/alloclat.bpf.o: bpf/alloclat.bpf.c bpf/alloclat.h $(BUILD)/vmlinux.h
+$(BUILD)/alloclat.bpf.o: bpf/alloclat.bpf.c $(wildcard bpf/*.h) $(BUILD)/vmlinux.h
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -c $< -o $@
 
 workloads: $(WORKLOADS)
@@ -56,6 +56,10 @@ $(BUILD)/workloads/alloc_workload: tests/workloads/alloc_workload.c | deps
 $(BUILD)/workloads/alloc_workload_%: tests/workloads/alloc_workload.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $< -l$*
+
+$(BUILD)/workloads/cause_workload: tests/workloads/cause_workload.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $< -lpthread
 
 $(BUILD)/workloads/libslowalloc.so: tests/workloads/slowalloc.c | deps
 	@mkdir -p $(@D)

@@ -29,6 +29,21 @@ struct {
 	__uint(value_size, sizeof(__u32));
 } events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} spikes SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+#include "causes.bpf.h"
+
 /* Thread-group ids being traced (and, transiently, tids of their threads: see tp_fork), each TARGET_ACTIVE or
  * TARGET_AT_EXEC. */
 struct {
@@ -42,6 +57,7 @@ struct sys_start {
 	__u64 ts;
 	__u64 size;
 	__u8 op;
+	struct task_snap snap;  /* the thread's counters at entry, for the causes of a slow call */
 };
 
 /* A thread is in at most one syscall at a time, so the tid is a complete key. */
@@ -58,6 +74,7 @@ struct call_start {
 	__u64 sp;      /* stack pointer at entry: the return leaves it at sp + 8 */
 	__u64 arg;     /* realloc: the old block; posix_memalign: where the result is stored */
 	__u64 cookie;
+	struct task_snap snap;
 };
 
 /* One outstanding traced call per thread: calls nested inside it (glibc's realloc calling malloc) are not
@@ -95,105 +112,6 @@ static __always_inline void count(__u32 stat)
 	__u64 *v = bpf_map_lookup_elem(&stats, &stat);
 	if (v)
 		*v += 1;
-}
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, sizeof(__u32));
-} spikes SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1024);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
-} stacks SEC(".maps");
-
-struct causes {
-	__u64 ns[CAUSE_MAX];
-	__u64 since[CAUSE_MAX];
-	__u32 faults;
-	__u32 depth;  /* traced calls in flight on this thread: a syscall inside a traced malloc shares the record */
-};
-
-/* Per thread, only while a traced call is in flight: the cause tracepoints find nothing for other threads. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, MAX_INFLIGHT);
-	__type(key, __u32);
-	__type(value, struct causes);
-} thread_causes SEC(".maps");
-
-static __always_inline void causes_open(void)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct causes fresh = { .depth = 1 }, *c;
-
-	if (!cfg.spike_threshold_ns)
-		return;
-	c = bpf_map_lookup_elem(&thread_causes, &tid);
-	if (c)
-		c->depth++;
-	else
-		bpf_map_update_elem(&thread_causes, &tid, &fresh, BPF_NOEXIST);
-}
-
-static __always_inline void causes_close(__u32 tid)
-{
-	struct causes *c = bpf_map_lookup_elem(&thread_causes, &tid);
-
-	if (c && --c->depth == 0)
-		bpf_map_delete_elem(&thread_causes, &tid);
-}
-
-static __always_inline void cause_begin(__u32 tid, int which)
-{
-	struct causes *c = bpf_map_lookup_elem(&thread_causes, &tid);
-
-	if (c && which < CAUSE_MAX)
-		c->since[which] = bpf_ktime_get_ns();
-}
-
-static __always_inline void cause_end(__u32 tid, int which)
-{
-	struct causes *c = bpf_map_lookup_elem(&thread_causes, &tid);
-
-	if (c && which < CAUSE_MAX && c->since[which]) {
-		c->ns[which] += bpf_ktime_get_ns() - c->since[which];
-		c->since[which] = 0;
-	}
-}
-
-/* Called at the return of every traced call: reports it if it was slow, then closes its cause record, which is
- * the record of the thread the call started on (a goroutine can return on another thread). */
-static __always_inline void spike_check(void *ctx, __u64 start, __u64 size, __u8 op, __u8 allocator, __u32 tid)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	struct spike_event ev = {};
-	struct causes *c;
-
-	if (!cfg.spike_threshold_ns)
-		return;
-	ev.ts_ns = bpf_ktime_get_ns();
-	ev.latency_ns = ev.ts_ns - start;
-	if (ev.latency_ns >= cfg.spike_threshold_ns) {
-		c = bpf_map_lookup_elem(&thread_causes, &tid);
-		if (c) {
-			for (int i = 0; i < CAUSE_MAX; i++)
-				ev.cause_ns[i] = c->ns[i];
-			ev.faults = c->faults;
-		}
-		ev.size = size;
-		ev.pid = id >> 32;
-		ev.tid = (__u32)id;
-		ev.op = op;
-		ev.allocator = allocator;
-		ev.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK | BPF_F_REUSE_STACKID);
-		bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
-		bpf_perf_event_output(ctx, &spikes, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
-	}
-	causes_close(tid);
 }
 
 static __always_inline bool is_target(__u32 tgid)
@@ -236,10 +154,11 @@ static __always_inline int sys_enter(__u64 size, __u8 op)
 	s.ts = bpf_ktime_get_ns();
 	s.size = size;
 	s.op = op;
-	if (bpf_map_update_elem(&sys_inflight, &tid, &s, BPF_ANY))
+	causes_open(&s.snap);
+	if (bpf_map_update_elem(&sys_inflight, &tid, &s, BPF_ANY)) {
 		count(STAT_INFLIGHT_DROPPED);
-	else
-		causes_open();
+		causes_close(tid);
+	}
 	return 0;
 }
 
@@ -251,7 +170,7 @@ static __always_inline int sys_exit(void *ctx, long ret)
 	if (!s)
 		return 0;
 	emit(ctx, s->ts, s->size, ret < 0 ? 0 : (__u64)ret, s->op, 0);
-	spike_check(ctx, s->ts, s->size, s->op, 0, tid);
+	spike_check(ctx, s->ts, s->size, s->op, 0, &s->snap);
 	bpf_map_delete_elem(&sys_inflight, &tid);
 	return 0;
 }
@@ -447,10 +366,16 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u64 size, __u64 arg
 	c.sp = sp;
 	c.arg = arg;
 	c.cookie = bpf_get_attach_cookie(ctx);
-	if (bpf_map_update_elem(&call_inflight, &tid, &c, BPF_ANY))
+	/* A stale entry replaced keeps its thread record: the new call joins it. */
+	if (outer)
+		snap_take(&c.snap, bpf_map_lookup_elem(&thread_causes, &tid));
+	else
+		causes_open(&c.snap);
+	if (bpf_map_update_elem(&call_inflight, &tid, &c, BPF_ANY)) {
 		count(STAT_INFLIGHT_DROPPED);
-	else if (!outer)
-		causes_open();
+		if (!outer)
+			causes_close(tid);
+	}
 	return 0;
 }
 
@@ -535,7 +460,7 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 		}
 	}
 	emit(ctx, c->ts, c->size, addr, op, allocator);
-	spike_check(ctx, c->ts, c->size, op, allocator, tid);
+	spike_check(ctx, c->ts, c->size, op, allocator, &c->snap);
 	bpf_map_delete_elem(&call_inflight, &tid);
 	return 0;
 }
@@ -590,15 +515,18 @@ int go_large_enter(struct pt_regs *ctx)
 	c.ts = bpf_ktime_get_ns();
 	c.size = size;
 	c.cookie = cookie;
-	c.arg = (__u32)id;  /* the thread the call starts on, which holds its cause record */
 	/* A function entered again after the prologue grew the stack keeps its first start: the growth is part of
 	 * the call as the caller sees it. */
+	if (bpf_map_lookup_elem(&go_inflight, &k))
+		return 0;
+	causes_open(&c.snap);  /* the thread the call starts on holds its cause record */
 	int err = bpf_map_update_elem(&go_inflight, &k, &c, BPF_NOEXIST);
 
-	if (err == -E2BIG)
-		count(STAT_INFLIGHT_DROPPED);
-	else if (!err)
-		causes_open();
+	if (err) {
+		if (err == -E2BIG)
+			count(STAT_INFLIGHT_DROPPED);
+		causes_close((__u32)id);
+	}
 	return 0;
 }
 
@@ -612,7 +540,7 @@ int go_large_exit(struct pt_regs *ctx)
 	if (!c)
 		return 0;
 	emit(ctx, c->ts, c->size, ctx->ax, OP_GO_LARGE, (c->cookie >> 8) & 0xff);
-	spike_check(ctx, c->ts, c->size, OP_GO_LARGE, (c->cookie >> 8) & 0xff, (__u32)c->arg);
+	spike_check(ctx, c->ts, c->size, OP_GO_LARGE, (c->cookie >> 8) & 0xff, &c->snap);
 	bpf_map_delete_elem(&go_inflight, &k);
 	return 0;
 }
@@ -641,56 +569,5 @@ int go_stw_end(struct pt_regs *ctx)
 		return 0;
 	emit(ctx, *start, 0, 0, OP_GC_PAUSE, (bpf_get_attach_cookie(ctx) >> 8) & 0xff);
 	bpf_map_delete_elem(&stw_start, &pid);
-	return 0;
-}
-
-/* ---- kernel causes of slow calls (attached with a spike threshold) ---- */
-
-static __always_inline __u32 current_tid(void)
-{
-	return (__u32)bpf_get_current_pid_tgid();
-}
-
-SEC("tracepoint/vmscan/mm_vmscan_direct_reclaim_begin")
-int tp_reclaim_begin(void *ctx) { cause_begin(current_tid(), CAUSE_RECLAIM); return 0; }
-
-SEC("tracepoint/vmscan/mm_vmscan_direct_reclaim_end")
-int tp_reclaim_end(void *ctx) { cause_end(current_tid(), CAUSE_RECLAIM); return 0; }
-
-SEC("tracepoint/vmscan/mm_vmscan_memcg_reclaim_begin")
-int tp_memcg_reclaim_begin(void *ctx) { cause_begin(current_tid(), CAUSE_RECLAIM); return 0; }
-
-SEC("tracepoint/vmscan/mm_vmscan_memcg_reclaim_end")
-int tp_memcg_reclaim_end(void *ctx) { cause_end(current_tid(), CAUSE_RECLAIM); return 0; }
-
-SEC("tracepoint/compaction/mm_compaction_begin")
-int tp_compaction_begin(void *ctx) { cause_begin(current_tid(), CAUSE_COMPACTION); return 0; }
-
-SEC("tracepoint/compaction/mm_compaction_end")
-int tp_compaction_end(void *ctx) { cause_end(current_tid(), CAUSE_COMPACTION); return 0; }
-
-SEC("tracepoint/mmap_lock/mmap_lock_start_locking")
-int tp_lock_wait(void *ctx) { cause_begin(current_tid(), CAUSE_MMAP_LOCK); return 0; }
-
-SEC("tracepoint/mmap_lock/mmap_lock_acquire_returned")
-int tp_lock_taken(void *ctx) { cause_end(current_tid(), CAUSE_MMAP_LOCK); return 0; }
-
-SEC("tracepoint/exceptions/page_fault_user")
-int tp_page_fault(void *ctx)
-{
-	__u32 tid = current_tid();
-	struct causes *c = bpf_map_lookup_elem(&thread_causes, &tid);
-
-	if (c)
-		c->faults++;
-	return 0;
-}
-
-/* The thread switched out is current; the one switched in is next_pid. */
-SEC("tracepoint/sched/sched_switch")
-int tp_switch(struct trace_event_raw_sched_switch *ctx)
-{
-	cause_begin(current_tid(), CAUSE_OFF_CPU);
-	cause_end((__u32)ctx->next_pid, CAUSE_OFF_CPU);
 	return 0;
 }

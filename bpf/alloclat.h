@@ -62,14 +62,25 @@ struct alloclat_config {
 	__u64 spike_threshold_ns; /* calls at least this slow are reported with stack and kernel cause; 0 = off */
 };
 
-/* Where the time of a slow call went, accumulated while it was in flight. */
+/* Where the time of a slow call went. The first three are measured by tracepoints that fire only while the kernel
+ * does that work; the others are differences of the calling thread's own counters between entry and return. */
 enum spike_cause {
-	CAUSE_RECLAIM = 0,     /* direct reclaim, global or memcg */
-	CAUSE_COMPACTION = 1,  /* direct compaction */
-	CAUSE_MMAP_LOCK = 2,   /* waiting to take mmap_lock */
-	CAUSE_OFF_CPU = 3,     /* switched out: blocked or preempted */
-	CAUSE_MAX = 4,
+	CAUSE_RECLAIM = 0,         /* direct reclaim, global or memcg (vmscan tracepoints) */
+	CAUSE_COMPACTION = 1,      /* direct compaction (compaction tracepoints) */
+	CAUSE_MMAP_LOCK = 2,       /* waiting to take mmap_lock (mmap_lock tracepoints, only when asked for) */
+	CAUSE_ON_CPU = 3,          /* se.sum_exec_runtime, brought up to the instants of entry and return */
+	CAUSE_RUNQUEUE = 4,        /* sched_info.run_delay: runnable but waiting for a CPU (preempted) */
+	CAUSE_DELAY_RECLAIM = 5,   /* delay accounting (kernel.task_delayacct=1): freepages_delay */
+	CAUSE_DELAY_COMPACT = 6,   /* compact_delay */
+	CAUSE_SWAPIN = 7,          /* swapin_delay */
+	CAUSE_THRASHING = 8,       /* thrashing_delay */
+	CAUSE_BLKIO = 9,           /* blkio_delay: waiting for block I/O */
+	CAUSE_MAX = 10,
 };
+
+/* spike_event.flags */
+#define SPIKE_MOVED 1          /* returned on another thread than it entered on (Go): counter differences unknown */
+#define SPIKE_NO_RUNQUEUE 2    /* this kernel keeps no sched_info.run_delay */
 
 /* A call slower than spike_threshold_ns, with its causes and the caller's stack (an id in the `stacks` map). */
 struct spike_event {
@@ -80,10 +91,14 @@ struct spike_event {
 	__s64 user_stack_id;   /* negative: no stack */
 	__u32 pid;
 	__u32 tid;
-	__u32 faults;          /* user page faults taken during the call */
+	__u32 min_faults;      /* task min_flt / maj_flt during the call: user faults and faults taken populating */
+	__u32 maj_faults;
+	__u32 voluntary_switches;   /* task nvcsw: the thread blocked */
+	__u32 involuntary_switches; /* task nivcsw: the thread was preempted */
 	__u8 op;
 	__u8 allocator;
-	__u16 pad;
+	__u16 flags;           /* SPIKE_* */
+	__u32 pad;
 	char comm[ALLOCLAT_COMM_LEN];
 };
 

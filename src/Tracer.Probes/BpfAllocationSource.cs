@@ -38,6 +38,12 @@ public sealed record ProbeOptions
     /// <summary>Calls at least this slow are reported as alloc_spike with stack and kernel cause; 0 turns it off.</summary>
     public ulong SpikeThresholdNs { get; init; }
 
+    /// <summary>
+    /// Also measure waits for mmap_lock in slow calls. Its tracepoints fire on every mmap_lock acquisition of every
+    /// process on the host (each run costs the tracepoint's dispatch and a hash lookup), so this is off by default.
+    /// </summary>
+    public bool CauseMmapLock { get; init; }
+
     /// <summary>Perf-buffer pages per CPU (a power of two).</summary>
     public int PerfPagesPerCpu { get; init; } = 64;
 }
@@ -78,20 +84,21 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
             _hold = new ExecHold(obj.Map("held"), obj.Map("lease"));
         if (options.SpikeThresholdNs > 0)
         {
-            _spikes = new SpikeReporter(obj.Map("stacks"));
+            _spikes = new SpikeReporter(obj.Map("stacks"), options.CauseMmapLock);
             _spikeReader = new PerfBufferReader(obj.Map("spikes"), 8, _spikes, batched: false);
         }
     }
 
+    // Only tracepoints that fire while the kernel does the slow work itself; faults, context switches and on-CPU
+    // time come from the thread's own counters, read by the call's entry and return programs.
     private static readonly (string Cause, string[] Programs)[] s_causePrograms =
     [
         ("direct reclaim", ["tp_reclaim_begin", "tp_reclaim_end"]),
         ("memcg reclaim", ["tp_memcg_reclaim_begin", "tp_memcg_reclaim_end"]),
         ("compaction", ["tp_compaction_begin", "tp_compaction_end"]),
-        ("mmap_lock", ["tp_lock_wait", "tp_lock_taken"]),
-        ("page faults", ["tp_page_fault"]),
-        ("off-CPU time", ["tp_switch"]),
     ];
+
+    private static readonly (string Cause, string[] Programs) s_mmapLockPrograms = ("mmap_lock", ["tp_lock_wait", "tp_lock_taken"]);
 
     /// <summary>Causes this kernel cannot attribute (its tracepoint is missing); spikes are reported without them.</summary>
     public IReadOnlyList<string> UnavailableCauses { get; private set; } = [];
@@ -99,7 +106,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     private void AttachCauseTracepoints()
     {
         var missing = new List<string>();
-        foreach (var (cause, programs) in s_causePrograms)
+        foreach (var (cause, programs) in Options.CauseMmapLock ? [.. s_causePrograms, s_mmapLockPrograms] : s_causePrograms)
         {
             try
             {

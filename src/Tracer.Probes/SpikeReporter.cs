@@ -27,7 +27,13 @@ internal sealed class SpikeReporter : IPerfSampleHandler
     private readonly long _clockOffsetNs = MonotonicClock.MeasureOffsetNs();
     private List<EventPoint> _pending = new();
 
-    public SpikeReporter(BpfMap stacks) => _stacks = stacks;
+    private readonly bool _mmapLockMeasured;
+
+    public SpikeReporter(BpfMap stacks, bool mmapLockMeasured)
+    {
+        _stacks = stacks;
+        _mmapLockMeasured = mmapLockMeasured;
+    }
 
     public long Suppressed { get; private set; }
 
@@ -59,51 +65,80 @@ internal sealed class SpikeReporter : IPerfSampleHandler
         var comm = data.Slice(SpikeEvent.CommOffset, AllocEvent.CommLength);
         int nul = comm.IndexOf((byte)0);
         var op = (AllocOp)ev.Op;
-        long reclaim = (long)ev.CauseNs[(int)SpikeCause.Reclaim], compaction = (long)ev.CauseNs[(int)SpikeCause.Compaction];
-        long mmapLock = (long)ev.CauseNs[(int)SpikeCause.MmapLock], offCpu = (long)ev.CauseNs[(int)SpikeCause.OffCpu];
+        var b = Breakdown(ev);
+        bool delayAccounting = DelayAccounting.IsOn();
+        var fields = new List<KeyValuePair<string, FieldValue>>(24)
+        {
+            new("latency", (long)ev.LatencyNs),
+            new("size", (long)ev.Size),
+            new("reclaim_ns", b.Reclaim),
+            new("compaction_ns", b.Compaction),
+        };
+        if (_mmapLockMeasured)
+            fields.Add(new("mmap_lock_ns", b.MmapLock));
+        if (!b.Moved)
+        {
+            fields.Add(new("on_cpu_ns", b.OnCpu));
+            fields.Add(new("off_cpu_ns", b.OffCpu));
+            if ((ev.Flags & SpikeEvent.FlagNoRunQueue) == 0)
+                fields.Add(new("runqueue_ns", b.RunQueue));
+            fields.Add(new("blocked_ns", b.Blocked));
+            if (delayAccounting)
+            {
+                fields.Add(new("swapin_ns", b.SwapIn));
+                fields.Add(new("thrashing_ns", b.Thrashing));
+                fields.Add(new("io_ns", b.BlockIo));
+            }
+            fields.Add(new("faults", b.Faults));
+            fields.Add(new("major_faults", b.MajorFaults));
+            fields.Add(new("voluntary_switches", b.VoluntarySwitches));
+            fields.Add(new("involuntary_switches", b.InvoluntarySwitches));
+        }
+        fields.Add(new("delayacct", delayAccounting));
+        fields.Add(new("moved", b.Moved));
+        fields.Add(new("tid", (long)ev.Tid));
+        fields.Add(new("stack", stack));
         _pending.Add(new EventPoint("alloc_spike",
             [
                 new("allocator", Allocators.Name(ev.Allocator)),
+                new("cause", b.Cause),
                 new("comm", Encoding.UTF8.GetString(nul < 0 ? comm : comm[..nul])),
                 new("op", AllocOps.Name(op)),
                 new("pid", ev.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
                 new("size_class", SizeClass.Label(SizeClass.Of(ev.Size))),
             ],
-            [
-                new("latency", (long)ev.LatencyNs),
-                new("size", (long)ev.Size),
-                new("cause", SpikeCauses.Dominant((long)ev.LatencyNs, reclaim, compaction, mmapLock, offCpu, ev.Faults)),
-                new("reclaim_ns", reclaim),
-                new("compaction_ns", compaction),
-                new("mmap_lock_ns", mmapLock),
-                new("off_cpu_ns", offCpu),
-                new("faults", (long)ev.Faults),
-                new("tid", (long)ev.Tid),
-                new("stack", stack),
-            ])
+            fields)
         {
             TimestampUnixNs = (long)ev.TimestampNs + _clockOffsetNs,
         });
     }
 
-    public void OnLost(int cpu, ulong count) => Suppressed += (long)count;
-}
-
-/// <summary>Names the kernel cause of a slow call from where its time went.</summary>
-public static class SpikeCauses
-{
-    /// <summary>
-    /// The largest share of the call: time in reclaim, compaction, waiting for mmap_lock or off the CPU, or what
-    /// remains, spent on the CPU in the call itself (named page_faults when the call took page faults).
-    /// Reclaim can sleep, so the shares may overlap; the remainder is never negative.
-    /// </summary>
-    public static string Dominant(long latency, long reclaim, long compaction, long mmapLock, long offCpu, uint faults)
+    /// <summary>The causes of one sample. Reclaim and compaction are the tracepoints' figures, or delay accounting's when larger.</summary>
+    internal static unsafe SpikeBreakdown Breakdown(SpikeEvent ev)
     {
-        long onCpu = Math.Max(0, latency - reclaim - compaction - mmapLock - offCpu);
-        return new[]
+        var ns = new long[SpikeEvent.CauseCount];
+        for (int i = 0; i < ns.Length; i++)
+            ns[i] = (long)ev.CauseNs[i];
+        long Cause(SpikeCause c) => ns[(int)c];
+        return new SpikeBreakdown
         {
-            (faults > 0 ? "page_faults" : "on_cpu", onCpu), ("direct_reclaim", reclaim), ("compaction", compaction),
-            ("mmap_lock", mmapLock), ("off_cpu", offCpu),
-        }.MaxBy(c => c.Item2).Item1;
+            Latency = (long)ev.LatencyNs,
+            Reclaim = Math.Max(Cause(SpikeCause.Reclaim), Cause(SpikeCause.DelayReclaim)),
+            Compaction = Math.Max(Cause(SpikeCause.Compaction), Cause(SpikeCause.DelayCompaction)),
+            MmapLock = Cause(SpikeCause.MmapLock),
+            OnCpu = Cause(SpikeCause.OnCpu),
+            RunQueue = Cause(SpikeCause.RunQueue),
+            SwapIn = Cause(SpikeCause.SwapIn),
+            Thrashing = Cause(SpikeCause.Thrashing),
+            BlockIo = Cause(SpikeCause.BlockIo),
+            MinorFaults = ev.MinorFaults,
+            MajorFaults = ev.MajorFaults,
+            VoluntarySwitches = ev.VoluntarySwitches,
+            InvoluntarySwitches = ev.InvoluntarySwitches,
+            Syscall = ev.Allocator == Allocators.Kernel,
+            Moved = (ev.Flags & SpikeEvent.FlagMoved) != 0,
+        };
     }
+
+    public void OnLost(int cpu, ulong count) => Suppressed += (long)count;
 }

@@ -27,8 +27,11 @@ public static class Program
               --min-size SIZE      ignore calls below SIZE bytes, filtered in BPF (default 32K)
               --precise            also probe the malloc family (slow: a uprobe trap on every call)
               --spike-threshold TIME
-                                   report calls this slow with their stack and kernel cause (reclaim,
-                                   compaction, mmap_lock, off-CPU, page faults) as alloc_spike (default 5ms; off)
+                                   report calls this slow with their stack and kernel cause (page population
+                                   and faults, reclaim, compaction, off-CPU, preempted, on-CPU) as alloc_spike
+                                   (default 5ms; off)
+              --cause-mmap-lock    also measure mmap_lock waits in slow calls: a tracepoint on every
+                                   mmap_lock acquisition of every process on the host (off by default)
           -o, --output FILE        line-protocol file (default alloclat-<timestamp>.lp; always written)
               --config FILE        options from a TOML file by long name, top level or in their section
                                    (min-size = "64K", precise = true, [influx] url = "..."), ${VAR} expanded;

@@ -85,6 +85,8 @@ internal sealed class RecordCommand
                 _err.WriteLine($"[WARN] no guard process ({guard}): if alloclat is killed with SIGKILL, a process it stopped at exec stays stopped");
             if (source.UnavailableCauses.Count > 0)
                 _err.WriteLine($"[WARN] this kernel lacks the tracepoints for {string.Join(", ", source.UnavailableCauses)}: slow calls are reported without those causes");
+            if (_o.SpikeThreshold > TimeSpan.Zero && !DelayAccounting.IsOn())
+                _err.WriteLine("[INFO] delay accounting is off (kernel.task_delayacct=0): slow calls are reported without swap-in, thrashing and I/O waits (alloc_spike delayacct=false)");
             Describe(source);
 
             using var stop = new CancellationTokenSource();
@@ -244,6 +246,7 @@ internal sealed class RecordCommand
             StopOnExec = !_o.AllProcesses,
             GuardPath = HoldGuard.DefaultPath,
             SpikeThresholdNs = (ulong)(_o.SpikeThreshold.Ticks * 100),
+            CauseMmapLock = _o.CauseMmapLock,
         };
         try
         {

@@ -39,6 +39,9 @@ public sealed record RecordOptions
 
     /// <summary>Calls at least this slow are reported with stack and kernel cause (alloc_spike); zero: off.</summary>
     public TimeSpan SpikeThreshold { get; init; } = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Also measure mmap_lock waits in slow calls (a tracepoint on every mmap_lock acquisition host-wide).</summary>
+    public bool CauseMmapLock { get; init; }
     public IReadOnlyList<AlertRule> Alerts { get; init; } = [];
     public string? AlertWebhook { get; init; }
 
@@ -109,6 +112,7 @@ public static class OptionParser
         "--spike-threshold" => o with { SpikeThreshold = ParseThreshold(name, Value()) },
         "--min-size" => o with { MinSize = ParseSize(name, Value()) },
         "--precise" => o with { Precise = true },
+        "--cause-mmap-lock" => o with { CauseMmapLock = true },
         "-o" or "--output" => o with { Output = Value() },
         "-q" or "--quiet" => o with { Quiet = true },
         "-v" or "--verbose" => o with { Verbose = true },

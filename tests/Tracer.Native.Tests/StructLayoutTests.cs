@@ -18,7 +18,7 @@ public class StructLayoutTests
     [InlineData(typeof(AllocEvent), "alloc_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "addr:Address", "pid:Pid", "tid:Tid", "op:Op", "allocator:Allocator", "flags:Flags", "reserved:Reserved", "comm:Comm" })]
     [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "pad:Pad", "spike_threshold_ns:SpikeThresholdNs" })]
     [InlineData(typeof(HoldLease), "hold_lease", new[] { "renewed_ns:RenewedNs", "valid_ns:ValidNs" })]
-    [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "faults:Faults", "op:Op", "allocator:Allocator", "pad:Pad", "comm:Comm" })]
+    [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "min_faults:MinorFaults", "maj_faults:MajorFaults", "voluntary_switches:VoluntarySwitches", "involuntary_switches:InvoluntarySwitches", "op:Op", "allocator:Allocator", "flags:Flags", "pad:Pad", "comm:Comm" })]
     [InlineData(typeof(BpfUprobeOpts), "bpf_uprobe_opts", new[] { "sz:sz", "ref_ctr_offset:ref_ctr_offset", "bpf_cookie:bpf_cookie", "retprobe:retprobe", "func_name:func_name" })]
     [InlineData(typeof(BpfObjectOpenOpts), "bpf_object_open_opts", new[] { "sz:sz", "object_name:object_name", "relaxed_maps:relaxed_maps", "pin_root_path:pin_root_path", "kconfig:kconfig", "btf_custom_path:btf_custom_path", "kernel_log_buf:kernel_log_buf", "kernel_log_size:kernel_log_size", "kernel_log_level:kernel_log_level" })]
     [InlineData(typeof(PerfBufferRawOpts), "perf_buffer_raw_opts", new[] { "sz:sz", "cpu_cnt:cpu_cnt", "cpus:cpus", "map_keys:map_keys" })]
@@ -48,7 +48,16 @@ public class StructLayoutTests
         Assert.Equal(s_c.Value["CAUSE_RECLAIM"], (long)SpikeCause.Reclaim);
         Assert.Equal(s_c.Value["CAUSE_COMPACTION"], (long)SpikeCause.Compaction);
         Assert.Equal(s_c.Value["CAUSE_MMAP_LOCK"], (long)SpikeCause.MmapLock);
-        Assert.Equal(s_c.Value["CAUSE_OFF_CPU"], (long)SpikeCause.OffCpu);
+        Assert.Equal(s_c.Value["CAUSE_ON_CPU"], (long)SpikeCause.OnCpu);
+        Assert.Equal(s_c.Value["CAUSE_RUNQUEUE"], (long)SpikeCause.RunQueue);
+        Assert.Equal(s_c.Value["CAUSE_DELAY_RECLAIM"], (long)SpikeCause.DelayReclaim);
+        Assert.Equal(s_c.Value["CAUSE_DELAY_COMPACT"], (long)SpikeCause.DelayCompaction);
+        Assert.Equal(s_c.Value["CAUSE_SWAPIN"], (long)SpikeCause.SwapIn);
+        Assert.Equal(s_c.Value["CAUSE_THRASHING"], (long)SpikeCause.Thrashing);
+        Assert.Equal(s_c.Value["CAUSE_BLKIO"], (long)SpikeCause.BlockIo);
+        Assert.Equal(s_c.Value["CAUSE_MAX"], SpikeEvent.CauseCount);
+        Assert.Equal(s_c.Value["SPIKE_MOVED"], SpikeEvent.FlagMoved);
+        Assert.Equal(s_c.Value["SPIKE_NO_RUNQUEUE"], SpikeEvent.FlagNoRunQueue);
     }
 
     [Fact]
@@ -110,9 +119,12 @@ public class StructLayoutTests
                 F(alloclat_config, spike_threshold_ns);
                 S(hold_lease); F(hold_lease, renewed_ns); F(hold_lease, valid_ns);
                 S(spike_event); F(spike_event, ts_ns); F(spike_event, latency_ns); F(spike_event, size); F(spike_event, cause_ns);
-                F(spike_event, user_stack_id); F(spike_event, pid); F(spike_event, tid); F(spike_event, faults); F(spike_event, op);
-                F(spike_event, allocator); F(spike_event, pad); F(spike_event, comm);
-                E(CAUSE_RECLAIM); E(CAUSE_COMPACTION); E(CAUSE_MMAP_LOCK); E(CAUSE_OFF_CPU);
+                F(spike_event, user_stack_id); F(spike_event, pid); F(spike_event, tid); F(spike_event, min_faults);
+                F(spike_event, maj_faults); F(spike_event, voluntary_switches); F(spike_event, involuntary_switches); F(spike_event, op);
+                F(spike_event, allocator); F(spike_event, flags); F(spike_event, pad); F(spike_event, comm);
+                E(CAUSE_RECLAIM); E(CAUSE_COMPACTION); E(CAUSE_MMAP_LOCK); E(CAUSE_ON_CPU); E(CAUSE_RUNQUEUE);
+                E(CAUSE_DELAY_RECLAIM); E(CAUSE_DELAY_COMPACT); E(CAUSE_SWAPIN); E(CAUSE_THRASHING); E(CAUSE_BLKIO); E(CAUSE_MAX);
+                E(SPIKE_MOVED); E(SPIKE_NO_RUNQUEUE);
                 S(bpf_uprobe_opts); F(bpf_uprobe_opts, sz); F(bpf_uprobe_opts, ref_ctr_offset); F(bpf_uprobe_opts, bpf_cookie);
                 F(bpf_uprobe_opts, retprobe); F(bpf_uprobe_opts, func_name);
                 S(bpf_object_open_opts); F(bpf_object_open_opts, sz); F(bpf_object_open_opts, object_name); F(bpf_object_open_opts, relaxed_maps);

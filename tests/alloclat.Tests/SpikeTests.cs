@@ -16,11 +16,14 @@ public class SpikeTests
         return (File.ReadAllLines(output).ToList(), result);
     }
 
-    private static long Field(string line, string name) =>
+    internal static long Field(string line, string name) =>
         long.Parse(Regex.Match(line, $"[ ,]{name}=(-?[0-9]+)i").Groups[1].Value);
 
     private static string Text(string line, string name) =>
         Regex.Match(line, $"[ ,]{name}=\"((?:[^\"\\\\]|\\\\.)*)\"").Groups[1].Value;
+
+    internal static string Tag(string line, string name) =>
+        Regex.Match(line[..line.IndexOf(' ')], $",{name}=([^,]*)").Groups[1].Value;
 
     [Fact]
     public void ACallThatSleepsIsASpikeCausedByOffCpuTimeWithItsCallersStack()
@@ -37,10 +40,17 @@ public class SpikeTests
         {
             Assert.Contains(",allocator=slowalloc,", s);
             Assert.Contains(",op=malloc,", s);
-            Assert.Equal("off_cpu", Text(s, "cause"));
             long latency = Field(s, "latency");
             Assert.InRange(latency, 4_000_000, 100_000_000);
-            Assert.InRange(Field(s, "off_cpu_ns"), latency * 8 / 10, latency);
+            // The allocator sleeps 4 ms: at least that long blocked, and what else is off the CPU is a wait for it.
+            long blocked = Field(s, "blocked_ns"), runqueue = Field(s, "runqueue_ns"), onCpu = Field(s, "on_cpu_ns");
+            Assert.InRange(blocked, 3_900_000, latency);
+            Assert.Equal(latency, onCpu + Field(s, "off_cpu_ns"));
+            Assert.Equal(Field(s, "off_cpu_ns"), blocked + runqueue);
+            Assert.True(Field(s, "voluntary_switches") >= 1, s);
+            string largest = onCpu >= blocked && onCpu >= runqueue ? (Field(s, "faults") > 0 ? "page_faults" : "on_cpu")
+                : blocked >= runqueue ? "off_cpu" : "preempted";
+            Assert.Equal(largest, Tag(s, "cause"));
             // Outermost first: main calls run, which made the allocation.
             Assert.Matches(@"(^|;)main\+0x[0-9a-f]+;run\+0x[0-9a-f]+$", Text(s, "stack"));
         });
@@ -60,7 +70,9 @@ public class SpikeTests
         Assert.Contains(spikes, s => s.Contains(",allocator=kernel,") && s.Contains(",op=mmap,")
             && Regex.IsMatch(s, ",size_class=(64M|128M|256M) ") && Regex.IsMatch(Text(s, "stack"), @"^\[libc\.so\.6\+0x[0-9a-f]+\];__mmap\+0x[0-9a-f]+$"));
         Assert.All(spikes, s => Assert.True(Field(s, "latency") >= 5_000_000, s));
-        Assert.All(spikes, s => Assert.Contains(Text(s, "cause"), new[] { "direct_reclaim", "compaction", "mmap_lock", "off_cpu", "page_faults", "on_cpu" }));
+        Assert.All(spikes, s => Assert.Contains(Tag(s, "cause"), new[] { "reclaim", "compaction", "off_cpu", "preempted", "page_population", "on_cpu" }));
+        // The populated mappings' faults are every page of them (the demo maps whole numbers of 4 KiB pages).
+        Assert.Contains(spikes, s => s.Contains(",op=mmap,") && Populating.FaultsFor(Field(s, "size")).Contains(Field(s, "faults")));
     }
 
     [Fact]
@@ -73,13 +85,26 @@ public class SpikeTests
     }
 
     [Theory]
-    [InlineData(10_000_000, 0, 0, 0, 9_000_000, 0u, "off_cpu")]
-    [InlineData(10_000_000, 6_000_000, 0, 0, 1_000_000, 0u, "direct_reclaim")]
-    [InlineData(10_000_000, 0, 6_000_000, 0, 0, 4u, "compaction")]
-    [InlineData(10_000_000, 0, 3_000_000, 0, 0, 4u, "page_faults")]
-    [InlineData(78_000_000, 0, 0, 600, 16_500_000, 0u, "on_cpu")]
-    [InlineData(10_000_000, 0, 0, 100_000, 100_000, 40u, "page_faults")]
-    [InlineData(10_000_000, 0, 0, 100_000, 100_000, 0u, "on_cpu")]
-    public void TheCauseIsTheLargestShareOfTheCall(long latency, long reclaim, long compaction, long mmapLock, long offCpu, uint faults, string cause) =>
-        Assert.Equal(cause, Tracer.Probes.SpikeCauses.Dominant(latency, reclaim, compaction, mmapLock, offCpu, faults));
+    // latency, reclaim, compaction, on-CPU, run-queue wait, faults, syscall: cause
+    [InlineData(10_000_000, 0, 0, 1_000_000, 0, 0, false, "off_cpu")]
+    [InlineData(10_000_000, 0, 0, 1_000_000, 8_000_000, 0, false, "preempted")]
+    [InlineData(10_000_000, 6_000_000, 0, 7_000_000, 0, 10, true, "reclaim")]
+    [InlineData(10_000_000, 0, 6_000_000, 9_000_000, 0, 4, true, "compaction")]
+    [InlineData(10_000_000, 0, 3_000_000, 9_000_000, 0, 4, true, "page_population")]
+    [InlineData(78_000_000, 0, 0, 60_000_000, 18_000_000, 16384, true, "page_population")]
+    [InlineData(10_000_000, 0, 0, 9_800_000, 100_000, 40, false, "page_faults")]
+    [InlineData(10_000_000, 0, 0, 9_800_000, 100_000, 0, true, "on_cpu")]
+    public void TheCauseIsTheLargestShareOfTheCall(long latency, long reclaim, long compaction, long onCpu, long runQueue, long faults, bool syscall, string cause) =>
+        Assert.Equal(cause, new Tracer.Probes.SpikeBreakdown
+        {
+            Latency = latency, Reclaim = reclaim, Compaction = compaction, OnCpu = onCpu, RunQueue = runQueue,
+            MinorFaults = faults, Syscall = syscall,
+        }.Cause);
+
+    [Fact]
+    public void ACallThatMovedThreadsHasOnlyItsTracedCauses()
+    {
+        Assert.Equal("unknown", new Tracer.Probes.SpikeBreakdown { Latency = 9_000_000, Moved = true }.Cause);
+        Assert.Equal("reclaim", new Tracer.Probes.SpikeBreakdown { Latency = 9_000_000, Reclaim = 1, Moved = true }.Cause);
+    }
 }

@@ -44,7 +44,13 @@ public struct AllocConfig
 [StructLayout(LayoutKind.Sequential)]
 public unsafe struct SpikeEvent
 {
-    public const int CauseCount = 4;
+    public const int CauseCount = 10;
+
+    /// <summary><c>SPIKE_MOVED</c>: the call returned on another thread than it entered on; counters unknown.</summary>
+    public const ushort FlagMoved = 1;
+
+    /// <summary><c>SPIKE_NO_RUNQUEUE</c>: the kernel keeps no run-queue wait per thread.</summary>
+    public const ushort FlagNoRunQueue = 2;
 
     public ulong TimestampNs;
     public ulong LatencyNs;
@@ -53,13 +59,17 @@ public unsafe struct SpikeEvent
     public long UserStackId;
     public uint Pid;
     public uint Tid;
-    public uint Faults;
+    public uint MinorFaults;
+    public uint MajorFaults;
+    public uint VoluntarySwitches;
+    public uint InvoluntarySwitches;
     public byte Op;
     public byte Allocator;
-    public ushort Pad;
+    public ushort Flags;
+    public uint Pad;
     public fixed byte Comm[AllocEvent.CommLength];
 
-    public const int CommOffset = 80;
+    public const int CommOffset = 144;
 }
 
 /// <summary>Indices of <see cref="SpikeEvent.CauseNs"/> (<c>enum spike_cause</c>).</summary>
@@ -68,7 +78,13 @@ public enum SpikeCause
     Reclaim = 0,
     Compaction = 1,
     MmapLock = 2,
-    OffCpu = 3,
+    OnCpu = 3,
+    RunQueue = 4,
+    DelayReclaim = 5,
+    DelayCompaction = 6,
+    SwapIn = 7,
+    Thrashing = 8,
+    BlockIo = 9,
 }
 
 /// <summary>Indices of the per-CPU counters in the <c>stats</c> map (<c>enum alloclat_stat</c>).</summary>
