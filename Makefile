@@ -15,7 +15,7 @@ WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload
 	$(BUILD)/workloads/alloc_workload_tcmalloc $(BUILD)/workloads/alloc_workload_mimalloc \
 	$(BUILD)/workloads/libslowalloc.so $(BUILD)/workloads/cause_workload $(BUILD)/demo/alloc_demo \
 	$(BUILD)/workloads/goalloc $(BUILD)/workloads/goalloc_stripped $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo \
-	$(BUILD)/workloads/dotnet/gcwork.dll
+	$(BUILD)/workloads/dotnet/gcwork.dll $(BUILD)/workloads/commit_workload
 
 # Go builds use the Debian toolchain, the standard library only, and caches inside build/.
 GO_ENV := GOCACHE=$(CURDIR)/$(BUILD)/gocache GOPATH=$(CURDIR)/$(BUILD)/gopath GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
@@ -52,6 +52,10 @@ workloads: $(WORKLOADS)
 $(BUILD)/workloads/alloc_workload: tests/workloads/alloc_workload.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $<
+
+$(BUILD)/workloads/commit_workload: tests/workloads/commit_workload.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $<
 
 $(BUILD)/workloads/alloc_workload_%: tests/workloads/alloc_workload.c | deps
 	@mkdir -p $(@D)

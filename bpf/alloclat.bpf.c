@@ -235,6 +235,59 @@ int tp_exit_brk(struct trace_event_raw_sys_exit *ctx)
 	return sys_exit(ctx, ctx->ret);
 }
 
+/* ---- commits and releases of reserved memory (managed runtimes: .NET, the JVM, V8) ---- */
+
+#define PROT_ACCESS 0x7       /* PROT_READ | PROT_WRITE | PROT_EXEC */
+#define VM_ACCESS 0x7         /* VM_READ | VM_WRITE | VM_EXEC */
+#define MADV_DONTNEED 4
+#define MADV_FREE 8
+#define MADV_REMOVE 9
+#define MADV_DONTNEED_LOCKED 24
+
+static long vma_reserved(struct task_struct *task, struct vm_area_struct *vma, void *reserved)
+{
+	*(bool *)reserved = !vma->vm_file && !(vma->vm_flags & VM_ACCESS);
+	return 0;
+}
+
+/* A commit makes reserved address space (an anonymous PROT_NONE mapping) accessible; RELRO and other file
+ * mappings, and calls that take access away, are not allocations. The mapping is looked up for targets only. */
+SEC("tracepoint/syscalls/sys_enter_mprotect")
+int tp_enter_mprotect(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 len = ctx->args[1];
+	bool reserved = false;
+
+	if (!(ctx->args[2] & PROT_ACCESS) || len < cfg.min_size || !is_target(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	if (bpf_find_vma(bpf_get_current_task_btf(), ctx->args[0], vma_reserved, &reserved, 0) || !reserved)
+		return 0;
+	return sys_enter(len, OP_MPROTECT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_mprotect")
+int tp_exit_mprotect(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, 0);
+}
+
+/* Releases: the pages go back to the kernel, the address range stays reserved. */
+SEC("tracepoint/syscalls/sys_enter_madvise")
+int tp_enter_madvise(struct trace_event_raw_sys_enter *ctx)
+{
+	long advice = (long)ctx->args[2];
+
+	if (advice != MADV_DONTNEED && advice != MADV_FREE && advice != MADV_REMOVE && advice != MADV_DONTNEED_LOCKED)
+		return 0;
+	return sys_enter(ctx->args[1], OP_MADVISE);
+}
+
+SEC("tracepoint/syscalls/sys_exit_madvise")
+int tp_exit_madvise(struct trace_event_raw_sys_exit *ctx)
+{
+	return sys_exit(ctx, 0);
+}
+
 /* ---- process lifecycle: keeps `targets` true as targets fork, exec and exit ---- */
 
 /* Processes stopped at exec, by tgid (value: when). Whoever deletes an entry sends the SIGCONT: the collector once

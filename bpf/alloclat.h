@@ -25,6 +25,10 @@ enum alloc_op {
 	OP_EXEC_STOPPED = 14,
 	/* A Go stop-the-world pause: from stopping the world to its restart. */
 	OP_GC_PAUSE = 15,
+	/* mprotect making reserved (inaccessible anonymous) memory accessible: a runtime committing its heap. */
+	OP_MPROTECT = 16,
+	/* madvise giving pages back (MADV_DONTNEED, MADV_FREE, MADV_REMOVE, MADV_DONTNEED_LOCKED). */
+	OP_MADVISE = 17,
 };
 
 /* Indices of the per-CPU counters in the `stats` map. */

@@ -58,6 +58,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     [
         "tp_enter_mmap", "tp_exit_mmap", "tp_enter_munmap", "tp_exit_munmap",
         "tp_enter_mremap", "tp_exit_mremap", "tp_enter_brk", "tp_exit_brk",
+        "tp_enter_mprotect", "tp_exit_mprotect", "tp_enter_madvise", "tp_exit_madvise",
     ];
 
     private readonly BpfObject _object;

@@ -386,7 +386,7 @@ internal sealed class RecordCommand
         string user = _o.AllProcesses ? "" : _o.Precise
             ? "; the malloc family of every allocator and Go's large-object path and GC pauses, probed as each process starts"
             : "; Go's large-object path and GC pauses, probed as each Go process starts; .NET GC pauses and large-object samples through EventPipe";
-        _err.WriteLine($"[INFO] tracing {target}: mmap/munmap/mremap/brk of {SizeClass.Label(SizeClass.Of(_o.MinSize))} and more{user}");
+        _err.WriteLine($"[INFO] tracing {target}: mmap/munmap/mremap/brk, mprotect commits and madvise releases of {SizeClass.Label(SizeClass.Of(_o.MinSize))} and more{user}");
     }
 
     private async Task<List<ISnapshotSink>> OpenSinksAsync()

@@ -90,6 +90,8 @@ public class StructLayoutTests
         Assert.Equal(c["OP_GO_LARGE"], (long)AllocOp.GoLarge);
         Assert.Equal(c["OP_EXEC_STOPPED"], (long)AllocOp.ExecStopped);
         Assert.Equal(c["OP_GC_PAUSE"], (long)AllocOp.GcPause);
+        Assert.Equal(c["OP_MPROTECT"], (long)AllocOp.Mprotect);
+        Assert.Equal(c["OP_MADVISE"], (long)AllocOp.Madvise);
         Assert.Equal(c["STAT_INFLIGHT_DROPPED"], (long)BpfStat.InflightDropped);
         Assert.Equal(c["STAT_LIVE_DROPPED"], (long)BpfStat.LiveDropped);
         Assert.Equal((long)(((ulong)Allocators.Jemalloc << 8) | (byte)AllocOp.Calloc), c["COOKIE_JEMALLOC_CALLOC"]);
@@ -138,7 +140,7 @@ public class StructLayoutTests
                 F(perf_event_attr, wakeup_watermark);
                 { struct perf_event_attr a = {0}; a.watermark = 1; printf("perf_event_attr.watermark_bit=%d\n", __builtin_ctzll(*(unsigned long long *)((char *)&a + 40))); }
                 E(PERF_TYPE_SOFTWARE); E(PERF_COUNT_SW_BPF_OUTPUT); E(PERF_SAMPLE_RAW); E(PERF_RECORD_SAMPLE); E(PERF_RECORD_LOST);
-                E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED); E(OP_GC_PAUSE);
+                E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED); E(OP_GC_PAUSE); E(OP_MPROTECT); E(OP_MADVISE);
                 E(STAT_INFLIGHT_DROPPED); E(STAT_LIVE_DROPPED);
                 printf("COOKIE_JEMALLOC_CALLOC=%llu\n", (unsigned long long)ALLOCLAT_COOKIE(2, OP_CALLOC));
                 return 0;

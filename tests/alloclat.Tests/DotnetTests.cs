@@ -229,5 +229,7 @@ public partial class DotnetTests
         var points = LineProtocolFile.Read(output);
         Assert.DoesNotContain(points, x => x.Measurement is "gc_pause" or "dotnet_alloc_sample");
         Assert.Contains(points, x => x.Measurement == "alloc_latency" && x.Tag("allocator") == "kernel" && x.Tag("op") == "mmap" && x.Tag("pid") == pid);
+        // The GC reserves its heap and commits it with mprotect as it grows.
+        Assert.Contains(points, x => x.Measurement == "alloc_latency" && x.Tag("op") == "mprotect" && x.Tag("pid") == pid);
     }
 }
