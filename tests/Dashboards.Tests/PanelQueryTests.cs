@@ -84,6 +84,18 @@ public sealed partial class PanelQueryTests
     }
 
     [Fact]
+    public async Task GcPanel_ShowsDotnetPausesByReasonAndGeneration_BesideGo()
+    {
+        using var doc = Repo.Dashboard();
+        var panel = doc.RootElement.GetProperty("panels").EnumerateArray().Single(p => p.GetProperty("title").GetString() == "GC pauses (Go, .NET)");
+        string query = QueryExpander.Expand(panel.GetProperty("targets")[0].GetProperty("query").GetString()!, await VariablesAsync());
+        var series = await _db.Influx.QueryAsync(TracedDatabase.Database, query);
+        Assert.Contains(series, s => s.Tags["runtime"] == "go");
+        var large = Assert.Single(series, s => s.Tags["runtime"] == "dotnet" && s.Tags["reason"] == "AllocLarge" && s.Tags["generation"] == "2");
+        Assert.Contains(large.Values, row => row.Skip(1).Any(v => v is not null));
+    }
+
+    [Fact]
     public async Task AlertPanel_ShowsTheCollectorsTransitions()
     {
         var rows = (await _db.Influx.QueryAsync(TracedDatabase.Database,

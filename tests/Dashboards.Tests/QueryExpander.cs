@@ -15,7 +15,7 @@ internal static partial class QueryExpander
     public const string IntervalMs = "1000";
 
     public static readonly HashSet<string> BuiltIns = ["timeFilter", "__interval", "__interval_ms", "tag_comm", "tag_allocator",
-        "tag_op", "tag_size_class", "tag_host", "tag_runtime", "col"];
+        "tag_op", "tag_size_class", "tag_host", "tag_runtime", "tag_reason", "tag_generation", "tag_pid", "tag_kind", "col"];
 
     public static string Expand(string query, IReadOnlyDictionary<string, IReadOnlyList<string>> variables)
     {
