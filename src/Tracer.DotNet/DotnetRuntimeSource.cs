@@ -142,7 +142,7 @@ public sealed class DotnetRuntimeSource : IEventSource
     {
         List<DotnetSession> sessions;
         lock (_gate)
-            sessions = _sessions.Values.Where(s => !Directory.Exists($"/proc/{s.Pid}")).ToList();
+            sessions = _sessions.Values.Where(s => !DotnetProcess.IsAlive(s.Pid)).ToList();
         var deadline = Stopwatch.StartNew();
         foreach (var s in sessions)
             s.WaitEnded(Max(TimeSpan.Zero, timeout - deadline.Elapsed));
@@ -187,7 +187,7 @@ public sealed class DotnetRuntimeSource : IEventSource
     /// <summary>One look at a process being watched; true when there is nothing more to wait for.</summary>
     private bool Check(int pid, Candidate c, long now)
     {
-        if (!Directory.Exists($"/proc/{pid}"))
+        if (!DotnetProcess.IsAlive(pid))
             return true;
         if (c.RuntimeSeen == 0)
         {

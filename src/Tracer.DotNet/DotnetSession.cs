@@ -95,12 +95,12 @@ internal sealed class DotnetSession
                 source.Process();
                 Interlocked.Exchange(ref _lost, source.EventsLost);
             }
-            if (!_stopping)
+            if (!_stopping || !DotnetProcess.IsAlive(_pid))
                 _info($"process {_pid}: its .NET runtime ended the EventPipe session (the process exited)");
         }
         catch (Exception e) when (!IsFatal(e))
         {
-            if (_stopping || !Directory.Exists($"/proc/{_pid}"))
+            if (_stopping || !DotnetProcess.IsAlive(_pid))
                 return;
             _warn($"process {_pid} runs .NET but its EventPipe session failed ({e.GetType().Name}: {e.Message}); GC pauses and large-object samples are not traced, its syscalls are");
         }
