@@ -11,7 +11,7 @@ LIBS := 120
 REFERENCE_PACKAGES := bpftrace libbpf-tools bpfcc-tools
 
 PROGRAMS := $(OUT)/small_alloc $(OUT)/large_alloc $(OUT)/large_alloc_jemalloc $(OUT)/mmap_storm \
-	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge
+	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge $(OUT)/dotnetsmall/dotnetsmall
 
 .PHONY: bench bench-quick programs reference-tools driver
 
@@ -73,3 +73,7 @@ $(OUT)/gosmall: bench/go/small/main.go bench/go/go.mod
 
 $(OUT)/golarge: bench/go/large/main.go bench/go/go.mod
 	cd bench/go && go build -o $(abspath $@) ./large
+
+# A .NET program (apphost) making only small allocations.
+$(OUT)/dotnetsmall/dotnetsmall: bench/dotnet/small/Program.cs bench/dotnet/small/dotnetsmall.csproj
+	$(DOTNET) build bench/dotnet/small/dotnetsmall.csproj -c Release -o $(@D) --nologo -v quiet

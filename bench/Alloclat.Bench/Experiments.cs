@@ -53,6 +53,8 @@ sealed partial class BenchRun
         long goBig = Quick ? 500_000 : 2_000_000, goRef = Quick ? 50_000 : 200_000;
         var c = Prog("small_alloc");
         var go = Prog("gosmall");
+        var dotnet = Prog(Path.Combine("dotnetsmall", "dotnetsmall"));
+        long dotnetBig = Quick ? 1_000_000 : 5_000_000;
         Workload W(string file, string name, long n) => new(name, file, [n.ToString(CultureInfo.InvariantCulture)], n);
         var rows = new JsonArray();
         _table.Add("Fast path: loop time traced / untraced (median of rounds, min–max), small allocations only");
@@ -66,8 +68,9 @@ sealed partial class BenchRun
             {
                 new("base-big", new Untraced(), wBig, null),
                 new("alloclat", new AlloclatTool("alloclat (default mode)"), wBig, "base-big"),
-                new("base-ref", new Untraced(), wRef, null),
             };
+            if (refs.Any())
+                entries.Add(new("base-ref", new Untraced(), wRef, null));
             entries.AddRange(refs.Select(t => new Entry(t.Name, t, wRef, "base-ref")));
             var rounds = Interleave(entries, Rounds);
             foreach (var e in entries.Where(e => e.BaselineKey is not null))
@@ -101,10 +104,15 @@ sealed partial class BenchRun
                 });
                 _table.Add($"  {program,-10} {e.Tracer.Name,-30} {e.Work.Count,10} {Range(s, "0.000"),-24} {note}");
             }
+            // A .NET program is watched through its runtime's events: the run must have had its session open.
+            if (program.StartsWith(".NET", StringComparison.Ordinal) && entries[1].Tracer is AlloclatTool tool &&
+                !tool.LastPoints.Any(p => p.Measurement == "gc_pause" && p.Tag("runtime") == "dotnet"))
+                throw new BenchException($"alloclat on {program} wrote no .NET gc_pause point: its EventPipe session was not open");
         }
 
         Measure("C (glibc)", c, cBig, cRef,
             new Tracer[] { BpftraceLibcMalloc(Libc, false) }.Concat(FunclatencyTools(_ => "c:malloc", _ => "c:malloc")));
+        Measure(".NET (C#)", dotnet, dotnetBig, dotnetBig, []);
         Measure("Go", go, goBig, goRef,
             new Tracer[] { BpftraceGoEntry("runtime.mallocgc") }.Concat(
                 FunclatencyTools(_ => ":runtime.mallocgc", w => $"{w.File}:runtime.mallocgc")));

@@ -56,7 +56,8 @@ sealed partial class BenchRun
         sb.Append("""
             ## 1. Fast path: a program that only makes small allocations
 
-            `small_alloc` (C, glibc: malloc/free of 16 B to 4 KiB) and `gosmall` (Go: `make([]byte, 16 B..4 KiB)`).
+            `small_alloc` (C, glibc: malloc/free of 16 B to 4 KiB), `dotnetsmall` (.NET: `new byte[16 B..4 KiB]`, whose
+            gen-0 collections alloclat reads from the runtime over EventPipe) and `gosmall` (Go: `make([]byte, 16 B..4 KiB)`).
             Ratio = loop time traced / untraced. alloclat in default mode places no probe on the allocator, so its
             goal is 1.00. The reference tools probe malloc (C) or `runtime.mallocgc` (Go) with a uprobe, so every call
             traps; they run fewer calls to keep the bench short (the baseline they are compared with runs as many).
