@@ -25,17 +25,29 @@ public static class FleetRun
         ]);
     }
 
-    public static CapturedProcess Aggregator(string name, string brokers, string group, Uri influx, string database, params string[] extra)
+    public static CapturedProcess Aggregator(string name, string brokers, string group, Uri influx, string database, params string[] extra) =>
+        Aggregator(name, brokers, group, ["--influx-url", influx.ToString().TrimEnd('/'), "--influx-db", database, .. extra]);
+
+    /// <summary>An aggregator writing through the v2 API (VictoriaMetrics, InfluxDB 2.x), token from the environment.</summary>
+    public static CapturedProcess AggregatorV2(string name, string brokers, string group, Uri url) =>
+        Aggregator(name, brokers, group, ["--influx-url", url.ToString().TrimEnd('/'), "--influx-org", "alloclat", "--influx-bucket", "fleet"]);
+
+    private static CapturedProcess Aggregator(string name, string brokers, string group, string[] output)
     {
         return CapturedProcess.Start(Tracer.TestSupport.Collector.Exe,
         [
             // Three collectors, three aggregators and a database share two cores here: a host's first messages (JIT,
             // the idempotent producer's handshake) can take over a second, so windows wait 3 s rather than 1 s.
             "aggregate", "--kafka-brokers", brokers, "--group", group, "--interval", Interval, "--lateness", "6", "--host", name,
-            "--influx-url", influx.ToString().TrimEnd('/'), "--influx-db", database, .. extra,
+            .. output,
         ],
         // A killed member leaves the group after its session times out: 6 s rather than librdkafka's 45 s.
-        new Dictionary<string, string> { ["ALLOCLAT_KAFKA_SESSION_TIMEOUT_MS"] = "6000", ["ALLOCLAT_KAFKA_HEARTBEAT_INTERVAL_MS"] = "500" });
+        new Dictionary<string, string>
+        {
+            ["ALLOCLAT_KAFKA_SESSION_TIMEOUT_MS"] = "6000",
+            ["ALLOCLAT_KAFKA_HEARTBEAT_INTERVAL_MS"] = "500",
+            ["ALLOCLAT_INFLUX_TOKEN"] = "test-token",
+        });
     }
 
     /// <summary>Waits until the process has written <paramref name="text"/> to stderr.</summary>
