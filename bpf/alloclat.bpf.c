@@ -382,10 +382,24 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 	return 0;
 }
 
+/* Thread-group ids of processes that have exited, for the collector to release what it keeps for them (their
+ * uprobe links above all). Drained every poll; a process exit costs one push. */
+struct {
+	__uint(type, BPF_MAP_TYPE_QUEUE);
+	__uint(max_entries, MAX_TARGETS);
+	__type(value, __u32);
+} exits SEC(".maps");
+
 SEC("tracepoint/sched/sched_process_exit")
 int tp_exit(void *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id, tgid = id >> 32;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	/* The last thread of the group: signal->live has dropped to 0 before this tracepoint. */
+	if (BPF_CORE_READ(task, signal, live.counter) == 0)
+		bpf_map_push_elem(&exits, &tgid, 0);
 
 	if (cfg.filter_pids)
 		bpf_map_delete_elem(&targets, &tid);

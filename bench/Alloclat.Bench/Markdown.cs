@@ -158,6 +158,16 @@ sealed partial class BenchRun
         foreach (var r in _results["attach"]!.AsArray())
             sb.Append($"| {S(r!["tracer"])} | {S(r["shared_objects"])} | {F(r["start_to_target_running_ms"])} | {F(r["target_exit_to_tracer_exit_ms"])} |\n");
 
+        if (_results["lifetimes"] is JsonArray lifetimes)
+        {
+            sb.Append("\n## Process lifetimes\n\nA copy of `/bin/true` traced with `--precise --binary` while a shell starts it " +
+                      "N times; then SIGTERM. Each start is probed at exec and each exit releases its probes in the background, " +
+                      "so the exit waits only for the probes of live processes. Ratio: against the run with no start.\n\n" +
+                      "| starts | loop (s) | exit (s) | ratio | RSS before → after (MB) | link fds before → after |\n| ---: | ---: | ---: | ---: | --- | --- |\n");
+            foreach (var r in lifetimes)
+                sb.Append($"| {S(r!["starts"])} | {S(r["loop_s"])} | {S(r["exit_s"])} | {S(r["exit_ratio_to_no_starts"])} | {S(r["rss_mb_before"])} → {S(r["rss_mb_after"])} | {S(r["link_fds_before"])} → {S(r["link_fds_after"])} |\n");
+        }
+
         var notRun = _results["not_run"]!.AsArray();
         sb.Append("\n## What could not run here\n\n");
         sb.Append("- kprobes and fentry/fexit are refused on these machines (EPERM); every tool here uses uprobes and tracepoints only.\n");

@@ -21,6 +21,12 @@ public sealed class SeriesTable : IAllocationRecorder
     }
 
     private readonly Dictionary<SeriesKey, Series> _series = new();
+    // Exited processes, kept for two snapshots: the last sample of a process can be read just after its exit.
+    private HashSet<int> _exited = new(), _exitedBefore = new();
+    // A histogram is about 200 KB: series of processes that come and go reuse those of the ones that went, so memory
+    // follows the series alive at once, not every series there ever was.
+    private readonly Stack<Series> _free = new();
+    private const int MaxFree = 64;
     private readonly int _evictAfterIdleIntervals;
     private readonly HistogramEncoder _encoder = new();
 
@@ -40,7 +46,7 @@ public sealed class SeriesTable : IAllocationRecorder
     {
         if (!_series.TryGetValue(key, out var s))
         {
-            s = new Series();
+            s = _free.Count > 0 ? _free.Pop() : new Series();
             _series.Add(key, s);
         }
         int nul = comm.IndexOf((byte)0);
@@ -58,16 +64,25 @@ public sealed class SeriesTable : IAllocationRecorder
         s.Bytes += (long)size;
     }
 
-    /// <summary>Summarises and resets every series that saw events; forgets series idle for too long.</summary>
+    /// <summary>Series of this process are forgotten once the next snapshot has reported them.</summary>
+    public void ProcessExited(int pid) => _exited.Add(pid);
+
+    /// <summary>
+    /// Summarises and resets every series that saw events; forgets series idle for too long, and those of processes
+    /// that exited.
+    /// </summary>
     public IReadOnlyList<SeriesSnapshot> TakeSnapshot()
     {
         var result = new List<SeriesSnapshot>();
         List<SeriesKey>? evict = null;
         foreach (var (key, s) in _series)
         {
+            bool exited = (_exited.Count > 0 && _exited.Contains(key.Pid)) || (_exitedBefore.Count > 0 && _exitedBefore.Contains(key.Pid));
+            if (exited)
+                (evict ??= new()).Add(key);
             if (s.Histogram.TotalCount == 0)
             {
-                if (++s.IdleIntervals >= _evictAfterIdleIntervals)
+                if (!exited && ++s.IdleIntervals >= _evictAfterIdleIntervals)
                     (evict ??= new()).Add(key);
                 continue;
             }
@@ -79,7 +94,17 @@ public sealed class SeriesTable : IAllocationRecorder
         }
         if (evict is not null)
             foreach (var k in evict)
-                _series.Remove(k);
+                if (_series.Remove(k, out var gone) && _free.Count < MaxFree)
+                {
+                    gone.Histogram.Reset();
+                    gone.Bytes = 0;
+                    gone.IdleIntervals = 0;
+                    gone.CommLength = 0;
+                    gone.Tags = [];
+                    _free.Push(gone);
+                }
+        (_exitedBefore, _exited) = (_exited, _exitedBefore);
+        _exited.Clear();
         return result;
     }
 

@@ -11,6 +11,11 @@ public interface IAllocationRecorder
     /// <param name="latencyNs">entry to return, nanoseconds</param>
     /// <param name="comm">the process name as the kernel gives it (bytes up to 16, maybe NUL padded)</param>
     void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm);
+
+    /// <summary>The process has exited: what is kept for it can go once its last interval is reported.</summary>
+    void ProcessExited(int pid)
+    {
+    }
 }
 
 /// <summary>Counters a source reports per interval (cumulative since start; the collector takes differences).</summary>

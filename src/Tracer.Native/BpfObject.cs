@@ -8,9 +8,14 @@ namespace Tracer.Native;
 public sealed unsafe class BpfObject : IDisposable
 {
     private readonly SafeBpfObjectHandle _handle;
-    private readonly List<BpfLink> _links = new();
+    private readonly HashSet<BpfLink> _links = new();
+    private readonly LinkReaper _reaper;
 
-    private BpfObject(SafeBpfObjectHandle handle) => _handle = handle;
+    private BpfObject(SafeBpfObjectHandle handle)
+    {
+        _handle = handle;
+        _reaper = new LinkReaper(Untrack);
+    }
 
     public bool IsLoaded { get; private set; }
 
@@ -103,6 +108,21 @@ public sealed unsafe class BpfObject : IDisposable
         return link;
     }
 
+    private void Untrack(BpfLink link)
+    {
+        lock (_links)
+            _links.Remove(link);
+    }
+
+    /// <summary>
+    /// Detaches links in the background, one after another (the kernel serialises uprobe removal anyway), so the
+    /// caller, the polling thread, never waits for the kernel's grace periods.
+    /// </summary>
+    public void DetachLater(IEnumerable<BpfLink> links) => _reaper.Add(links);
+
+    /// <summary>Links handed to <see cref="DetachLater"/> not yet detached.</summary>
+    public int LinksBeingDetached => _reaper.Pending;
+
     private nint FindProgram(string name)
     {
         nint prog = NativeMethods.bpf_object__find_program_by_name(_handle, name);
@@ -128,18 +148,21 @@ public sealed unsafe class BpfObject : IDisposable
     /// </remarks>
     public void Dispose()
     {
+        _reaper.Dispose();
+        BpfLink[] links;
         lock (_links)
         {
-            int threads = Math.Min(_links.Count, 64);
-            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
-            {
-                for (int i = t; i < _links.Count; i += threads)
-                    _links[i].Dispose();
-            }) { IsBackground = true, Name = "alloclat-detach" }).ToList();
-            workers.ForEach(w => w.Start());
-            workers.ForEach(w => w.Join());
+            links = _links.ToArray();
             _links.Clear();
         }
+        int threads = Math.Min(links.Length, 64);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            for (int i = t; i < links.Length; i += threads)
+                links[i].Dispose();
+        }) { IsBackground = true, Name = "alloclat-detach" }).ToList();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
         _handle.Dispose();
     }
 }
@@ -188,6 +211,22 @@ public sealed unsafe class BpfMap
         if (errno == Errno.ENOENT)
             return false;
         throw new LibbpfException($"bpf_map_delete_elem({Name})", errno);
+    }
+
+    /// <summary>Pops the oldest value of a queue map; false when it is empty.</summary>
+    public bool TryPop<TValue>(out TValue value) where TValue : unmanaged
+    {
+        TValue v = default;
+        if (NativeMethods.bpf_map_lookup_and_delete_elem(Fd, null, &v) == 0)
+        {
+            value = v;
+            return true;
+        }
+        value = default;
+        int errno = Libbpf.LastErrno();
+        if (errno == Errno.ENOENT)
+            return false;
+        throw new LibbpfException($"bpf_map_lookup_and_delete_elem({Name})", errno);
     }
 
     public bool TryLookup<TKey, TValue>(TKey key, out TValue value) where TKey : unmanaged where TValue : unmanaged

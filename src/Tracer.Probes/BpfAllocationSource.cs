@@ -67,7 +67,9 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     private readonly PerfBufferReader _reader;
     private readonly PerfBufferReader? _spikeReader;
     private readonly SpikeReporter? _spikes;
-    private readonly HashSet<(int Pid, string Path, ulong Offset, AllocOp Op)> _attached = new();
+    private readonly BpfMap _exits;
+    // Per process: the sites attached and their links, released when the process exits.
+    private readonly Dictionary<int, ProcessProbes> _probes = new();
     private readonly ExecHold? _hold;
     private IAllocationRecorder? _recorder;
     private long _events;
@@ -80,6 +82,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         Options = options;
         _targets = obj.Map("targets");
         _stats = obj.Map("stats");
+        _exits = obj.Map("exits");
         _reader = new PerfBufferReader(obj.Map("events"), options.PerfPagesPerCpu, this);
         if (options.StopOnExec)
             _hold = new ExecHold(obj.Map("held"), obj.Map("lease"));
@@ -155,11 +158,10 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
             var source = new BpfAllocationSource(obj, options);
             foreach (var p in s_syscallPrograms)
                 obj.Attach(p);
+            // Every mode hears of exits: what is kept for a process is released when it ends.
+            obj.Attach("tp_exit");
             if (config.FilterPids != 0)
-            {
                 obj.Attach("tp_fork");
-                obj.Attach("tp_exit");
-            }
             // The guard holds the maps before the hook can stop anything.
             source._hold?.Start(options.GuardPath);
             if (config.FilterPids != 0)
@@ -203,24 +205,66 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     public int AttachUprobes(IEnumerable<UprobeSite> sites, int pid)
     {
         int added = 0;
+        ProcessProbes probes;
+        lock (_probes)
+        {
+            if (!_probes.TryGetValue(pid, out probes!))
+                _probes.Add(pid, probes = new ProcessProbes());
+        }
         foreach (var site in sites)
         {
-            if (!_attached.Add((pid, site.Path, site.FileOffset, site.Op)))
+            if (!probes.Sites.Add((site.Path, site.FileOffset, site.Op)))
                 continue;
             if (site.EntryProgram is { } entry)
-                _object.AttachUprobe(entry, pid, site.Path, site.FileOffset, site.Cookie, retprobe: false);
+                probes.Links.Add(_object.AttachUprobe(entry, pid, site.Path, site.FileOffset, site.Cookie, retprobe: false));
             if (site.ExitProgram is { } exit)
             {
                 if (site.ReturnOffsets is { } returns)
                     foreach (ulong offset in returns)
-                        _object.AttachUprobe(exit, pid, site.Path, offset, site.Cookie, retprobe: false);
+                        probes.Links.Add(_object.AttachUprobe(exit, pid, site.Path, offset, site.Cookie, retprobe: false));
                 else
-                    _object.AttachUprobe(exit, pid, site.Path, site.FileOffset, site.Cookie, retprobe: true);
+                    probes.Links.Add(_object.AttachUprobe(exit, pid, site.Path, site.FileOffset, site.Cookie, retprobe: true));
             }
             added++;
             UprobeCount += site.ProbeCount;
+            probes.ProbeCount += site.ProbeCount;
         }
         return added;
+    }
+
+    private sealed class ProcessProbes
+    {
+        public readonly HashSet<(string Path, ulong Offset, AllocOp Op)> Sites = new();
+        public readonly List<BpfLink> Links = new();
+        public int ProbeCount;
+    }
+
+    /// <summary>Processes that have uprobes of their own in place.</summary>
+    public int ProbedProcesses
+    {
+        get { lock (_probes) return _probes.Count(p => p.Key > 0); }
+    }
+
+    /// <summary>
+    /// Releases what is kept for processes that exited: their uprobe links (detached in the background) and,
+    /// through the recorder, their series once reported. (Symbol maps stay: a spike sample read after the exit
+    /// still needs its process's map; their cache is bounded instead.)
+    /// </summary>
+    private void ReleaseExited()
+    {
+        while (_exits.TryPop(out uint tgid))
+        {
+            int pid = (int)tgid;
+            ProcessProbes? probes;
+            lock (_probes)
+            {
+                if (_probes.Remove(pid, out probes))
+                    UprobeCount -= probes.ProbeCount;
+            }
+            if (probes is not null)
+                _object.DetachLater(probes.Links);
+            _recorder?.ProcessExited(pid);
+        }
     }
 
     /// <summary>
@@ -285,6 +329,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
             PerfBufferReader.WaitAndDrain([_reader, _spikeReader], timeoutMs);
         // The map, not the notification, says who is held: a notification lost with a full buffer holds no one.
         _hold?.ReleaseAll(ExecStopped);
+        ReleaseExited();
     }
 
     public SourceCounters ReadCounters() => new(

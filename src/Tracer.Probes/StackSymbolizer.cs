@@ -13,6 +13,7 @@ public sealed class StackSymbolizer
 
     private readonly Dictionary<int, IReadOnlyList<MapEntry>> _maps = new();
     private readonly Dictionary<string, FileFunctions?> _files = new(StringComparer.Ordinal);
+    private const int MaxCachedFiles = 256;
 
     /// <summary>Frames from the innermost out; unknown addresses are kept as <c>[file+0xoffset]</c> or hex.</summary>
     public IReadOnlyList<string> Symbolize(int pid, ReadOnlySpan<ulong> addresses)
@@ -62,6 +63,9 @@ public sealed class StackSymbolizer
             {
                 return null;
             }
+            // Maps of processes long gone are not kept without bound: start afresh at the limit.
+            if (_maps.Count >= MaxCachedFiles * 4)
+                _maps.Clear();
             _maps[pid] = maps;
         }
         foreach (var m in maps)
@@ -97,6 +101,9 @@ public sealed class StackSymbolizer
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
         }
+        // Symbols of files no longer mapped are not worth keeping without bound: start afresh at the limit.
+        if (_files.Count >= MaxCachedFiles)
+            _files.Clear();
         _files[path] = result;
         return result;
     }

@@ -67,6 +67,9 @@ internal static unsafe partial class NativeMethods
     internal static partial int bpf_map_delete_elem(int fd, /* const void * */ void* key);
 
     [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_lookup_and_delete_elem(int fd, /* const void * */ void* key, /* void * */ void* value);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
     internal static partial int bpf_map_get_next_key(int fd, /* const void * */ void* key, /* void * */ void* next_key);
 
     [LibraryImport(LibBpf, SetLastError = true)]

@@ -1,0 +1,63 @@
+using System.Collections.Concurrent;
+
+namespace Tracer.Native;
+
+/// <summary>
+/// Detaches links on threads of its own: the probes of a process that exited are removed while tracing goes on.
+/// Each uprobe removal waits for the kernel (a grace period, serialised between removals), so this work must never
+/// run on the polling thread. On dispose, links not yet detached are left to their owner, which detaches the rest.
+/// </summary>
+internal sealed class LinkReaper : IDisposable
+{
+    private readonly BlockingCollection<BpfLink> _queue = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Action<BpfLink> _detached;
+    private readonly Thread[] _threads;
+    private int _pending;
+    private const int Threads = 8;
+
+    public LinkReaper(Action<BpfLink> detached)
+    {
+        _detached = detached;
+        // The kernel's waits partly overlap between threads (measured: 8 threads detach about twice as fast as one).
+        _threads = Enumerable.Range(0, Threads).Select(_ => new Thread(Run) { IsBackground = true, Name = "alloclat-reaper" }).ToArray();
+        foreach (var t in _threads)
+            t.Start();
+    }
+
+    public int Pending => Volatile.Read(ref _pending);
+
+    public void Add(IEnumerable<BpfLink> links)
+    {
+        foreach (var link in links)
+        {
+            Interlocked.Increment(ref _pending);
+            _queue.Add(link);
+        }
+    }
+
+    private void Run()
+    {
+        try
+        {
+            foreach (var link in _queue.GetConsumingEnumerable(_stop.Token))
+            {
+                link.Dispose();
+                _detached(link);
+                Interlocked.Decrement(ref _pending);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        foreach (var t in _threads)
+            t.Join();
+        _queue.Dispose();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,65 @@
+using System.Diagnostics;
+using Tracer.TestSupport;
+
+namespace Alloclat.Tests;
+
+/// <summary>
+/// What alloclat keeps for a process (its uprobe links and their file descriptors, its series, its symbols) goes
+/// when the process exits: after many short-lived processes of a traced binary, alloclat holds the links of the
+/// live ones and no more.
+/// </summary>
+public class ProcessLifetimeTests
+{
+    /// <summary>Uprobe links alloclat holds: each is a perf event and a BPF link descriptor.</summary>
+    private static int LinkDescriptors(int pid) => Directory.EnumerateFiles($"/proc/{pid}/fd")
+        .Select(fd => { try { return new FileInfo(fd).LinkTarget ?? ""; } catch (IOException) { return ""; } })
+        .Count(t => t.StartsWith("anon_inode:[perf_event]", StringComparison.Ordinal) || t.StartsWith("anon_inode:bpf_link", StringComparison.Ordinal));
+
+    private static char State(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[stat.LastIndexOf(')') + 2];
+    }
+
+    /// <summary>Starts a process of the binary that lives through the test and waits until its probes are in place.</summary>
+    private static Process StartLive(string program, CapturedProcess alloclat)
+    {
+        var live = Process.Start(program, "600")!;
+        // The exec hook holds it (state T) until its probes are attached: asleep in the program's own image means
+        // it was continued after them (before its exec it is still the forked test runner).
+        Wait.UntilAsync(() => new FileInfo($"/proc/{live.Id}/exe").LinkTarget == program && State(live.Id) == 'S',
+            TimeSpan.FromSeconds(60), "the live process to be probed and continued").GetAwaiter().GetResult();
+        Assert.False(alloclat.HasExited);
+        return live;
+    }
+
+    [Fact]
+    public async Task LinksAfterManyPreciseLifetimesAreThoseOfTheLiveProcess()
+    {
+        string program = ExecHoldTests.ProgramCopy("/bin/sleep");
+        var p = Cli.Start(["record", "-q", "--precise", "-o", Cli.TempOutput(), "--binary", program]);
+        Cli.WaitUntilTracing(p);
+        int idle = LinkDescriptors(p.Id);
+        using var live = StartLive(program, p);
+        int withLive = LinkDescriptors(p.Id);
+        Assert.True(withLive > idle, $"no links for the live process: {idle} -> {withLive}");
+
+        const int Lifetimes = 60;
+        using (var churn = new Churn(program, Lifetimes, "0"))
+        {
+            churn.Go();
+            Assert.Equal(Lifetimes, churn.WaitForEnd(TimeSpan.FromSeconds(120)));
+        }
+        // Links of exited processes are detached in the background: wait until the last one is gone.
+        await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= withLive, TimeSpan.FromSeconds(60),
+            $"the links of {Lifetimes} exited processes to be released");
+        Assert.Equal(withLive, LinkDescriptors(p.Id));
+
+        live.Kill();
+        live.WaitForExit();
+        await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= idle, TimeSpan.FromSeconds(60), "the live process's links to be released after it exited");
+        Assert.Equal(idle, LinkDescriptors(p.Id));
+        Tmds.Linux.LibC.kill(p.Id, 15);
+        Assert.Equal(0, Cli.Wait(p, TimeSpan.FromSeconds(60)).ExitCode);
+    }
+}
