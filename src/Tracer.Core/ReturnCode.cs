@@ -16,6 +16,7 @@ public enum ReturnCode
     ProcessExited = 7,
     BinaryError = 8,
     SinkError = 9,
+    OutputError = 10,
     Interrupted = 130,
 }
 

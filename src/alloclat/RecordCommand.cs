@@ -182,6 +182,12 @@ internal sealed class RecordCommand
         }
         if (command is null && sinks.OfType<InfluxSink>().Any(s => s.Writer.FatalError is not null) && exitCode == 0)
             exitCode = (int)ReturnCode.SinkError;
+        foreach (var failed in sinks.OfType<OutputGuard>().Where(g => g.Failure is not null))
+        {
+            _err.WriteLine($"[INFO] {failed.NotWritten} of {failed.Written + failed.NotWritten} intervals were not written to {failed.Path}");
+            if (command is null && exitCode == 0)
+                exitCode = (int)ReturnCode.OutputError;
+        }
         return exitCode;
     }
 
@@ -393,7 +399,16 @@ internal sealed class RecordCommand
     {
         var sinks = new List<ISnapshotSink>();
         string output = _o.Output ?? $"alloclat-{DateTime.Now:yyyyMMdd-HHmmss}.lp";
-        sinks.Add(new FileSink(output) { Histograms = _o.Histograms });
+        FileSink file;
+        try
+        {
+            file = new FileSink(output) { Histograms = _o.Histograms };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw OutputFailure.Open(e, output);
+        }
+        sinks.Add(new OutputGuard(file, output, _err));
         _err.WriteLine($"[INFO] writing line protocol to {output}");
         if (!_o.Quiet)
             sinks.Add(new ConsoleTableSink(_console.Out));
