@@ -202,15 +202,16 @@ public static class DotnetProcess
     }
 
     /// <summary>
-    /// The path prefix leading into the process's root: empty when it shares ours (shorter socket paths: a
-    /// socket address holds at most 107 bytes), else <c>/proc/PID/root</c>.
+    /// The path prefix leading into the process's files: empty when it shares our mount namespace (shorter socket
+    /// paths: a socket address holds at most 107 bytes), else <c>/proc/PID/root</c> (a container, a private /tmp).
     /// </summary>
     private static string RootPrefix(int pid)
     {
         try
         {
-            var root = new FileInfo($"/proc/{pid}/root").LinkTarget;
-            return root is null or "/" ? "" : $"/proc/{pid}/root";
+            string? theirs = new FileInfo($"/proc/{pid}/ns/mnt").LinkTarget, ours = new FileInfo("/proc/self/ns/mnt").LinkTarget;
+            bool sameRoot = new FileInfo($"/proc/{pid}/root").LinkTarget == "/";
+            return theirs is not null && theirs == ours && sameRoot ? "" : $"/proc/{pid}/root";
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

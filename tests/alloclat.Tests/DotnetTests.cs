@@ -217,6 +217,27 @@ public partial class DotnetTests
     }
 
     [Fact]
+    public void ASocketInAPrivateTmpIsReachedThroughTheTargetsRoot()
+    {
+        // Like a container: the runtime's /tmp is a tmpfs of its own mount namespace, empty on the host.
+        string gates = Directory.CreateDirectory(Path.Combine(Cli.Root, "build", "gates", Guid.NewGuid().ToString("N"))).FullName;
+        string gate = Path.Combine(gates, "gate");
+        Cli.Sh($"mkfifo {gate}");
+        string output = Cli.TempOutput();
+        string script = $"mount -t tmpfs tmpfs /tmp && exec dotnet {Dll} induced {gate} 0 2 0 0 0";
+        var p = Cli.Start(["record", "-q", "-o", output, "--", "unshare", "-m", "--propagation", "private", "sh", "-c", script]);
+        WaitFor(p, SessionOpen);
+        Assert.Matches(@"\(/proc/\d+/root/tmp/dotnet-diagnostic-\d+-\d+-socket\)", p.StderrSoFar);
+        var open = Task.Run(() => new FileStream(gate, FileMode.Open, FileAccess.Write).Dispose());
+        Assert.True(open.Wait(TimeSpan.FromSeconds(60)));
+        var result = Cli.Wait(p, TimeSpan.FromMinutes(1));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        var pauses = LineProtocolFile.Read(output).Where(x => x.Measurement == "gc_pause" && x.Tag("reason") == "Induced").ToList();
+        Assert.Equal(2, pauses.Where(x => x.Tag("generation") == "2").Sum(x => x["count"]));
+        Directory.Delete(gates, true);
+    }
+
+    [Fact]
     public void DiagnosticsDisabledGivesOneWarningAndTheKernelSideStaysTraced()
     {
         string output = Cli.TempOutput();
