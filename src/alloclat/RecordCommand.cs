@@ -40,6 +40,8 @@ internal sealed class RecordCommand
 
         if (_o.Pid is int pid && !KernelSupport.ProcessExists(pid))
             throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist");
+        if (_o.Pid is int target)
+            PidTarget.Check(target);
         (ulong Inode, ulong Device)? binaryId = _o.Binary is null ? null : CheckBinary(_o.Binary);
 
         // Precise mode needs an allocator to probe: say so before anything is loaded. For -p the plan is kept.
