@@ -13,7 +13,7 @@ PACKAGES := clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev gcc make
 
 WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload_jemalloc \
 	$(BUILD)/workloads/alloc_workload_tcmalloc $(BUILD)/workloads/alloc_workload_mimalloc \
-	$(BUILD)/workloads/libslowalloc.so $(BUILD)/workloads/cause_workload $(BUILD)/demo/alloc_demo \
+	$(BUILD)/workloads/libslowalloc.so $(BUILD)/workloads/cause_workload $(BUILD)/workloads/named_threads $(BUILD)/demo/alloc_demo \
 	$(BUILD)/workloads/goalloc $(BUILD)/workloads/goalloc_stripped $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo \
 	$(BUILD)/workloads/dotnet/gcwork.dll $(BUILD)/workloads/commit_workload
 
@@ -64,6 +64,10 @@ $(BUILD)/workloads/alloc_workload_%: tests/workloads/alloc_workload.c | deps
 $(BUILD)/workloads/cause_workload: tests/workloads/cause_workload.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $< -lpthread
+
+$(BUILD)/workloads/named_threads: tests/workloads/named_threads.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -fno-omit-frame-pointer -pthread -o $@ $<
 
 $(BUILD)/workloads/libslowalloc.so: tests/workloads/slowalloc.c | deps
 	@mkdir -p $(@D)

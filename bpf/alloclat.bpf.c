@@ -42,6 +42,14 @@ struct {
 	__uint(value_size, 127 * sizeof(__u64));
 } stacks SEC(".maps");
 
+/* The process's name, not the thread's: a runtime's named worker threads must not split a process into series. */
+static __always_inline void process_comm(char (*comm)[ALLOCLAT_COMM_LEN])
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	BPF_CORE_READ_STR_INTO(comm, task, group_leader, comm);
+}
+
 #include "causes.bpf.h"
 
 /* Thread-group ids being traced (and, transiently, tids of their threads: see tp_fork), each TARGET_ACTIVE or
@@ -52,6 +60,14 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 } targets SEC(".maps");
+
+/* Process names (comm, NUL padded to 16 bytes) whose processes become targets when they execute: --name. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, char[ALLOCLAT_COMM_LEN]);
+	__type(value, __u8);
+} target_names SEC(".maps");
 
 struct sys_start {
 	__u64 ts;
@@ -137,7 +153,8 @@ static __always_inline void emit(void *ctx, __u64 start, __u64 size, __u64 addr,
 	ev.tid = (__u32)id;
 	ev.op = op;
 	ev.allocator = allocator;
-	bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
+	process_comm(&ev.comm);
+	bpf_get_current_comm(&ev.thread_comm, sizeof(ev.thread_comm));
 	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
 }
 
@@ -369,8 +386,21 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 		}
 	} else {
 		state = bpf_map_lookup_elem(&targets, &tgid);
-		if (!state)
-			return 0;
+		if (!state) {
+			/* exec has already renamed the process after its new image */
+			char comm[ALLOCLAT_COMM_LEN] = {};
+
+			bpf_get_current_comm(&comm, sizeof(comm));
+			if (!bpf_map_lookup_elem(&target_names, &comm))
+				return 0;
+			if (bpf_map_update_elem(&targets, &tgid, &one, BPF_ANY)) {
+				count(STAT_TARGETS_FULL);
+				return 0;
+			}
+			state = bpf_map_lookup_elem(&targets, &tgid);
+			if (!state)
+				return 0;
+		}
 		/* A command is traced from its own first instruction, not from the shell that held it. */
 		if (*state == TARGET_AT_EXEC)
 			*state = TARGET_ACTIVE;

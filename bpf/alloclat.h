@@ -51,7 +51,8 @@ struct alloc_event {
 	__u8 allocator;
 	__u16 flags;
 	__u32 reserved;
-	char comm[ALLOCLAT_COMM_LEN];
+	char comm[ALLOCLAT_COMM_LEN];        /* the process's name: its thread group leader's */
+	char thread_comm[ALLOCLAT_COMM_LEN]; /* the calling thread's own name */
 };
 
 /* Load-time configuration, written into .rodata before the object is loaded. */

@@ -179,7 +179,7 @@ static __always_inline void spike_check(void *ctx, __u64 start, __u64 size, __u8
 		ev.op = op;
 		ev.allocator = allocator;
 		ev.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK | BPF_F_REUSE_STACKID);
-		bpf_get_current_comm(&ev.comm, sizeof(ev.comm));
+		process_comm(&ev.comm);
 		bpf_perf_event_output(ctx, &spikes, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
 	}
 	causes_close(entry_tid);

@@ -15,6 +15,7 @@ public sealed class SeriesTable : IAllocationRecorder
         public readonly LongHistogram Histogram = LatencyHistograms.Create();
         public readonly byte[] Comm = new byte[16];
         public int CommLength;
+        public string? Thread;
         public KeyValuePair<string, string>[] Tags = [];
         public long Bytes;
         public int IdleIntervals;
@@ -29,25 +30,36 @@ public sealed class SeriesTable : IAllocationRecorder
     private const int MaxFree = 64;
     private readonly int _evictAfterIdleIntervals;
     private readonly HistogramEncoder _encoder = new();
+    private readonly Func<int, string?>? _containerOf;
 
     /// <param name="keepHistograms">attach each interval histogram, encoded, to its snapshot (fleet mode, --histograms)</param>
     /// <param name="evictAfterIdleIntervals">forget a series after this many intervals without events</param>
-    public SeriesTable(bool keepHistograms = false, int evictAfterIdleIntervals = 60)
+    /// <param name="containerOf">the <c>container</c> tag of a process (null: none), asked when a series' tags are built</param>
+    public SeriesTable(bool keepHistograms = false, int evictAfterIdleIntervals = 60, Func<int, string?>? containerOf = null)
     {
         KeepHistograms = keepHistograms;
         _evictAfterIdleIntervals = evictAfterIdleIntervals;
+        _containerOf = containerOf;
     }
 
     public bool KeepHistograms { get; }
 
     public int Count => _series.Count;
 
-    public void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm)
+    public void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm) =>
+        Record(key, size, latencyNs, comm, default);
+
+    public void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm, ReadOnlySpan<byte> thread)
     {
         if (!_series.TryGetValue(key, out var s))
         {
             s = _free.Count > 0 ? _free.Pop() : new Series();
             _series.Add(key, s);
+            if (key.Tid != 0)
+            {
+                int end = thread.IndexOf((byte)0);
+                s.Thread = Encoding.UTF8.GetString(end < 0 ? thread : thread[..end]);
+            }
         }
         int nul = comm.IndexOf((byte)0);
         var name = nul < 0 ? comm : comm[..nul];
@@ -58,7 +70,7 @@ public sealed class SeriesTable : IAllocationRecorder
         {
             name.CopyTo(s.Comm);
             s.CommLength = name.Length;
-            s.Tags = BuildTags(key, Encoding.UTF8.GetString(name));
+            s.Tags = WithTargetTags(key, s, BuildTags(key, Encoding.UTF8.GetString(name)));
         }
         s.Histogram.RecordValue(LatencyHistograms.Clamp(latencyNs));
         s.Bytes += (long)size;
@@ -106,6 +118,21 @@ public sealed class SeriesTable : IAllocationRecorder
         (_exitedBefore, _exited) = (_exited, _exitedBefore);
         _exited.Clear();
         return result;
+    }
+
+    /// <summary><c>container</c> (where the process runs) and, per thread, <c>thread</c>, after the series' own tags.</summary>
+    private KeyValuePair<string, string>[] WithTargetTags(in SeriesKey key, Series s, KeyValuePair<string, string>[] tags)
+    {
+        string? container = _containerOf?.Invoke(key.Pid);
+        if (container is null && s.Thread is null)
+            return tags;
+        var all = new List<KeyValuePair<string, string>>(tags);
+        if (container is not null)
+            all.Add(new("container", container));
+        if (s.Thread is not null)
+            all.Add(new("thread", s.Thread.Length == 0 ? "?" : s.Thread));
+        all.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return [.. all];
     }
 
     public static string MeasurementOf(AllocOp op) => op == AllocOp.GcPause ? "gc_pause" : "alloc_latency";

@@ -16,6 +16,11 @@ public interface IAllocationRecorder
     void ProcessExited(int pid)
     {
     }
+
+    /// <summary>A call of one thread, for series split by thread (<see cref="SeriesKey.Tid"/> set).</summary>
+    /// <param name="thread">the thread's own name (bytes up to 16, maybe NUL padded)</param>
+    void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm, ReadOnlySpan<byte> thread) =>
+        Record(key, size, latencyNs, comm);
 }
 
 /// <summary>Counters a source reports per interval (cumulative since start; the collector takes differences).</summary>

@@ -46,6 +46,9 @@ public sealed record ProbeOptions
 
     /// <summary>Perf-buffer pages per CPU (a power of two).</summary>
     public int PerfPagesPerCpu { get; init; } = 64;
+
+    /// <summary>Split series by thread (<see cref="SeriesKey.Tid"/>, tag <c>thread</c>); by process otherwise.</summary>
+    public bool PerThread { get; init; }
 }
 
 /// <summary>
@@ -63,6 +66,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
 
     private readonly BpfObject _object;
     private readonly BpfMap _targets;
+    private readonly BpfMap _targetNames;
     private readonly BpfMap _stats;
     private readonly PerfBufferReader _reader;
     private readonly PerfBufferReader? _spikeReader;
@@ -81,6 +85,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         _object = obj;
         Options = options;
         _targets = obj.Map("targets");
+        _targetNames = obj.Map("target_names");
         _stats = obj.Map("stats");
         _exits = obj.Map("exits");
         _reader = new PerfBufferReader(obj.Map("events"), options.PerfPagesPerCpu, this);
@@ -189,6 +194,24 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
 
     /// <summary>Traces a process from now on.</summary>
     public void AddTarget(int pid) => _targets.Update<uint, byte>((uint)pid, TargetActive);
+
+    /// <summary>
+    /// Traces every process that executes an image under this name from now on (the kernel's comm: the file name,
+    /// cut to 15 bytes). Running processes of that name are added with <see cref="AddTarget"/>.
+    /// </summary>
+    public void AddTargetName(string name)
+    {
+        var key = new CommKey();
+        var bytes = System.Text.Encoding.UTF8.GetBytes(name);
+        bytes.AsSpan(0, Math.Min(bytes.Length, AllocEvent.CommLength - 1)).CopyTo(key);
+        _targetNames.Update(key, TargetActive);
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(AllocEvent.CommLength)]
+    private struct CommKey
+    {
+        private byte _first;
+    }
 
     /// <summary>Traces a process from its next exec on: a command held until its probes are ready.</summary>
     public void AddTargetAtExec(int pid) => _targets.Update<uint, byte>((uint)pid, TargetAtExec);
@@ -347,8 +370,17 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         // Only a wake-up: Poll continues every process in the held map.
         if (ev.Op == (byte)AllocOp.ExecStopped)
             return;
-        var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size));
-        _recorder!.Record(key, ev.Size, (long)ev.LatencyNs, data.Slice(AllocEvent.CommOffset, AllocEvent.CommLength));
+        var comm = data.Slice(AllocEvent.CommOffset, AllocEvent.CommLength);
+        if (Options.PerThread)
+        {
+            var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), Tid: (int)ev.Tid);
+            _recorder!.Record(key, ev.Size, (long)ev.LatencyNs, comm, data.Slice(AllocEvent.ThreadCommOffset, AllocEvent.CommLength));
+        }
+        else
+        {
+            var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size));
+            _recorder!.Record(key, ev.Size, (long)ev.LatencyNs, comm);
+        }
         Interlocked.Increment(ref _events);
     }
 

@@ -14,7 +14,7 @@ namespace Alloclat.Cli;
 /// <c>alloclat record</c>: checks the host, loads the probes, puts the target under them, and moves interval
 /// snapshots from the collector to the sinks until the duration ends, a signal arrives or the target exits.
 /// </summary>
-internal sealed class RecordCommand
+internal sealed partial class RecordCommand
 {
     private const int SIGTERM = 15;
     private readonly RecordOptions _o;
@@ -43,9 +43,10 @@ internal sealed class RecordCommand
         if (_o.Pid is int target)
             PidTarget.Check(target);
         (ulong Inode, ulong Device)? binaryId = _o.Binary is null ? null : CheckBinary(_o.Binary);
+        _cgroup = _o.Cgroup is null ? null : CgroupTarget.Open(_o.Cgroup);
 
         // Precise mode needs an allocator to probe: say so before anything is loaded. For -p the plan is kept.
-        ProbePlan? precisePlan = _o.Precise ? CheckPreciseTarget() : null;
+        ProbePlan? precisePlan = _o.Precise && (_o.Pid is not null || _o.Binary is not null || _o.Command.Count > 0) ? CheckPreciseTarget() : null;
 
         var host = _o.Host ?? KernelSupport.HostName();
         var sinks = await OpenSinksAsync();
@@ -75,6 +76,7 @@ internal sealed class RecordCommand
             }
             if (binaryId is { } id)
                 AddBinaryProcesses(source, id);
+            AddNamedAndCgroupProcesses(source);
             if (_o.Command.Count > 0)
             {
                 // The held shell execs the command; in precise mode that exec stops it until its probes are placed.
@@ -108,7 +110,7 @@ internal sealed class RecordCommand
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Stop(StopReason.Terminate); });
             using var duration = _o.Duration is { } d ? new Timer(_ => Stop(StopReason.Duration), null, d, Timeout.InfiniteTimeSpan) : null;
 
-            var table = new SeriesTable(keepHistograms: _o.KafkaBrokers is not null || _o.Histograms);
+            var table = new SeriesTable(keepHistograms: _o.KafkaBrokers is not null || _o.Histograms, containerOf: ContainerOf);
             IEventSource sources = _dotnet is null ? source : new CombinedEventSource(source, _dotnet);
             var collector = new IntervalCollector(sources, table, _o.Interval, host, () => sinks.Sum(s => s.TakeDropped()));
             Exception? pollFailure = null;
@@ -141,6 +143,7 @@ internal sealed class RecordCommand
                     await sink.WriteAsync(snapshot, CancellationToken.None);
                 if (_o.Pid is int watched && !KernelSupport.ProcessExists(watched))
                     Stop(StopReason.TargetExited);
+                AddCgroupNewcomers(source);
             }
             poller.Join();
 
@@ -255,6 +258,7 @@ internal sealed class RecordCommand
             GuardPath = HoldGuard.DefaultPath,
             SpikeThresholdNs = (ulong)(_o.SpikeThreshold.Ticks * 100),
             CauseMmapLock = _o.CauseMmapLock,
+            PerThread = _o.PerThread,
         };
         try
         {
@@ -324,6 +328,7 @@ internal sealed class RecordCommand
     /// </summary>
     private void ProbeAfterExec(BpfAllocationSource source, int pid)
     {
+        NoteContainer(pid);
         try
         {
             var plan = ProbePlanner.ForExec(pid, _o.Precise);
@@ -390,6 +395,8 @@ internal sealed class RecordCommand
     private void Describe(BpfAllocationSource source)
     {
         string target = _o.Pid is int p ? $"process {p}" : _o.Binary is not null ? $"every process of {_o.Binary}" :
+            _o.Names.Count > 0 ? $"every process named {string.Join(" or ", _o.Names)}" :
+            _o.Cgroup is not null ? $"every process in cgroup {_o.Cgroup}" :
             _o.AllProcesses ? "every process" : $"'{string.Join(' ', _o.Command)}'";
         string user = _o.AllProcesses ? "" : _o.Precise
             ? "; the malloc family of every allocator and Go's large-object path and GC pauses, probed as each process starts"

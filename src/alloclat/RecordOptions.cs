@@ -11,6 +11,12 @@ public sealed record RecordOptions
     public string? Binary { get; init; }
     public IReadOnlyList<string> Command { get; init; } = [];
     public bool AllProcesses { get; init; }
+    /// <summary>-n/--name: processes of these names (comm), running now and executed later.</summary>
+    public IReadOnlyList<string> Names { get; init; } = [];
+    /// <summary>--cgroup: the processes in this cgroup directory and below it.</summary>
+    public string? Cgroup { get; init; }
+    /// <summary>--per-thread: series per thread, with a <c>thread</c> tag.</summary>
+    public bool PerThread { get; init; }
     public TimeSpan? Duration { get; init; }
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
     public ulong MinSize { get; init; } = 32 * 1024;
@@ -107,6 +113,9 @@ public static class OptionParser
         "-p" or "--process-id" => o with { Pid = ParsePid(Value()) },
         "--binary" => o with { Binary = Value() },
         "--all" => o with { AllProcesses = true },
+        "-n" or "--name" => o with { Names = [.. o.Names, ParseName(name, Value())] },
+        "--cgroup" => o with { Cgroup = NonEmpty(name, Value()) },
+        "--per-thread" => o with { PerThread = true },
         "-d" or "--duration" => o with { Duration = ParseDuration(name, Value()) },
         "--interval" => o with { Interval = ParseDuration(name, Value()) },
         "--spike-threshold" => o with { SpikeThreshold = ParseThreshold(name, Value()) },
@@ -142,11 +151,12 @@ public static class OptionParser
 
     private static void Validate(RecordOptions o)
     {
-        int targets = (o.Pid is null ? 0 : 1) + (o.Binary is null ? 0 : 1) + (o.Command.Count == 0 ? 0 : 1) + (o.AllProcesses ? 1 : 0);
+        int targets = (o.Pid is null ? 0 : 1) + (o.Binary is null ? 0 : 1) + (o.Command.Count == 0 ? 0 : 1) + (o.AllProcesses ? 1 : 0)
+            + (o.Names.Count == 0 ? 0 : 1) + (o.Cgroup is null ? 0 : 1);
         if (targets == 0)
-            throw Bad("nothing to trace: give -p PID, --binary PATH, --all, or -- COMMAND");
+            throw Bad("nothing to trace: give -p PID, --binary PATH, -n NAME, --cgroup PATH, --all, or -- COMMAND");
         if (targets > 1)
-            throw Bad("give only one of -p, --binary, --all and -- COMMAND");
+            throw Bad("give only one of -p, --binary, -n, --cgroup, --all and -- COMMAND");
         if (o.AlertWebhook is not null && o.Alerts.Count == 0)
             throw Bad("--alert-webhook needs rules: give --alert RULE or --alert-file PATH");
         if (o.Precise && o.AllProcesses)
@@ -173,6 +183,22 @@ public static class OptionParser
         if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) || pid <= 0)
             throw Bad($"invalid process id '{value}': expected a positive integer");
         return pid;
+    }
+
+    /// <summary>A process name as the kernel keeps it (comm): at most 15 bytes, no slash.</summary>
+    private static string ParseName(string name, string value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Contains('/'))
+            throw Bad($"invalid process name '{value}' for {name}: give the name ps shows (comm), not a path; for a path use --binary");
+        if (System.Text.Encoding.UTF8.GetByteCount(value) > 15)
+            throw Bad($"invalid process name '{value}' for {name}: the kernel keeps 15 bytes of a process name; give '{TruncateName(value)}'");
+        return value;
+    }
+
+    private static string TruncateName(string value)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(value);
+        return System.Text.Encoding.UTF8.GetString(bytes, 0, 15);
     }
 
     internal static string NonEmpty(string name, string value) =>

@@ -15,7 +15,7 @@ public class StructLayoutTests
     private static readonly Lazy<Dictionary<string, long>> s_c = new(CompileAndRun);
 
     [Theory]
-    [InlineData(typeof(AllocEvent), "alloc_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "addr:Address", "pid:Pid", "tid:Tid", "op:Op", "allocator:Allocator", "flags:Flags", "reserved:Reserved", "comm:Comm" })]
+    [InlineData(typeof(AllocEvent), "alloc_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "addr:Address", "pid:Pid", "tid:Tid", "op:Op", "allocator:Allocator", "flags:Flags", "reserved:Reserved", "comm:Comm", "thread_comm:ThreadComm" })]
     [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "pad:Pad", "spike_threshold_ns:SpikeThresholdNs" })]
     [InlineData(typeof(HoldLease), "hold_lease", new[] { "renewed_ns:RenewedNs", "valid_ns:ValidNs" })]
     [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "min_faults:MinorFaults", "maj_faults:MajorFaults", "voluntary_switches:VoluntarySwitches", "involuntary_switches:InvoluntarySwitches", "op:Op", "allocator:Allocator", "flags:Flags", "pad:Pad", "comm:Comm" })]
@@ -39,6 +39,7 @@ public class StructLayoutTests
     public void CommOffsetConstantsMatchTheHeader()
     {
         Assert.Equal(s_c.Value["alloc_event.comm"], AllocEvent.CommOffset);
+        Assert.Equal(s_c.Value["alloc_event.thread_comm"], AllocEvent.ThreadCommOffset);
         Assert.Equal(s_c.Value["spike_event.comm"], SpikeEvent.CommOffset);
     }
 
@@ -115,7 +116,7 @@ public class StructLayoutTests
             int main(void) {
                 S(alloc_event); F(alloc_event, ts_ns); F(alloc_event, latency_ns); F(alloc_event, size); F(alloc_event, addr);
                 F(alloc_event, pid); F(alloc_event, tid); F(alloc_event, op); F(alloc_event, allocator); F(alloc_event, flags);
-                F(alloc_event, reserved); F(alloc_event, comm);
+                F(alloc_event, reserved); F(alloc_event, comm); F(alloc_event, thread_comm);
                 S(alloclat_config); F(alloclat_config, min_size); F(alloclat_config, target_ino); F(alloclat_config, target_dev);
                 F(alloclat_config, filter_pids); F(alloclat_config, follow_forks); F(alloclat_config, stop_on_exec); F(alloclat_config, pad);
                 F(alloclat_config, spike_threshold_ns);

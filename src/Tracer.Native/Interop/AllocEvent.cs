@@ -22,8 +22,10 @@ public unsafe struct AllocEvent
     public ushort Flags;
     public uint Reserved;
     public fixed byte Comm[CommLength];
+    public fixed byte ThreadComm[CommLength];
 
     public const int CommOffset = 48;
+    public const int ThreadCommOffset = 64;
 }
 
 /// <summary>Mirror of <c>struct alloclat_config</c>, the object's <c>.rodata</c>.</summary>

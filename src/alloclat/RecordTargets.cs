@@ -1,0 +1,113 @@
+using Tracer.Core;
+using Tracer.Native;
+using Tracer.Probes;
+
+namespace Alloclat.Cli;
+
+/// <summary>Targets chosen by name (<c>-n</c>) or cgroup (<c>--cgroup</c>), and the <c>container</c> tag.</summary>
+internal sealed partial class RecordCommand
+{
+    private CgroupTarget? _cgroup;
+    private readonly HashSet<int> _cgroupSeen = new();
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string?> _containers = new();
+
+    private void AddNamedAndCgroupProcesses(BpfAllocationSource source)
+    {
+        if (_o.Names.Count > 0)
+        {
+            foreach (var name in _o.Names)
+                source.AddTargetName(name);
+            int found = 0;
+            foreach (int pid in ProcessesNamed(_o.Names))
+            {
+                AddRunning(source, pid, $"named {ProcessName(pid)}");
+                found++;
+            }
+            if (found == 0)
+                _err.WriteLine($"[INFO] no process named {string.Join(" or ", _o.Names)} runs yet; each one that starts is traced");
+        }
+        if (_cgroup is not null)
+        {
+            foreach (int pid in _cgroup.Members())
+            {
+                _cgroupSeen.Add(pid);
+                AddRunning(source, pid, $"in cgroup {_o.Cgroup}");
+            }
+            if (_cgroupSeen.Count == 0)
+                _err.WriteLine($"[INFO] cgroup {_o.Cgroup} holds no process yet; processes that join it are traced from the next interval");
+        }
+    }
+
+    /// <summary>
+    /// Processes moved into the cgroup since the last interval: traced from now on (their syscalls; their probes
+    /// are placed when they next execute an image). What members fork is followed in BPF already.
+    /// </summary>
+    private void AddCgroupNewcomers(BpfAllocationSource source)
+    {
+        if (_cgroup is null)
+            return;
+        foreach (int pid in _cgroup.Members())
+        {
+            if (_cgroupSeen.Add(pid))
+            {
+                NoteContainer(pid);
+                source.AddTarget(pid);
+            }
+        }
+    }
+
+    private void AddRunning(BpfAllocationSource source, int pid, string why)
+    {
+        NoteContainer(pid);
+        source.AddTarget(pid);
+        try
+        {
+            AttachToProcess(source, pid);
+        }
+        catch (Exception e) when (e is AlloclatException or LibbpfException)
+        {
+            _err.WriteLine($"[WARN] process {pid} {why}: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The tag <c>container</c>: a container runtime's id, else with --cgroup the process's path in it. Learnt while
+    /// the process is known to be alive (found running, or stopped at exec), because its events may be read only
+    /// after it has exited; a process seen first through its events is looked up then.
+    /// </summary>
+    private string? ContainerOf(int pid) => _containers.TryGetValue(pid, out var known) ? known : NoteContainer(pid);
+
+    private string? NoteContainer(int pid)
+    {
+        string? container = ProcessCgroup.ContainerOf(pid) ?? _cgroup?.PathOf(pid);
+        if (_containers.Count > 65536)
+            _containers.Clear();
+        _containers[pid] = container;
+        return container;
+    }
+
+    private static IEnumerable<int> ProcessesNamed(IReadOnlyList<string> names)
+    {
+        int self = Environment.ProcessId;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid) || pid == self)
+                continue;
+            string? comm = ProcessName(pid);
+            if (comm is not null && names.Contains(comm))
+                yield return pid;
+        }
+    }
+
+    private static string? ProcessName(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
