@@ -8,9 +8,12 @@ public static class Program
         Usage: alloclat record [options] -- COMMAND [ARGS...]   trace a command it starts
                alloclat record [options] -p PID                 trace a running process
                alloclat record [options] --binary PATH          every process of that binary, now and later
+               alloclat record [options] -n NAME                every process of that name, now and later
+               alloclat record [options] --cgroup PATH          every process in that cgroup (v1 or v2) and below
                alloclat record [options] --all                  every process (default mode only)
                alloclat aggregate [options]                     merge many hosts' histograms from Kafka (--help)
                alloclat merge [options] FILES...                merge --histograms files offline (--help)
+               alloclat ps [-n NAME]                            processes that can be traced, and how
 
         Measures allocation latency with BPF and reports percentiles per process, allocator, operation and size
         class every interval. Default mode traces the kernel side of large allocations (mmap, munmap, mremap,
@@ -20,6 +23,11 @@ public static class Program
         Options:
           -p, --process-id PID     trace this process (and the children it forks)
               --binary PATH        trace every process executing PATH
+          -n, --name NAME          trace processes named NAME (as ps shows it, the kernel's comm), running now and
+                                   started later; repeatable
+              --cgroup PATH        trace the processes in the cgroup directory PATH and its children, and what they
+                                   fork (tag container: the cgroup path below PATH, or a runtime's container id)
+              --per-thread         one series per thread, tagged thread=<thread name> (comm is the process's name)
               --all                trace every process on the host
           -d, --duration TIME      stop after TIME (500ms, 15s, 2m, 1h), sending SIGTERM to a command still running;
                                    default: until Ctrl-C or the command ends
@@ -88,6 +96,8 @@ public static class Program
             }
             if (args[0] is "aggregate" or "merge")
                 return await RunFleetVerbAsync(args, console);
+            if (args[0] == "ps")
+                return new PsCommand(args[1..], console).Run();
             if (args[0] != "record")
                 throw OptionParser.Bad($"unknown command '{args[0]}' (try 'alloclat record --help')");
             if (args.Skip(1).TakeWhile(a => a != "--").Any(a => a is "-h" or "--help"))
