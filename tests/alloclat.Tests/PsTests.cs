@@ -5,7 +5,7 @@ namespace Alloclat.Tests;
 
 /// <summary>
 /// <c>alloclat ps</c> on running processes: a C program on glibc (its threads waiting), Debian's sleep with
-/// jemalloc preloaded, a Go program held stopped, and this test host, a .NET program.
+/// jemalloc preloaded, a Go program held stopped, a .NET program waiting at its gate (gcwork), and this test host.
 /// </summary>
 public class PsTests
 {
@@ -41,8 +41,12 @@ public class PsTests
         var preloaded = CapturedProcess.Start("sleep", ["120"], new Dictionary<string, string> { ["LD_PRELOAD"] = jemalloc });
         string goDemo = Path.Combine(Cli.Root, "build/demo/go_demo");
         var go = CapturedProcess.Start(goDemo, ["60"]);
+        string gate = Path.Combine(Directory.CreateTempSubdirectory("alloclat-ps-").FullName, "gate");
+        Cli.Sh($"mkfifo {gate}");
+        var dotnet = CapturedProcess.Start(Cli.Workload("dotnet/gcwork"), ["small", gate, "10"]);
         try
         {
+            WaitForImage(dotnet.Id, "libcoreclr.so");
             WaitForImage(c.Id, "named_threads");
             WaitForImage(preloaded.Id, "libjemalloc");
             WaitForImage(go.Id, "go_demo");
@@ -63,6 +67,11 @@ public class PsTests
             Assert.Equal(["go_demo", "go", goVersion], goRow[1..4]);
             Assert.Equal("yes: syscalls, Go large allocations and GC pauses", goRow[5]);
 
+            var net = Columns(ps[dotnet.Id]);
+            Assert.Equal("gcwork", net[1]);
+            Assert.Equal($".NET_{Environment.Version}", net[3]);
+            Assert.StartsWith("yes: syscalls; --precise probes glibc", net[5]);
+
             var self = Columns(ps[Environment.ProcessId]);
             Assert.Equal($".NET_{Environment.Version}", self[3]);
             Assert.Contains("glibc", self[2].Split(','));
@@ -76,8 +85,9 @@ public class PsTests
         }
         finally
         {
-            Cli.Sh($"kill -USR1 {c.Id}; kill -KILL {go.Id} {preloaded.Id}");
+            Cli.Sh($"kill -USR1 {c.Id}; kill -KILL {go.Id} {preloaded.Id}; echo > {gate}");
             c.Wait(TimeSpan.FromSeconds(30));
+            dotnet.Wait(TimeSpan.FromSeconds(30));
         }
     }
 
