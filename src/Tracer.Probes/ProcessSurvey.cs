@@ -61,6 +61,7 @@ public sealed class ProcessSurvey
         var preload = Preloaded(pid);
         var allocators = new List<string>();
         var notes = new List<string>();
+        var partial = new List<string>();
         string? runtime = null;
         var files = ProcMaps.ExecutableFiles(maps);
         string? exe = maps.FirstOrDefault(m => m.IsFile).Path;
@@ -76,7 +77,9 @@ public sealed class ProcessSurvey
             {
                 runtime = go;
                 allocators.Add("go");
-                if (goProblem is not null)
+                if (goProblem is not null && goProblem.StartsWith("partly: ", StringComparison.Ordinal))
+                    partial.Add(goProblem["partly: ".Length..]);
+                else if (goProblem is not null)
                     notes.Add($"Go probes cannot be placed: {goProblem}");
                 continue;
             }
@@ -105,7 +108,7 @@ public sealed class ProcessSurvey
             probe = $"syscalls; --precise finds no allocator (looked for {AllocatorCatalog.SearchedNames})";
         else
             probe = runtime is not null && runtime.StartsWith("go", StringComparison.Ordinal)
-                ? "yes: syscalls, Go large allocations and GC pauses"
+                ? "yes: syscalls, Go large allocations and GC pauses" + (partial.Count > 0 ? $" (not: {string.Join("; ", partial)})" : "")
                 : $"yes: syscalls; --precise probes {string.Join(", ", allocators.Select(a => a.Split(' ')[0]).Distinct())}";
         return new ProcessReport(pid, name, allocators, runtime, cgroup, container, notes.Count == 0, probe);
     }
@@ -128,18 +131,27 @@ public sealed class ProcessSurvey
         try
         {
             using var elf = ElfFile.Open(attachPath);
-            if (GoProbes.GoVersion(elf) is { } go)
+            var binary = GoProbes.Identify(elf, path, out string? unknownVersion);
+            if (binary is not null)
             {
                 string? problem = null;
+                var problems = new List<string>();
                 try
                 {
-                    GoProbes.Sites(elf, path, attachPath, go);
+                    GoProbes.Sites(elf, path, attachPath, binary, problems);
+                    // Some functions left out: the rest is probed, and the row says what is missing.
+                    if (problems.Count > 0)
+                        problem = "partly: " + string.Join("; ", problems);
                 }
                 catch (AlloclatException e)
                 {
                     problem = e.Message;
                 }
-                result = (Allocators.Go, go, problem);
+                result = (Allocators.Go, binary.Version, problem);
+            }
+            else if (unknownVersion is not null)
+            {
+                result = (Allocators.Go, "go (version unknown)", unknownVersion);
             }
             else
             {
