@@ -11,7 +11,7 @@ LIBS := 120
 REFERENCE_PACKAGES := bpftrace libbpf-tools bpfcc-tools
 
 PROGRAMS := $(OUT)/small_alloc $(OUT)/large_alloc $(OUT)/large_alloc_jemalloc $(OUT)/mmap_storm \
-	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge $(OUT)/dotnetsmall/dotnetsmall
+	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge $(OUT)/dotnetsmall/dotnetsmall $(OUT)/fault_switch
 
 .PHONY: bench bench-quick programs reference-tools driver
 

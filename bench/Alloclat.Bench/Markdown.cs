@@ -180,6 +180,7 @@ sealed partial class BenchRun
         foreach (var n in notRun)
             sb.Append($"- {S(n)}{(S(n).Contains("Failed to compile") ? " (bcc compiles its programs at run time against the kernel headers, which this kernel does not provide)" : "")}\n");
         sb.Append($"\nThe bench took {S(_results["duration_s"])} s.\n");
+        sb.Append(CauseCostMarkdown());
         return sb.ToString();
     }
 

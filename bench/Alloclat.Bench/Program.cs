@@ -85,6 +85,10 @@ sealed partial class BenchRun
             _results["fast_path"] = FastPath();
         if (Wanted("large"))
             _results["large_allocation"] = LargeAllocations();
+        if (Wanted("goprobes"))
+            _results["go_probes"] = GoProbeCost();
+        if (Wanted("hostwide"))
+            _results["host_wide"] = HostWide();
         if (Wanted("throughput"))
             _results["throughput"] = Throughput();
         if (Wanted("accuracy"))
