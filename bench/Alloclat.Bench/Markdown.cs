@@ -168,6 +168,24 @@ sealed partial class BenchRun
                 sb.Append($"| {S(r!["starts"])} | {S(r["loop_s"])} | {S(r["exit_s"])} | {S(r["exit_ratio_to_no_starts"])} | {S(r["rss_mb_before"])} → {S(r["rss_mb_after"])} | {S(r["link_fds_before"])} → {S(r["link_fds_after"])} |\n");
         }
 
+        if (_results["fleet"] is JsonObject fleet)
+        {
+            sb.Append("""
+
+                ## Fleet mode (in process, one thread)
+
+                Per interval of N series with 20 calls each: the collector's snapshot without and with histograms kept
+                (encoded for Kafka or `--histograms`) in the same round, the extra time, serialising the messages; and the
+                aggregator merging the messages of three hosts into one window and writing it (series-intervals per second).
+
+                | series | snapshot (ms) | with histograms (ms) | extra (ms) | serialise (ms) | bytes/message | aggregator (series-intervals/s) |
+                | ---: | --- | --- | --- | --- | ---: | --- |
+
+                """);
+            foreach (var (n, r) in fleet)
+                sb.Append($"| {n} | {F(r!["snapshot_ms_without_histograms"], "0.0")} | {F(r["snapshot_ms_with_histograms"], "0.0")} | {F(r["histograms_extra_ms"], "0.0")} | {F(r["serialise_ms"], "0.0")} | {S(r["message_bytes"])} | {F(r["aggregator_series_intervals_per_s"])} |\n");
+        }
+
         var notRun = _results["not_run"]!.AsArray();
         sb.Append("\n## What could not run here\n\n");
         sb.Append("- kprobes and fentry/fexit are refused on these machines (EPERM); every tool here uses uprobes and tracepoints only.\n");

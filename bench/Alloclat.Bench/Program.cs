@@ -97,6 +97,8 @@ sealed partial class BenchRun
             _results["attach"] = Attach();
         if (Wanted("lifetimes"))
             _results["lifetimes"] = Lifetimes();
+        if (Wanted("fleet"))
+            _results["fleet"] = Fleet();
         _results["not_run"] = new JsonArray(_skipped.Select(s => (JsonNode)s).ToArray());
         _results["duration_s"] = Math.Round((DateTime.UtcNow - started).TotalSeconds, 1);
         Console.WriteLine();
