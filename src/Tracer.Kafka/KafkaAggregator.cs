@@ -76,7 +76,7 @@ public sealed class KafkaAggregator
             ClientId = "alloclat-aggregate-" + _options.Name,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.RoundRobin,
         });
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(config)
+        var consumer = new ConsumerBuilder<byte[], byte[]>(config)
             .SetErrorHandler((_, e) => _limited.Write("error:" + e.Code, $"[WARN] kafka: {e.Reason}"))
             .SetLogHandler((_, m) => { if (m.Level <= SyslogLevel.Warning) _limited.Write("log:" + m.Facility, $"[WARN] kafka: {m.Message}"); })
             .SetPartitionsAssignedHandler((c, parts) => Assigned(c, parts))
@@ -118,7 +118,15 @@ public sealed class KafkaAggregator
         }
         finally
         {
-            consumer.Close();
+            // Leaving the group waits for the coordinator; with the brokers gone that could be forever. Open windows
+            // are left to the next owner either way, so the wait is bounded.
+            var leaving = Task.Run(() =>
+            {
+                consumer.Close();
+                consumer.Dispose();
+            });
+            if (!leaving.Wait(TimeSpan.FromSeconds(10)))
+                _log.WriteLine("[WARN] kafka: leaving the consumer group did not finish within 10 s (brokers unreachable?); the group notices after its session timeout");
         }
     }
 
