@@ -9,8 +9,10 @@ namespace Tracer.Fleet.Tests;
 /// down and up with the mock cluster's own controls, and kcat, an independent client, reads what arrived.
 /// </summary>
 [Collection("kafka")]
-public class BrokerOutageTests
+public class BrokerOutageTests : IDisposable
 {
+    public void Dispose() => FleetRun.KillLeftovers();
+
     private const string Topic = "outage";
 
     [Fact]

@@ -9,8 +9,10 @@ namespace Tracer.Fleet.Tests;
 /// kcat connect to it as to any cluster. InfluxDB is a real InfluxDB 1.6 on loopback.
 /// </summary>
 [Collection("kafka")]
-public class FleetEndToEndTests
+public class FleetEndToEndTests : IDisposable
 {
+    public void Dispose() => FleetRun.KillLeftovers();
+
     private const string Topic = "alloclat.histograms";
 
     [Fact]

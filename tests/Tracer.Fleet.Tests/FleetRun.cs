@@ -10,6 +10,26 @@ public static class FleetRun
     public const string Interval = "500ms";
     public const long IntervalNs = 500_000_000;
 
+    private static readonly List<CapturedProcess> s_started = [];
+
+    /// <summary>Kills whatever a test started and left running (it failed before stopping them).</summary>
+    public static void KillLeftovers()
+    {
+        lock (s_started)
+        {
+            foreach (var p in s_started.Where(p => !p.HasExited))
+                p.Kill();
+            s_started.Clear();
+        }
+    }
+
+    private static CapturedProcess Track(CapturedProcess p)
+    {
+        lock (s_started)
+            s_started.Add(p);
+        return p;
+    }
+
     /// <summary>
     /// A traced run on its own --host: a shell that runs the allocation workload <paramref name="rounds"/> times,
     /// paced so the run spans several intervals (20 mmap and 20 munmap calls of 1 MiB per round). The loop starts
@@ -18,11 +38,11 @@ public static class FleetRun
     public static CapturedProcess Collector(string host, string brokers, string output, int rounds, string gate, IEnumerable<string>? extra = null)
     {
         string loop = $"while [ ! -e {gate} ]; do sleep 0.02; done; i=0; while [ $i -lt {rounds.ToString(CultureInfo.InvariantCulture)} ]; do {Tracer.TestSupport.Collector.Workload("alloc_workload")} 4 1 0 >/dev/null; sleep 0.15; i=$((i+1)); done";
-        return CapturedProcess.Start(Tracer.TestSupport.Collector.Exe,
+        return Track(CapturedProcess.Start(Tracer.TestSupport.Collector.Exe,
         [
             "record", "-q", "--host", host, "--interval", Interval, "--kafka-brokers", brokers, "--histograms", "-o", output,
             .. extra ?? [], "--", "/bin/sh", "-c", loop,
-        ]);
+        ]));
     }
 
     public static CapturedProcess Aggregator(string name, string brokers, string group, Uri influx, string database, params string[] extra) =>
@@ -34,7 +54,7 @@ public static class FleetRun
 
     private static CapturedProcess Aggregator(string name, string brokers, string group, string[] output)
     {
-        return CapturedProcess.Start(Tracer.TestSupport.Collector.Exe,
+        return Track(CapturedProcess.Start(Tracer.TestSupport.Collector.Exe,
         [
             // Three collectors, three aggregators and a database share two cores here: a host's first messages (JIT,
             // the idempotent producer's handshake) can take over a second, so windows wait 3 s rather than 1 s.
@@ -47,7 +67,7 @@ public static class FleetRun
             ["ALLOCLAT_KAFKA_SESSION_TIMEOUT_MS"] = "6000",
             ["ALLOCLAT_KAFKA_HEARTBEAT_INTERVAL_MS"] = "500",
             ["ALLOCLAT_INFLUX_TOKEN"] = "test-token",
-        });
+        }));
     }
 
     /// <summary>Waits until the process has written <paramref name="text"/> to stderr.</summary>

@@ -8,8 +8,10 @@ namespace Tracer.Fleet.Tests;
 /// this test process, on loopback ports.
 /// </summary>
 [Collection("kafka")]
-public class VictoriaMetricsFleetTests
+public class VictoriaMetricsFleetTests : IDisposable
 {
+    public void Dispose() => FleetRun.KillLeftovers();
+
     private const string Topic = "alloclat.histograms";
 
     [Fact]
