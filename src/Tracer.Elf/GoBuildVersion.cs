@@ -46,7 +46,7 @@ public static class GoBuildVersion
         }
         if (found.Count == 1)
         {
-            where = "a go1.N string header in a writable segment (runtime.buildVersion)";
+            where = "runtime.buildVersion";
             return found.Min;
         }
         where = found.Count == 0

@@ -133,7 +133,7 @@ public static class ProbePlanner
                     {
                         var go = GoProbes.Sites(elf, path, attachPath, goBinary, problems);
                         sites.AddRange(go);
-                        names.Add($"go ({path}, {goBinary.Version}: {string.Join(" ", go.Select(s => s.Symbol).Distinct())})");
+                        names.Add($"go ({path}, {goBinary.Version} from {goBinary.VersionSource}: {string.Join(" ", go.Select(s => s.Symbol).Distinct())})");
                         continue;
                     }
                     if (notGo is not null)

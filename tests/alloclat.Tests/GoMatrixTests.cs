@@ -56,4 +56,36 @@ public class GoMatrixTests
         Assert.True(pauses >= 2 * collections, $"{version} {mode}: {pauses} pauses");
         Assert.All(run.Where(p => p.Measurement == "alloclat_stats"), s => Assert.Equal(0, s["lost"]));
     }
+
+    [Fact]
+    public void AGoBinaryWhoseVersionCannotBeReadIsNamedInOneWarning()
+    {
+        // A copy with the build info and every copy of the version string zeroed: still recognisably Go (its pclntab
+        // is there), but nothing says which release built it, so which registers hold the arguments is unknown.
+        string original = Binary("1.26", "stripped");
+        var bytes = File.ReadAllBytes(original);
+        string version = Cli.Sh($"/usr/lib/go-1.26/bin/go version {original}").Trim().Split(" ")[1];
+        Assert.StartsWith("go1.26.", version);
+        ReadOnlySpan<byte> magic = [0xff, .. " Go buildinf:"u8];
+        int blob = bytes.AsSpan().IndexOf(magic);
+        Array.Clear(bytes, blob, 0x100);
+        var text = System.Text.Encoding.ASCII.GetBytes(version);
+        for (int at; (at = bytes.AsSpan().IndexOf(text)) >= 0;)
+            Array.Clear(bytes, at, text.Length);
+        string copy = Path.Combine(Directory.CreateTempSubdirectory("alloclat-noversion-").FullName, "gomatrix");
+        File.WriteAllBytes(copy, bytes);
+        File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+
+        string output = Cli.TempOutput();
+        var traced = Cli.Run(["record", "-q", "-o", output, "--", copy, "2", "1", "1"]);
+        Assert.True(traced.ExitCode == 3, traced.ToString());
+        var warnings = traced.Stderr.Split('\n').Where(l => l.StartsWith("[WARN]")).ToList();
+        Assert.True(warnings.Count == 1, traced.ToString());
+        var warning = warnings[0];
+        Assert.Contains(copy, warning);
+        Assert.Contains("a Go binary (section .gopclntab) whose Go version is unknown, so it is not probed", warning);
+        Assert.Contains("no build info", warning);
+        Assert.Contains("no runtime.buildVersion symbol and no string header pointing at a go1.N string", warning);
+        Assert.Empty(LineProtocolFile.Counts(LineProtocolFile.Read(output), "go"));
+    }
 }
