@@ -140,7 +140,8 @@ static __always_inline bool is_target(__u32 tgid)
 	return state && *state == TARGET_ACTIVE;
 }
 
-static __always_inline void emit(void *ctx, __u64 start, __u64 size, __u64 addr, __u8 op, __u8 allocator)
+static __always_inline void emit_flags(void *ctx, __u64 start, __u64 size, __u64 addr, __u8 op, __u8 allocator,
+				       __u16 flags)
 {
 	struct alloc_event ev = {};
 	__u64 id = bpf_get_current_pid_tgid();
@@ -153,9 +154,15 @@ static __always_inline void emit(void *ctx, __u64 start, __u64 size, __u64 addr,
 	ev.tid = (__u32)id;
 	ev.op = op;
 	ev.allocator = allocator;
+	ev.flags = flags;
 	process_comm(&ev.comm);
 	bpf_get_current_comm(&ev.thread_comm, sizeof(ev.thread_comm));
 	bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
+}
+
+static __always_inline void emit(void *ctx, __u64 start, __u64 size, __u64 addr, __u8 op, __u8 allocator)
+{
+	emit_flags(ctx, start, size, addr, op, allocator, 0);
 }
 
 /* ---- syscalls ---- */
@@ -583,11 +590,16 @@ struct {
 } go_inflight SEC(".maps");
 
 /* At most one stop-the-world is in progress in a process. */
+struct stw {
+	__u64 ts;
+	__u64 reason;  /* the runtime's stwReason plus one; 0 when the release passes none */
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_TARGETS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct stw);
 } stw_start SEC(".maps");
 
 /* runtime.(*mcache).allocLarge(c *mcache, size uintptr, noscan bool) (Go 1.17-1.23) and
@@ -646,12 +658,19 @@ SEC("uprobe")
 int go_stw_begin(struct pt_regs *ctx)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	__u64 now;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 ax = ctx->ax, bx = ctx->bx;
+	struct stw s = {};
 
+	barrier_var(ax);
+	barrier_var(bx);
 	if (!is_target(pid))
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&stw_start, &pid, &now, BPF_ANY))
+	s.ts = bpf_ktime_get_ns();
+	/* Go 1.22+: stopTheWorldWithSema(reason stwReason), a uint8; cookie bit 24 says it is passed, bits 16-23 where. */
+	if ((cookie >> 24) & 1)
+		s.reason = 1 + ((((cookie >> 16) & 0xff) ? bx : ax) & 0xff);
+	if (bpf_map_update_elem(&stw_start, &pid, &s, BPF_ANY))
 		count(STAT_INFLIGHT_DROPPED);
 	return 0;
 }
@@ -660,11 +679,11 @@ SEC("uprobe")
 int go_stw_end(struct pt_regs *ctx)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
-	__u64 *start = bpf_map_lookup_elem(&stw_start, &pid);
+	struct stw *start = bpf_map_lookup_elem(&stw_start, &pid);
 
 	if (!start)
 		return 0;
-	emit(ctx, *start, 0, 0, OP_GC_PAUSE, (bpf_get_attach_cookie(ctx) >> 8) & 0xff);
+	emit_flags(ctx, start->ts, 0, 0, OP_GC_PAUSE, (bpf_get_attach_cookie(ctx) >> 8) & 0xff, (__u16)start->reason);
 	bpf_map_delete_elem(&stw_start, &pid);
 	return 0;
 }

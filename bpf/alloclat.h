@@ -49,7 +49,7 @@ struct alloc_event {
 	__u32 tid;
 	__u8 op;    /* enum alloc_op */
 	__u8 allocator;
-	__u16 flags;
+	__u16 flags;  /* OP_GC_PAUSE from Go: the runtime's stop-the-world reason plus one (0: not passed) */
 	__u32 reserved;
 	char comm[ALLOCLAT_COMM_LEN];        /* the process's name: its thread group leader's */
 	char thread_comm[ALLOCLAT_COMM_LEN]; /* the calling thread's own name */

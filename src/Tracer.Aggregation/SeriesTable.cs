@@ -149,6 +149,14 @@ public sealed class SeriesTable : IAllocationRecorder
             new("runtime", Allocators.Name(key.Allocator)),
             new("type", DotnetGcNames.Type(key.Gc.Type)),
         ]
+        : key.GoStopReason != 0
+        ?
+        [
+            new("comm", comm),
+            new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new("reason", GoStopReasons.Name((byte)(key.GoStopReason - 1))),
+            new("runtime", Allocators.Name(key.Allocator)),
+        ]
         :
         [
             new("comm", comm),

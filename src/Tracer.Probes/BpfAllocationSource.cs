@@ -371,14 +371,16 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         if (ev.Op == (byte)AllocOp.ExecStopped)
             return;
         var comm = data.Slice(AllocEvent.CommOffset, AllocEvent.CommLength);
+        // A Go stop-the-world carries the runtime's reason plus one in flags (0: the release passes none).
+        byte stopReason = ev.Op == (byte)AllocOp.GcPause ? (byte)ev.Flags : (byte)0;
         if (Options.PerThread)
         {
-            var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), Tid: (int)ev.Tid);
+            var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), Tid: (int)ev.Tid, GoStopReason: stopReason);
             _recorder!.Record(key, ev.Size, (long)ev.LatencyNs, comm, data.Slice(AllocEvent.ThreadCommOffset, AllocEvent.CommLength));
         }
         else
         {
-            var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size));
+            var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), GoStopReason: stopReason);
             _recorder!.Record(key, ev.Size, (long)ev.LatencyNs, comm);
         }
         Interlocked.Increment(ref _events);

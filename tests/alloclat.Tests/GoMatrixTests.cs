@@ -54,6 +54,16 @@ public class GoMatrixTests
         long pauses = run.Where(p => p.Measurement == "gc_pause").Sum(p => p["count"]);
         // Each runtime.GC() stops the world twice; the allocations may trigger more collections.
         Assert.True(pauses >= 2 * collections, $"{version} {mode}: {pauses} pauses");
+        // From Go 1.22 the runtime passes why it stops the world: each collection's two phases.
+        var byReason = run.Where(p => p.Measurement == "gc_pause").GroupBy(p => p.Tags.GetValueOrDefault("reason") ?? "")
+            .ToDictionary(g => g.Key, g => g.Sum(p => p["count"]));
+        if (version == "1.19")
+            Assert.Equal([""], byReason.Keys);
+        else
+        {
+            Assert.Equal(["GCMarkTerm", "GCSweepTerm"], byReason.Keys.Order());
+            Assert.True(byReason["GCSweepTerm"] >= collections && byReason["GCMarkTerm"] >= collections, string.Join(", ", byReason));
+        }
         Assert.All(run.Where(p => p.Measurement == "alloclat_stats"), s => Assert.Equal(0, s["lost"]));
     }
 
