@@ -14,6 +14,7 @@ public static class Program
                alloclat aggregate [options]                     merge many hosts' histograms from Kafka (--help)
                alloclat merge [options] FILES...                merge --histograms files offline (--help)
                alloclat ps [-n NAME]                            processes that can be traced, and how
+               alloclat report FILE.lp [-o FILE.html] [--png DIR]   a recorded run as one HTML page (and PNGs)
 
         Measures allocation latency with BPF and reports percentiles per process, allocator, operation and size
         class every interval. Default mode traces the kernel side of large allocations (mmap, munmap, mremap,
@@ -98,6 +99,8 @@ public static class Program
                 return await RunFleetVerbAsync(args, console);
             if (args[0] == "ps")
                 return new PsCommand(args[1..], console).Run();
+            if (args[0] == "report")
+                return new ReportCommand(args[1..], console).Run();
             if (args[0] != "record")
                 throw OptionParser.Bad($"unknown command '{args[0]}' (try 'alloclat record --help')");
             if (args.Skip(1).TakeWhile(a => a != "--").Any(a => a is "-h" or "--help"))
