@@ -27,6 +27,7 @@ public sealed class InfluxWriter : IAsyncDisposable
     private readonly RateLimitedLog _log;
     private readonly LineQueue _queue;
     private readonly HttpClient _http;
+    private readonly InfluxClientTransport? _client;
     private readonly Uri _baseUri;
     private readonly Uri _writeUri;
     private readonly AuthenticationHeaderValue? _auth;
@@ -79,6 +80,8 @@ public sealed class InfluxWriter : IAsyncDisposable
         };
         _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("alloclat");
+        // InfluxDB 2.x/3.x: the official client carries each batch, over the same handler.
+        _client = options.ApiVersion == InfluxApiVersion.V2 ? new InfluxClientTransport(options, handler) : null;
 
         _sender = Task.Run(RunSenderAsync);
     }
@@ -191,6 +194,8 @@ public sealed class InfluxWriter : IAsyncDisposable
             }
             if (_options.ApiVersion == InfluxApiVersion.V1 && _options.CreateDatabase && version is not null && version.StartsWith("1.", StringComparison.Ordinal))
                 return await EnsureDatabaseAsync(status, version, cancellationToken).ConfigureAwait(false);
+            if (_client is not null && InfluxPreflight.IsInfluxDb2(version))
+                return await InfluxPreflight.RunAsync(_client, _options, status, version!, cancellationToken).ConfigureAwait(false);
             return new InfluxPingResult(true, true, status, version, false, $"{server} at {_options.Target} is reachable");
         }
     }
@@ -221,6 +226,7 @@ public sealed class InfluxWriter : IAsyncDisposable
                 + $"{Seconds(_options.FlushTimeout)} and are lost ({_fatal?.Message ?? _lastFailure ?? "shutdown"})");
         }
         _abort.Cancel();
+        _client?.Dispose();
         _http.Dispose();
     }
 
@@ -347,6 +353,8 @@ public sealed class InfluxWriter : IAsyncDisposable
 
     private async Task<PostResult> PostAsync(List<byte[]> batch, int start, int count)
     {
+        if (_client is not null)
+            return await PostThroughClientAsync(batch, start, count).ConfigureAwait(false);
         var body = new MemoryStream();
         using (var gzip = new GZipStream(body, CompressionLevel.Fastest, leaveOpen: true))
         {
@@ -392,6 +400,32 @@ public sealed class InfluxWriter : IAsyncDisposable
         {
             return PostResult.Retry(Describe(e), null);
         }
+    }
+
+    private async Task<PostResult> PostThroughClientAsync(List<byte[]> batch, int start, int count)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_abort.Token);
+        timeout.CancelAfter(_options.RequestTimeout);
+        InfluxWriteAnswer answer;
+        try
+        {
+            answer = await _client!.WriteAsync(batch, start, count, timeout.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!_abort.IsCancellationRequested)
+        {
+            return PostResult.Retry($"no answer within {Seconds(_options.RequestTimeout)}", null);
+        }
+        catch (OperationCanceledException)
+        {
+            return PostResult.Aborted;
+        }
+        if (_abort.IsCancellationRequested)
+            return answer.Delivered ? PostResult.Delivered : PostResult.Aborted;
+        if (answer.Delivered)
+            return PostResult.Delivered;
+        if (answer.Status == 0)
+            return PostResult.Retry(timeout.IsCancellationRequested ? $"no answer within {Seconds(_options.RequestTimeout)}" : answer.Message, null);
+        return Classify(answer.Status, answer.Reason, answer.Message, answer.RetryAfter, answer.Location);
     }
 
     private PostResult Classify(int status, string? reason, string message, TimeSpan? retryAfter, Uri? location)

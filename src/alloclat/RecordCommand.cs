@@ -429,6 +429,8 @@ internal sealed partial class RecordCommand
             var ping = await influx.Writer.PingAsync(CancellationToken.None);
             if (!ping.Reachable)
                 _err.WriteLine($"[WARN] InfluxDB at {_o.InfluxUrl} is unreachable ({ping.Message}); tracing goes on and points are queued until it answers");
+            else if (!ping.Ok)
+                _err.WriteLine($"[WARN] {ping.Message}");
             sinks.Add(influx);
         }
         return sinks;

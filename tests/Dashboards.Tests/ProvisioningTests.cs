@@ -77,11 +77,54 @@ public sealed class ProvisioningTests
             Assert.All(data, d => Assert.Contains((string)d["datasourceUid"], new[] { uid, "__expr__" }));
             var query = (string)Provisioning.Map(data.Single(d => (string)d["datasourceUid"] == uid)["model"])["query"];
             Assert.Contains("max(\"p999\")", query);
-            Assert.Contains("GROUP BY time($__interval), \"host\", \"comm\"", query);
+            Assert.Contains("GROUP BY time(10s), \"host\", \"comm\"", query);
             Assert.Matches(@"^\d+m$", (string)rule["for"]);
             var threshold = data.Single(d => (string)d["refId"] == (string)rule["condition"]);
             Assert.Equal("threshold", Provisioning.Map(threshold["model"])["type"]);
         }
+    }
+
+    [Fact]
+    public void DashboardsAndAlertRules_ShareOneFolder_NamedByTitleOnly()
+    {
+        // Alert rule file provisioning names its folder by title; a dashboard provider with a folderUid looks the
+        // folder up by uid only and creates a second folder of the same title (grafana/grafana#125079).
+        var provider = Provisioning.Map(Assert.Single(Provisioning.List(Provisioning.Load("dashboards", "alloclat.yaml")["providers"])));
+        Assert.False(provider.ContainsKey("folderUid"), "folderUid in the dashboard provider");
+        string folder = (string)provider["folder"];
+        var groups = Provisioning.List(Provisioning.Load("alerting", "alloclat-rules.yaml")["groups"]).Select(Provisioning.Map).ToList();
+        Assert.NotEmpty(groups);
+        Assert.All(groups, g => Assert.Equal(folder, (string)g["folder"]));
+        Assert.All(groups, g => Assert.False(g.ContainsKey("folderUid") || g.ContainsKey("folderUID")));
+    }
+
+    private static Dictionary<object, object> ComposeService(string name)
+    {
+        var compose = new DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(File.ReadAllText(Repo.Path("docker-compose.yml")));
+        return Provisioning.Map(Provisioning.Map(compose["services"])[name]);
+    }
+
+    [Fact]
+    public void Kafka_WritesItsLogToTheMountedVolume()
+    {
+        // apache/kafka's image defaults KAFKA_LOG_DIRS to /tmp/kraft-combined-logs (docker/resources/common-scripts/configureDefaults).
+        var kafka = ComposeService("kafka");
+        string dirs = (string)Provisioning.Map(kafka["environment"])["KAFKA_LOG_DIRS"];
+        var mounts = Provisioning.List(kafka["volumes"]).Select(v => v.ToString()!.Split(':')).ToList();
+        Assert.All(dirs.Split(','), d => Assert.Contains(mounts, m => m.Length >= 2 && !m[0].StartsWith('.') && !m[0].StartsWith('/') && d.StartsWith(m[1], StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void InfluxDbHealthcheck_PingsTheServersOwnPort()
+    {
+        // During first-start setup the influxdb:2 image runs a temporary server on INFLUXD_INIT_PORT (9999) and the
+        // CLI's config points there: a bare `influx ping` would be healthy before setup and the init scripts end.
+        var influx = ComposeService("influxdb");
+        var test = Provisioning.List(Provisioning.Map(influx["healthcheck"])["test"]).Select(x => x.ToString()!).ToList();
+        Assert.Equal(["CMD", "influx", "ping", "--host"], test.Take(4));
+        var port = new Uri(test[4]).Port;
+        Assert.Contains(Provisioning.List(influx["ports"]).Select(p => p.ToString()!), p => p.EndsWith(":" + port, StringComparison.Ordinal));
+        Assert.NotEqual(9999, port);
     }
 
     [Fact]

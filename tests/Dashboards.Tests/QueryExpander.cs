@@ -31,6 +31,15 @@ internal static partial class QueryExpander
         });
     }
 
+    /// <summary>As <see cref="Expand"/> with every template variable at "All" (Grafana's allValue <c>.*</c>).</summary>
+    public static string ExpandAll(string query)
+    {
+        var result = query.Replace("$timeFilter", TimeFilter, StringComparison.Ordinal)
+            .Replace("$__interval_ms", IntervalMs, StringComparison.Ordinal)
+            .Replace("$__interval", Interval, StringComparison.Ordinal);
+        return Variable().Replace(result, ".*");
+    }
+
     /// <summary>The variables a query refers to (without built-ins).</summary>
     public static IEnumerable<string> VariablesIn(string text) =>
         Variable().Matches(text).Select(m => m.Groups[1].Value).Where(v => !BuiltIns.Contains(v)).Distinct();

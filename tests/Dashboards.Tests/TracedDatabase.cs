@@ -6,7 +6,10 @@ namespace Dashboards.Tests;
 /// A real InfluxDB 1.6 filled by real traced runs of bin/alloclat into database <see cref="Database"/>: the demo in
 /// default mode, the demo in precise mode under libslowalloc with a latency step and an alert rule (allocator,
 /// op and alert variety), the Go GC workload (gc_pause) and a .NET program whose large allocations cost collections
-/// (gc_pause by reason and generation, dotnet_alloc_sample).
+/// (gc_pause by reason and generation, dotnet_alloc_sample). Meanwhile, for the Grafana alert rules, one more
+/// precise run of two paced workloads (one 1 MiB allocation every 20 ms) under libslowalloc:
+/// <see cref="SpikeComm"/>'s malloc is slow (25 ms) for half a second once, <see cref="StepComm"/>'s from 10 s on for
+/// <see cref="StepSeconds"/> s, long enough for three one-minute windows at every phase of the evaluation grid.
 /// </summary>
 public sealed class TracedDatabase : IAsyncLifetime
 {
@@ -14,7 +17,15 @@ public sealed class TracedDatabase : IAsyncLifetime
 
     public InfluxDb1Fixture Influx { get; } = new();
 
+    public const string SpikeComm = "spike_once";
+    public const string StepComm = "step_long";
+    public const int StepStartSeconds = 10;
+    public const int StepSeconds = 250;
+
     public List<string> RunLogs { get; } = [];
+
+    /// <summary>Wall-clock bounds of the alert-rule run (the collector's start and exit).</summary>
+    public (DateTimeOffset Start, DateTimeOffset End) RuleRun { get; private set; }
 
     public async Task InitializeAsync()
     {
@@ -22,6 +33,7 @@ public sealed class TracedDatabase : IAsyncLifetime
         string url = Influx.Url.ToString().TrimEnd('/');
         string dir = Directory.CreateTempSubdirectory("alloclat-dash-").FullName;
         string[] influx = ["--influx-url", url, "--influx-db", Database];
+        var ruleRun = Task.Run(() => RunRuleWorkloads(influx, dir));
         Run([.. influx, "-o", Path.Combine(dir, "default.lp"), "--", Repo.Path("build", "demo", "alloc_demo"), "6"]);
         Run([.. influx, "-o", Path.Combine(dir, "precise.lp"), "--precise",
             "--alert", "step: p999 > 15ms for 2 intervals resolve after 2 intervals allocator=slowalloc op=malloc", "--",
@@ -29,15 +41,37 @@ public sealed class TracedDatabase : IAsyncLifetime
             "SLOWALLOC_AFTER_MS=2000", "SLOWALLOC_UNTIL_MS=6000", Repo.Path("build", "demo", "alloc_demo"), "9"]);
         Run([.. influx, "-o", Path.Combine(dir, "go.lp"), "--", Repo.Path("build", "workloads", "gogc"), "8"]);
         RunDotnet([.. influx, "-o", Path.Combine(dir, "dotnet.lp")], dir);
+        await ruleRun;
         // The writer flushes before the collector exits; wait until the last run's points are queryable.
         await Wait.UntilAsync(async () => (await Influx.QueryAsync(Database, "SELECT count(\"events\") FROM \"alloclat_stats\"")).Count > 0,
             TimeSpan.FromSeconds(30), "alloclat_stats points");
     }
 
-    private void Run(string[] args)
+    private void RunRuleWorkloads(string[] influx, string dir)
     {
-        var (exit, stderr) = Repo.RunCollector(["record", "-q", .. args], TimeSpan.FromMinutes(3));
-        RunLogs.Add(stderr);
+        // Copies of the workload under their own names, so each process is its own comm (and alert instance).
+        string workload = Repo.Path("build", "workloads", "alloc_workload");
+        foreach (var name in (string[])[SpikeComm, StepComm])
+            File.Copy(workload, Path.Combine(dir, name), overwrite: true);
+        string slow = $"LD_PRELOAD={Repo.Path("build", "workloads", "libslowalloc.so")} SLOWALLOC_SLEEP=1 SLOWALLOC_NS=25000000 ALLOC_WORKLOAD_PAUSE_US=20000";
+        // 1 MiB allocations only (LARGE count, no heap or small ones), the malloc ones first: the spike process's
+        // mallocs take 18 s and the slow half-second is among them, then calloc & co. (not slowed) for 72 s; the step
+        // process is still in its mallocs when it is stopped after its step.
+        string script = $"cd {dir} && env {slow} SLOWALLOC_AFTER_MS=8000 SLOWALLOC_UNTIL_MS=8500 ./{SpikeComm} 900 0 0 & "
+            + $"cd {dir} && env {slow} SLOWALLOC_AFTER_MS={StepStartSeconds * 1000} timeout -s INT {StepStartSeconds + StepSeconds} ./{StepComm} 100000 0 0; "
+            + "wait; exit 0";
+        var start = DateTimeOffset.UtcNow;
+        Run([.. influx, "-o", Path.Combine(dir, "rules.lp"), "--precise", "--", "sh", "-c", script], TimeSpan.FromMinutes(8));
+        RuleRun = (start, DateTimeOffset.UtcNow);
+    }
+
+    private void Run(string[] args) => Run(args, TimeSpan.FromMinutes(3));
+
+    private void Run(string[] args, TimeSpan timeout)
+    {
+        var (exit, stderr) = Repo.RunCollector(["record", "-q", .. args], timeout);
+        lock (RunLogs)
+            RunLogs.Add(stderr);
         if (exit != 0)
             throw new InvalidOperationException($"alloclat {string.Join(' ', args)} exited with {exit}:\n{stderr}");
     }
@@ -57,7 +91,8 @@ public sealed class TracedDatabase : IAsyncLifetime
         if (!p.HasExited)
             using (new FileStream(gate, FileMode.Open, FileAccess.Write)) { }
         var (exit, _, stderr) = p.Wait(TimeSpan.FromMinutes(3));
-        RunLogs.Add(stderr);
+        lock (RunLogs)
+            RunLogs.Add(stderr);
         if (exit != 0)
             throw new InvalidOperationException($"alloclat on the .NET workload exited with {exit}:\n{stderr}");
     }

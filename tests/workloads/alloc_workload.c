@@ -5,12 +5,14 @@
 // For each of malloc, calloc, realloc, aligned_alloc and posix_memalign it makes LARGE allocations of 1 MiB
 // (glibc's mmap path: the threshold is pinned at 128 KiB so it cannot drift), HEAP allocations of 40 KiB
 // (glibc's heap path) and SMALL allocations of 64 bytes. Each block is touched and freed at once.
-// realloc grows a 16-byte block (which is below any size filter) to the target size.
+// realloc grows a 16-byte block (which is below any size filter) to the target size. With ALLOC_WORKLOAD_PAUSE_US
+// set, it sleeps that long after each allocation (outside any allocator call): a paced, long-running workload.
 #define _GNU_SOURCE
 #include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LARGE_SIZE (1024 * 1024)
 #define HEAP_SIZE (40 * 1024)
@@ -35,9 +37,12 @@ static void *alloc_with(int fn, size_t size)
 	}
 }
 
+static long pause_us;
+
 static long run(int fn, size_t size, long count)
 {
 	long done = 0;
+	struct timespec pause = { pause_us / 1000000, (pause_us % 1000000) * 1000 };
 
 	for (long i = 0; i < count; i++) {
 		volatile char *p = alloc_with(fn, size);
@@ -47,6 +52,8 @@ static long run(int fn, size_t size, long count)
 		p[size - 1] = 1;
 		free((void *)p);
 		done++;
+		if (pause_us > 0)
+			nanosleep(&pause, NULL);
 	}
 	return done;
 }
@@ -62,6 +69,7 @@ int main(int argc, char **argv)
 	large = atol(argv[1]);
 	heap = atol(argv[2]);
 	small = atol(argv[3]);
+	pause_us = getenv("ALLOC_WORKLOAD_PAUSE_US") ? atol(getenv("ALLOC_WORKLOAD_PAUSE_US")) : 0;
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	for (int fn = 0; fn < 5; fn++) {
 		long n = run(fn, LARGE_SIZE, large) + run(fn, HEAP_SIZE, heap) + run(fn, SMALL_SIZE, small);
