@@ -75,11 +75,11 @@ public sealed class AlertRuleSemanticsTests(TracedDatabase db)
         var (start, end) = db.RuleRun;
         for (var phase = TimeSpan.Zero; phase < rule.Interval; phase += GridStep)
         {
-            var evals = (await GrafanaRuleEvaluator.EvaluateAsync(db.Influx, TracedDatabase.Database, rule, start + phase, end + rule.Interval, Only(TracedDatabase.StepComm)))
+            var evals = (await GrafanaRuleEvaluator.EvaluateAsync(db.Influx, TracedDatabase.Database, rule, start + phase, end + rule.Window + rule.Interval, Only(TracedDatabase.StepComm)))
                 .Where(e => e.Labels.Contains("comm=" + TracedDatabase.StepComm, StringComparison.Ordinal)).ToList();
             string trace = string.Join("\n", evals.Select(e => $"{e.At:HH:mm:ss} {e.Value} {e.State}"));
             var firing = evals.FirstOrDefault(e => e.State == AlertState.Alerting);
-            Assert.True(firing is not null, $"phase {phase}: never fired\n{trace}");
+            Assert.True(firing is not null, $"phase {phase}: never fired\n{trace}\ncollector logs:\n{string.Join("\n---\n", db.RunLogs)}");
             // The two evaluations before the first firing breached and were pending: three windows of one minute.
             int i = evals.IndexOf(firing);
             Assert.True(i >= 2, trace);
