@@ -74,29 +74,58 @@ public sealed class PanelUnitsTests
         Assert.Equal("none", GrafanaFields.Unit(table, "new_count"));
     }
 
-    /// <summary>The alloc_spike fields of docs/schema.md and what each one is.</summary>
+    [Fact]
+    public void LargeObjectPanel_RateInBytesPerSecond_SizeInBytes()
+    {
+        using var doc = Repo.Dashboard();
+        var panel = Panel(doc, "timeseries", "Large-object allocations");
+        // Series are named by the alias "$tag_comm $tag_pid $tag_kind $col".
+        Assert.Equal("$tag_comm $tag_pid $tag_kind $col", panel.GetProperty("targets")[0].GetProperty("alias").GetString());
+        Assert.Equal("Bps", GrafanaFields.Unit(panel, "gcwork 4242 large bytes/s"));
+        Assert.Equal("bytes", GrafanaFields.Unit(panel, "gcwork 4242 pinned largest"));
+    }
+
+    /// <summary>The numeric alloc_spike fields of docs/schema.md and what each one is.</summary>
     public static readonly IReadOnlyDictionary<string, string> SpikeColumnUnits = new Dictionary<string, string>
     {
         ["latency"] = "ns",
         ["reclaim_ns"] = "ns",
         ["compaction_ns"] = "ns",
-        ["mmap_lock_ns"] = "ns",
+        ["on_cpu_ns"] = "ns",
         ["off_cpu_ns"] = "ns",
+        ["runqueue_ns"] = "ns",
+        ["blocked_ns"] = "ns",
+        ["io_ns"] = "ns",
+        ["swapin_ns"] = "ns",
+        ["thrashing_ns"] = "ns",
+        ["mmap_lock_ns"] = "ns",
         ["size"] = "bytes",
         ["faults"] = "none",
+        ["major_faults"] = "none",
+        ["voluntary_switches"] = "none",
+        ["involuntary_switches"] = "none",
         ["tid"] = "none",
     };
 
     [Fact]
-    public void SpikeColumnUnits_CoverEveryIntegerFieldOfTheSchema()
+    public void SpikeColumnUnits_CoverEveryNumericFieldOfTheSchema()
     {
+        // The "| field | meaning |" table of the alloc_spike section; string and boolean fields are not numbers.
         string schema = File.ReadAllText(Repo.Path("docs", "schema.md"));
         int start = schema.IndexOf("## `alloc_spike`", StringComparison.Ordinal);
         int end = schema.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
-        var section = schema[start..end];
-        var fields = System.Text.RegularExpressions.Regex.Matches(section, @"^\| `([a-z_]+)`(?:, `([a-z_]+)`)? \|", System.Text.RegularExpressions.RegexOptions.Multiline)
-            .SelectMany(m => new[] { m.Groups[1].Value, m.Groups[2].Value }).Where(f => f.Length > 0 && f is not "cause" and not "stack").ToList();
-        Assert.NotEmpty(fields);
+        var lines = schema[start..end].Split('\n');
+        int header = Array.FindIndex(lines, l => l.StartsWith("| field | meaning |", StringComparison.Ordinal));
+        Assert.True(header > 0, "no field table in the alloc_spike section");
+        var fields = new List<string>();
+        foreach (var line in lines.Skip(header + 2).TakeWhile(l => l.StartsWith('|')))
+        {
+            string cell = line.Split('|')[1];
+            if (cell.Contains("(string)", StringComparison.Ordinal) || cell.Contains("(boolean)", StringComparison.Ordinal))
+                continue;
+            fields.AddRange(System.Text.RegularExpressions.Regex.Matches(cell, "`([a-z_]+)`").Select(m => m.Groups[1].Value));
+        }
+        Assert.Contains("latency", fields);
         Assert.All(fields, f => Assert.Contains(f, SpikeColumnUnits.Keys));
     }
 }

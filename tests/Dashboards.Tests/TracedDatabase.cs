@@ -7,7 +7,7 @@ namespace Dashboards.Tests;
 /// default mode, the demo in precise mode under libslowalloc with a latency step and an alert rule (allocator,
 /// op and alert variety), the Go GC workload (gc_pause) and a .NET program whose large allocations cost collections
 /// (gc_pause by reason and generation, dotnet_alloc_sample). Meanwhile, for the Grafana alert rules, one more
-/// precise run of two paced workloads (one 1 MiB allocation every 20 ms) under libslowalloc:
+/// precise run of two paced workloads (one 1 MiB allocation every 200 ms) under libslowalloc:
 /// <see cref="SpikeComm"/>'s malloc is slow (25 ms) for half a second once, <see cref="StepComm"/>'s from 10 s on for
 /// <see cref="StepSeconds"/> s, long enough for three one-minute windows at every phase of the evaluation grid.
 /// </summary>
@@ -53,11 +53,12 @@ public sealed class TracedDatabase : IAsyncLifetime
         string workload = Repo.Path("build", "workloads", "alloc_workload");
         foreach (var name in (string[])[SpikeComm, StepComm])
             File.Copy(workload, Path.Combine(dir, name), overwrite: true);
-        string slow = $"LD_PRELOAD={Repo.Path("build", "workloads", "libslowalloc.so")} SLOWALLOC_SLEEP=1 SLOWALLOC_NS=25000000 ALLOC_WORKLOAD_PAUSE_US=20000";
-        // 1 MiB allocations only (LARGE count, no heap or small ones), the malloc ones first: the spike process's
-        // mallocs take 18 s and the slow half-second is among them, then calloc & co. (not slowed) for 72 s; the step
-        // process is still in its mallocs when it is stopped after its step.
-        string script = $"cd {dir} && env {slow} SLOWALLOC_AFTER_MS=8000 SLOWALLOC_UNTIL_MS=8500 ./{SpikeComm} 900 0 0 & "
+        string slow = $"LD_PRELOAD={Repo.Path("build", "workloads", "libslowalloc.so")} SLOWALLOC_SLEEP=1 SLOWALLOC_NS=25000000 ALLOC_WORKLOAD_PAUSE_US=200000";
+        // 1 MiB mallocs only (LARGE count, no heap or small ones; the malloc ones come first and both processes are
+        // stopped while still in them), five a second: few calls per 10-second bucket, so that a loaded machine's
+        // scheduling delays seldom make a whole bucket slow. The spike process lives 130 s, long enough for three
+        // evaluations with its data.
+        string script = $"cd {dir} && env {slow} SLOWALLOC_AFTER_MS=8000 SLOWALLOC_UNTIL_MS=8500 timeout -s INT 130 ./{SpikeComm} 100000 0 0 & "
             + $"cd {dir} && env {slow} SLOWALLOC_AFTER_MS={StepStartSeconds * 1000} timeout -s INT {StepStartSeconds + StepSeconds} ./{StepComm} 100000 0 0; "
             + "wait; exit 0";
         var start = DateTimeOffset.UtcNow;
