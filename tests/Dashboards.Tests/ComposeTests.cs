@@ -26,6 +26,20 @@ public sealed partial class ComposeTests
     }
 
     [Fact]
+    public void AggregatorCommand_UsesOnlyOptionsTheAggregatorHas()
+    {
+        var compose = new DeserializerBuilder().Build().Deserialize<Dictionary<object, object>>(File.ReadAllText(Repo.Path("docker-compose.yml")));
+        var aggregator = Provisioning.Map(Provisioning.Map(compose["services"])["aggregator"]);
+        var command = Provisioning.List(aggregator["command"]).Select(x => x.ToString()!).ToList();
+        Assert.Equal("aggregate", command[0]);
+        var (exit, stdout, stderr) = Tracer.TestSupport.Collector.Run(["aggregate", "--help"], TimeSpan.FromSeconds(30));
+        Assert.Equal(0, exit);
+        var known = OptionName().Matches(stdout + stderr).Select(m => m.Value).ToHashSet(StringComparer.Ordinal);
+        foreach (var option in command.Where(a => a.StartsWith("--", StringComparison.Ordinal)))
+            Assert.True(known.Contains(option), $"{option} is not an option of alloclat aggregate");
+    }
+
+    [Fact]
     public void Collector_WritesItsFileIntoTheVolume()
     {
         var command = CollectorCommand();
