@@ -9,7 +9,7 @@ ARCH := x86
 
 # Debian/Ubuntu packages the build, the tests and the demo need.
 PACKAGES := clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev gcc make binutils strace \
-	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev golang-go influxdb victoria-metrics kcat chromium
+	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev golang-go influxdb victoria-metrics kcat chromium tmux
 
 WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload_jemalloc \
 	$(BUILD)/workloads/alloc_workload_tcmalloc $(BUILD)/workloads/alloc_workload_mimalloc \

@@ -56,7 +56,7 @@ public sealed class IntervalCollector
             }
             // Drain what the kernel already handed over, then flush the partial interval.
             _source.Poll(0, _table);
-            Emit(start, Math.Max(UnixNow(), start + 1));
+            Emit(start, Math.Max(UnixNow(), start + 1), final: true);
         }
         finally
         {
@@ -73,13 +73,13 @@ public sealed class IntervalCollector
 
     private static long UnixNow() => (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) * 100;
 
-    private void Emit(long startNs, long endNs)
+    private void Emit(long startNs, long endNs, bool final = false)
     {
         var counters = _source.ReadCounters();
         var stats = new CollectorStats(
             counters.Events - _last.Events, counters.Lost - _last.Lost,
             counters.InflightDropped - _last.InflightDropped, _sinkDropped());
         _last = counters;
-        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats) { Events = _source.TakeEvents(), Sequence = ++_sequence });
+        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats) { Events = _source.TakeEvents(), Sequence = ++_sequence, Final = final });
     }
 }

@@ -31,15 +31,18 @@ public sealed class SeriesTable : IAllocationRecorder
     private readonly int _evictAfterIdleIntervals;
     private readonly HistogramEncoder _encoder = new();
     private readonly Func<int, string?>? _containerOf;
+    private readonly RunHistograms? _run;
 
     /// <param name="keepHistograms">attach each interval histogram, encoded, to its snapshot (fleet mode, --histograms)</param>
     /// <param name="evictAfterIdleIntervals">forget a series after this many intervals without events</param>
     /// <param name="containerOf">the <c>container</c> tag of a process (null: none), asked when a series' tags are built</param>
-    public SeriesTable(bool keepHistograms = false, int evictAfterIdleIntervals = 60, Func<int, string?>? containerOf = null)
+    /// <param name="run">where each closed interval histogram is also merged, for the run summary</param>
+    public SeriesTable(bool keepHistograms = false, int evictAfterIdleIntervals = 60, Func<int, string?>? containerOf = null, RunHistograms? run = null)
     {
         KeepHistograms = keepHistograms;
         _evictAfterIdleIntervals = evictAfterIdleIntervals;
         _containerOf = containerOf;
+        _run = run;
     }
 
     public bool KeepHistograms { get; }
@@ -101,11 +104,13 @@ public sealed class SeriesTable : IAllocationRecorder
             s.IdleIntervals = 0;
             result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, LatencyStats.From(s.Histogram, s.Bytes),
                 KeepHistograms ? _encoder.Encode(s.Histogram) : null));
+            _run?.Add(key, MeasurementOf(key.Op), s.Tags, s.Histogram, s.Bytes);
             s.Histogram.Reset();
             s.Bytes = 0;
         }
         if (evict is not null)
             foreach (var k in evict)
+            {
                 if (_series.Remove(k, out var gone) && _free.Count < MaxFree)
                 {
                     gone.Histogram.Reset();
@@ -115,6 +120,10 @@ public sealed class SeriesTable : IAllocationRecorder
                     gone.Tags = [];
                     _free.Push(gone);
                 }
+            }
+        // A process that exited an interval ago (its late events counted) adds nothing more to the run.
+        if (_run is not null && _exitedBefore.Count > 0)
+            _run.Freeze(_exitedBefore);
         (_exitedBefore, _exited) = (_exited, _exitedBefore);
         _exited.Clear();
         return result;

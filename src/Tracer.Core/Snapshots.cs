@@ -78,6 +78,9 @@ public sealed record IntervalSnapshot(
 
     /// <summary>Further points of this interval (alert transitions, ...), written after the series.</summary>
     public IReadOnlyList<EventPoint> Events { get; init; } = [];
+
+    /// <summary>The last snapshot of the run (the partial interval flushed when tracing stops).</summary>
+    public bool Final { get; init; }
 }
 
 /// <summary>A consumer of interval snapshots. Sinks never see events or BPF; they read snapshots only.</summary>

@@ -6,7 +6,8 @@ namespace Tracer.Sinks;
 
 /// <summary>
 /// Prints each interval as a table for a terminal: a summary line (events/s, lost events, in-flight and sink
-/// drops), then one row per series sorted by pid, allocator, op and size. About 100 columns wide.
+/// drops), then one row per series sorted by pid, allocator, op and size, then the interval's slow calls and alerts as
+/// readable lines. About 100 columns wide. Used when standard output is not a terminal (or with --plain).
 /// </summary>
 public sealed class ConsoleTableSink : ISnapshotSink
 {
@@ -109,12 +110,20 @@ public sealed class ConsoleTableSink : ISnapshotSink
     /// One line per event point under the table. Alert transitions get a line of their own shape (state first,
     /// then the rule and the series) so they stand out among the rows; other points are listed generically.
     /// </summary>
-    private static void AppendEvents(StringBuilder sb, IReadOnlyList<EventPoint> events)
+    private void AppendEvents(StringBuilder sb, IReadOnlyList<EventPoint> events)
     {
         foreach (var e in events)
         {
-            string line = e.Measurement == "alert" ? AlertLine(e) : GenericLine(e);
-            sb.Append("  ").Append(Fit(line, 160)).Append('\n');
+            // The run summary is printed once, in full, when the run ends.
+            if (e.Measurement == "alloc_latency_run")
+                continue;
+            string line = e.Measurement switch
+            {
+                "alert" => Fit(AlertLine(e), 160),
+                "alloc_spike" => SpikeLine.Format(e, _timeZone, 160),
+                _ => Fit(GenericLine(e), 160),
+            };
+            sb.Append("  ").Append(line).Append('\n');
         }
     }
 

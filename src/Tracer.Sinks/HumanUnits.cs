@@ -18,6 +18,33 @@ internal static class HumanUnits
         return ThreeDigits(ns / 1e9) + "s";
     }
 
+    /// <summary>Latency with a space before the unit, as in running text: <c>250 ms</c>, <c>12.3 us</c>.</summary>
+    public static string LatencyWords(long ns)
+    {
+        string s = Latency(ns);
+        int unit = s.Length - (s.EndsWith("ns", StringComparison.Ordinal) || s.EndsWith("us", StringComparison.Ordinal) || s.EndsWith("ms", StringComparison.Ordinal) ? 2 : 1);
+        return string.Concat(s.AsSpan(0, unit), " ", s.AsSpan(unit));
+    }
+
+    /// <summary>Bytes in binary units: <c>512B</c>, <c>64K</c>, <c>1.50M</c>, <c>256M</c>, <c>2G</c>.</summary>
+    public static string Bytes(long bytes)
+    {
+        if (bytes < 1024)
+            return bytes.ToString(CultureInfo.InvariantCulture) + "B";
+        double v = bytes;
+        string unit = "B";
+        foreach (var u in (ReadOnlySpan<string>)["K", "M", "G", "T", "P"])
+        {
+            if (v < 1024)
+                break;
+            v /= 1024;
+            unit = u;
+        }
+        // Exact multiples print without decimals (256M, not 256.0M).
+        string number = v == Math.Floor(v) ? v.ToString("0", CultureInfo.InvariantCulture) : ThreeDigits(v);
+        return number + unit;
+    }
+
     /// <summary>A count, abbreviated with k/M/G above a million so it fits a narrow column.</summary>
     public static string Count(double n)
     {

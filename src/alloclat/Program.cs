@@ -45,7 +45,10 @@ public static class Program
               --config FILE        options from a TOML file by long name, top level or in their section
                                    (min-size = "64K", precise = true, [influx] url = "..."), ${VAR} expanded;
                                    options after --config override it
-          -q, --quiet              no live table
+          -q, --quiet              no live screen or table, no summary on stdout
+              --plain              one plain table per interval even on a terminal (no live screen)
+              --summary FILE       also write the run summary (whole-run percentiles, totals, slowest calls)
+                                   as JSON to FILE
           -v, --verbose            libbpf's messages and details of what is probed
               --host NAME          host tag (default: this host's name)
               --btf FILE           kernel BTF for kernels without /sys/kernel/btf/vmlinux
@@ -139,10 +142,15 @@ public interface IConsole
 {
     TextWriter Out { get; }
     TextWriter Error { get; }
+
+    /// <summary>Whether Out is a terminal a live screen can be drawn on.</summary>
+    bool OutIsTerminal => false;
 }
 
 internal sealed class SystemConsole : IConsole
 {
     public TextWriter Out { get; } = Console.Out;
     public TextWriter Error { get; } = Console.Error;
+
+    public bool OutIsTerminal => !Console.IsOutputRedirected && Environment.GetEnvironmentVariable("TERM") is not (null or "" or "dumb");
 }

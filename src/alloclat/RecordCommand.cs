@@ -16,6 +16,7 @@ namespace Alloclat.Cli;
 /// </summary>
 internal sealed partial class RecordCommand
 {
+    private const int SIGINT = 2;
     private const int SIGTERM = 15;
     private readonly RecordOptions _o;
     private readonly IConsole _console;
@@ -49,7 +50,10 @@ internal sealed partial class RecordCommand
         ProbePlan? precisePlan = _o.Precise && (_o.Pid is not null || _o.Binary is not null || _o.Command.Count > 0) ? CheckPreciseTarget() : null;
 
         var host = _o.Host ?? KernelSupport.HostName();
+        CheckSummaryPath();
         var sinks = await OpenSinksAsync();
+        var screen = sinks.OfType<LiveScreen>().FirstOrDefault();
+        RunSummary? summary = null;
         var alerts = CreateAlerts();
         int exitCode = (int)ReturnCode.Ok;
         LaunchedCommand? command = null;
@@ -84,7 +88,9 @@ internal sealed partial class RecordCommand
                 source.AddTargetAtExec(command.Pid);
             }
             if (_o.Precise)
-                WarnPreciseOverhead(source);
+                WarnPreciseOverhead(source, screen);
+            else if (screen is not null)
+                screen.ProbeBiasNs = MeasureUprobeCost(source, calls: 2000);
             if (source.GuardProblem is { } guard)
                 _err.WriteLine($"[WARN] no guard process ({guard}): if alloclat is killed with SIGKILL, a process it stopped at exec stays stopped");
             if (source.UnavailableCauses.Count > 0)
@@ -108,9 +114,14 @@ internal sealed partial class RecordCommand
             }
             using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Stop(StopReason.Signal); });
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Stop(StopReason.Terminate); });
+            using var sigwinch = screen is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => screen.Redraw());
+            if (screen is not null)
+                KeyboardInput.Start(screen, () => Stop(StopReason.Quit));
             using var duration = _o.Duration is { } d ? new Timer(_ => Stop(StopReason.Duration), null, d, Timeout.InfiniteTimeSpan) : null;
 
-            var table = new SeriesTable(keepHistograms: _o.KafkaBrokers is not null || _o.Histograms, containerOf: ContainerOf);
+            var runHistograms = new RunHistograms();
+            var run = new RunRecorder();
+            var table = new SeriesTable(keepHistograms: _o.KafkaBrokers is not null || _o.Histograms, containerOf: ContainerOf, run: runHistograms);
             IEventSource sources = _dotnet is null ? source : new CombinedEventSource(source, _dotnet);
             var collector = new IntervalCollector(sources, table, _o.Interval, host, () => sinks.Sum(s => s.TakeDropped()));
             Exception? pollFailure = null;
@@ -139,6 +150,13 @@ internal sealed partial class RecordCommand
             await foreach (var interval in collector.Snapshots.Reader.ReadAllAsync())
             {
                 var snapshot = alerts?.Apply(interval) ?? interval;
+                run.Observe(snapshot);
+                if (snapshot.Final)
+                {
+                    // The polling thread merged its last interval before sending it: the run is complete.
+                    summary = run.Summarize(runHistograms);
+                    snapshot = snapshot with { Events = [.. snapshot.Events, .. RunPoints.From(summary)] };
+                }
                 foreach (var sink in sinks)
                     await sink.WriteAsync(snapshot, CancellationToken.None);
                 if (_o.Pid is int watched && !KernelSupport.ProcessExists(watched))
@@ -146,10 +164,14 @@ internal sealed partial class RecordCommand
                 AddCgroupNewcomers(source);
             }
             poller.Join();
+            summary ??= run.Summarize(runHistograms);
 
             // Like timeout(1): a command outliving the trace is asked to stop, and its status is returned.
             if (reason is StopReason.Terminate or StopReason.Duration or StopReason.Failed && command is { HasExited: false })
                 command.Signal(SIGTERM);
+            // The quit key ends the run as Ctrl-C in the terminal would, which the command would have seen too.
+            if (reason == StopReason.Quit && command is { HasExited: false })
+                command.Signal(SIGINT);
             if (command is not null)
             {
                 await command.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(reason == StopReason.CommandExited ? 30 : 5)).ConfigureAwait(false);
@@ -160,7 +182,7 @@ internal sealed partial class RecordCommand
                 _err.WriteLine($"[INFO] process {_o.Pid} exited; all its points were written");
                 exitCode = (int)ReturnCode.ProcessExited;
             }
-            else if (reason is StopReason.Signal or StopReason.Terminate)
+            else if (reason is StopReason.Signal or StopReason.Terminate or StopReason.Quit)
             {
                 exitCode = (int)ReturnCode.Ok;
             }
@@ -185,6 +207,8 @@ internal sealed partial class RecordCommand
                 await sink.DisposeAsync();
             command?.Dispose();
         }
+        if (summary is not null)
+            exitCode = ReportSummary(summary, screen is not null, exitCode);
         if (command is null && sinks.OfType<InfluxSink>().Any(s => s.Writer.FatalError is not null) && exitCode == 0)
             exitCode = (int)ReturnCode.SinkError;
         foreach (var failed in sinks.OfType<OutputGuard>().Where(g => g.Failure is not null))
@@ -196,7 +220,43 @@ internal sealed partial class RecordCommand
         return exitCode;
     }
 
-    private enum StopReason { None, Signal, Terminate, Duration, CommandExited, TargetExited, Failed }
+    private enum StopReason { None, Signal, Terminate, Duration, CommandExited, TargetExited, Failed, Quit }
+
+    /// <summary>A --summary file in a directory that does not exist is refused before tracing starts.</summary>
+    private void CheckSummaryPath()
+    {
+        if (_o.SummaryPath is not { } path)
+            return;
+        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir is not null && !Directory.Exists(dir))
+            throw new AlloclatException(ReturnCode.ArgumentError, $"cannot write --summary {path}: directory {dir} does not exist");
+    }
+
+    /// <summary>Prints the run summary (unless --quiet) and writes it as JSON with --summary.</summary>
+    private int ReportSummary(RunSummary summary, bool terminal, int exitCode)
+    {
+        if (!_o.Quiet)
+        {
+            int width = terminal ? Math.Max(Console.WindowWidth, 40) : 160;
+            _console.Out.Write(RunSummaryText.Render(summary, width));
+            _console.Out.Flush();
+        }
+        if (_o.SummaryPath is not { } path)
+            return exitCode;
+        try
+        {
+            using (var file = new FileStream(path, FileMode.Create, FileAccess.Write))
+                RunSummaryJson.Write(summary, file);
+            _err.WriteLine($"[INFO] run summary written to {path}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            _err.WriteLine($"[ERROR] cannot write the run summary to {path}: {e.Message}");
+            if (exitCode == 0)
+                exitCode = (int)ReturnCode.SinkError;
+        }
+        return exitCode;
+    }
 
     private (ulong, ulong) CheckBinary(string path)
     {
@@ -377,27 +437,35 @@ internal sealed partial class RecordCommand
         }
     }
 
-    private void WarnPreciseOverhead(BpfAllocationSource source)
+    private static double? MeasureUprobeCost(BpfAllocationSource source, int calls)
     {
-        string cost;
         try
         {
-            double ns = source.MeasureUprobeCostNs();
-            cost = ns >= 1000 ? $"{ns / 1000:0.0} us" : $"{ns:0} ns";
+            return source.MeasureUprobeCostNs(calls);
         }
         catch (Exception e) when (e is LibbpfException or InvalidOperationException)
         {
-            cost = "(could not be measured)";
+            return null;
         }
+    }
+
+    private void WarnPreciseOverhead(BpfAllocationSource source, LiveScreen? screen)
+    {
+        double? measured = MeasureUprobeCost(source, calls: 20_000);
+        if (screen is not null)
+            screen.ProbeBiasNs = measured;
+        string cost = measured is not { } ns ? "(could not be measured)" : ns >= 1000 ? $"{ns / 1000:0.0} us" : $"{ns:0} ns";
         _err.WriteLine($"[WARN] --precise: every call of the malloc family in the target now takes a uprobe trap, measured here at {cost} per call; programs that allocate often will run slower");
     }
 
+    private string TargetDescription() => _o.Pid is int p ? $"process {p}" : _o.Binary is not null ? $"every process of {_o.Binary}" :
+        _o.Names.Count > 0 ? $"every process named {string.Join(" or ", _o.Names)}" :
+        _o.Cgroup is not null ? $"every process in cgroup {_o.Cgroup}" :
+        _o.AllProcesses ? "every process" : $"'{string.Join(' ', _o.Command)}'";
+
     private void Describe(BpfAllocationSource source)
     {
-        string target = _o.Pid is int p ? $"process {p}" : _o.Binary is not null ? $"every process of {_o.Binary}" :
-            _o.Names.Count > 0 ? $"every process named {string.Join(" or ", _o.Names)}" :
-            _o.Cgroup is not null ? $"every process in cgroup {_o.Cgroup}" :
-            _o.AllProcesses ? "every process" : $"'{string.Join(' ', _o.Command)}'";
+        string target = TargetDescription();
         string user = _o.AllProcesses ? "" : _o.Precise
             ? "; the malloc family of every allocator and Go's large-object path and GC pauses, probed as each process starts"
             : "; Go's large-object path and GC pauses, probed as each Go process starts; .NET GC pauses and large-object samples through EventPipe";
@@ -407,20 +475,36 @@ internal sealed partial class RecordCommand
     private async Task<List<ISnapshotSink>> OpenSinksAsync()
     {
         var sinks = new List<ISnapshotSink>();
-        string output = _o.Output ?? $"alloclat-{DateTime.Now:yyyyMMdd-HHmmss}.lp";
-        FileSink file;
-        try
+        if (_o.OutputDisabled)
         {
-            file = new FileSink(output) { Histograms = _o.Histograms };
+            _err.WriteLine("[INFO] no line-protocol file (--output none)");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        else
         {
-            throw OutputFailure.Open(e, output);
+            string output = _o.Output ?? $"alloclat-{DateTime.Now:yyyyMMdd-HHmmss}.lp";
+            FileSink file;
+            try
+            {
+                file = new FileSink(output) { Histograms = _o.Histograms };
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw OutputFailure.Open(e, output);
+            }
+            sinks.Add(new OutputGuard(file, output, _err));
+            _err.WriteLine($"[INFO] writing line protocol to {output}");
         }
-        sinks.Add(new OutputGuard(file, output, _err));
-        _err.WriteLine($"[INFO] writing line protocol to {output}");
-        if (!_o.Quiet)
+        if (_o.Quiet)
+        {
+        }
+        else if (!_o.Plain && _console.OutIsTerminal)
+        {
+            sinks.Add(new LiveScreen(_console.Out, () => (Console.WindowWidth, Console.WindowHeight), TargetDescription(), probeBiasNs: null));
+        }
+        else
+        {
             sinks.Add(new ConsoleTableSink(_console.Out));
+        }
         if (_o.KafkaBrokers is not null)
             sinks.Add(KafkaPublishing.Open(_o, _err));
         if (_o.InfluxUrl is not null)

@@ -21,8 +21,19 @@ public sealed record RecordOptions
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
     public ulong MinSize { get; init; } = 32 * 1024;
     public bool Precise { get; init; }
+    /// <summary>The line-protocol file (appended to); <c>none</c> writes no file.</summary>
     public string? Output { get; init; }
+    public bool OutputDisabled => Output == "none";
+    /// <summary>Rotate the output when it reaches this size; null: never.</summary>
+    public ulong? OutputMaxSize { get; init; }
+    /// <summary>Rotated files kept beside the output (FILE.1 the newest).</summary>
+    public int OutputKeep { get; init; } = 5;
+    public bool OutputKeepGiven { get; init; }
+    /// <summary>Also write the run summary as JSON to this file.</summary>
+    public string? SummaryPath { get; init; }
     public bool Quiet { get; init; }
+    /// <summary>Plain interval tables even on a terminal (no live screen).</summary>
+    public bool Plain { get; init; }
     public bool Verbose { get; init; }
     public string? Host { get; init; }
     public string? BtfPath { get; init; }
@@ -124,6 +135,10 @@ public static class OptionParser
         "--cause-mmap-lock" => o with { CauseMmapLock = true },
         "-o" or "--output" => o with { Output = Value() },
         "-q" or "--quiet" => o with { Quiet = true },
+        "--plain" => o with { Plain = true },
+        "--summary" => o with { SummaryPath = NonEmpty(name, Value()) },
+        "--output-max-size" => o with { OutputMaxSize = ParseSize(name, Value()) },
+        "--output-keep" => o with { OutputKeep = ParsePositiveInt(name, Value()), OutputKeepGiven = true },
         "-v" or "--verbose" => o with { Verbose = true },
         "--host" => o with { Host = NonEmpty(name, Value()) },
         "--btf" => o with { BtfPath = Value() },
@@ -159,6 +174,12 @@ public static class OptionParser
             throw Bad("give only one of -p, --binary, -n, --cgroup, --all and -- COMMAND");
         if (o.AlertWebhook is not null && o.Alerts.Count == 0)
             throw Bad("--alert-webhook needs rules: give --alert RULE or --alert-file PATH");
+        if (o.OutputDisabled && (o.OutputMaxSize is not null || o.OutputKeepGiven))
+            throw Bad("--output-max-size and --output-keep need an output file, not --output none");
+        if (o.OutputKeepGiven && o.OutputMaxSize is null)
+            throw Bad("--output-keep needs --output-max-size (files are rotated only at a size)");
+        if (o.OutputMaxSize is < 4096)
+            throw Bad($"invalid size '{o.OutputMaxSize}' for --output-max-size: must be at least 4K");
         if (o.Precise && o.AllProcesses)
             throw Bad("--precise needs a target (-p, --binary or -- COMMAND): probing every malloc of every process is not offered");
         if (o.KafkaBrokers is null && (o.KafkaProperties is not null || o.KafkaTopic != new RecordOptions().KafkaTopic))

@@ -85,14 +85,15 @@ public class EventPointTests(InfluxDb1Fixture influx) : IClassFixture<InfluxDb1F
         var alert = new EventPoint("alert",
             [new("comm", "demo"), new("field", "p999"), new("op", "malloc"), new("pid", "42"), new("rule", "slow"), new("size_class", "1M"), new("source", "alloc_latency"), new("state", "firing")],
             [new("value", 7_010_000L), new("threshold", 5_000_000L), new("firing", true)]);
-        var other = new EventPoint("alloc_spike", [new("pid", "42")], [new("latency", 9L)]);
+        // Slow calls have lines of their own (SpikeLineTests); any other point is listed generically.
+        var other = new EventPoint("other_event", [new("pid", "42")], [new("latency", 9L)]);
         var sink = new ConsoleTableSink(new StringWriter(), timeZone: TimeZoneInfo.Utc);
         var withRows = sink.Render(new IntervalSnapshot(0, 1_000_000_000, "h", [TestData.Series(42, "demo", "glibc", "malloc", "1M", TestData.Stats(0))], default)
         {
             Events = [alert, other],
         }).Split('\n');
         Assert.Equal("  ALERT FIRING  slow  pid=42 comm=demo op=malloc size_class=1M  p999 7.01ms (threshold 5.00ms)", withRows[^4]);
-        Assert.Equal("  alloc_spike pid=42 latency=9", withRows[^3]);
+        Assert.Equal("  other_event pid=42 latency=9", withRows[^3]);
 
         var empty = sink.Render(new IntervalSnapshot(0, 1_000_000_000, "h", [], default) { Events = [alert] });
         Assert.Contains("(no call measured in this interval)\n  ALERT FIRING  slow", empty);

@@ -30,4 +30,20 @@ public class HumanUnitsTests
     {
         Assert.Equal(expected, HumanUnits.Count(n));
     }
+
+    [Theory]
+    [InlineData(512, "512B")]
+    [InlineData(65536, "64K")]
+    [InlineData(1572864, "1.50M")]
+    [InlineData(268435456, "256M")]
+    [InlineData(2147483648, "2G")]
+    [InlineData(40000, "39.1K")]
+    public void Bytes_AreBinaryUnits(long bytes, string expected) => Assert.Equal(expected, HumanUnits.Bytes(bytes));
+
+    [Theory]
+    [InlineData(249_775_377, "250 ms")]
+    [InlineData(850, "850 ns")]
+    [InlineData(12_300, "12.3 us")]
+    [InlineData(1_200_000_000, "1.20 s")]
+    public void LatencyWords_HaveASpaceBeforeTheUnit(long ns, string expected) => Assert.Equal(expected, HumanUnits.LatencyWords(ns));
 }

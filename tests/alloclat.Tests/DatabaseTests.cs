@@ -133,7 +133,7 @@ public class DatabaseTests
         Assert.True(r.ExitCode == 0, r.ToString());
         var written = LineProtocolFile.Read(output);
         long dropped = written.Where(p => p.Measurement == "alloclat_stats").Sum(p => p["sink_dropped"]);
-        string[] measurements = ["alloc_latency", "alloclat_stats", "alloc_spike"];
+        string[] measurements = ["alloc_latency", "alloclat_stats", "alloc_spike", "alloc_latency_run"];
         Assert.All(written, p => Assert.Contains(p.Measurement, measurements));
         long readBack = 0;
         foreach (var measurement in measurements)

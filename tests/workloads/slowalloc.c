@@ -4,6 +4,8 @@
 // sleeps instead (nanosleep overshoots by the timer slack and the scheduler's delay, tens to hundreds of us).
 // With SLOWALLOC_AFTER_MS set, it is fast until that many milliseconds after its first call, then slow,
 // and fast again after SLOWALLOC_UNTIL_MS if set: a latency step for alerting tests.
+// SLOWALLOC_SERIES=ns1,ns2,... makes the n-th slow call wait the n-th value instead (cycling): calls of known,
+// different latencies.
 #define _GNU_SOURCE
 #include <stdlib.h>
 #include <time.h>
@@ -12,6 +14,8 @@ extern void *__libc_malloc(size_t size);
 
 static long slow_ns = -1, slow_min, after_ms, until_ms, sleep_mode;
 static struct timespec start;
+static long series[64];
+static int series_len, series_next;
 
 static long env_long(const char *name, long fallback)
 {
@@ -53,11 +57,16 @@ void *malloc(size_t size)
 		sleep_mode = env_long("SLOWALLOC_SLEEP", 0);
 		clock_gettime(CLOCK_MONOTONIC, &start);
 		slow_ns = env_long("SLOWALLOC_NS", 2000000);
+		for (const char *v = getenv("SLOWALLOC_SERIES"); v && *v && series_len < 64;) {
+			char *end;
+			series[series_len++] = strtol(v, &end, 10);
+			v = *end == ',' ? end + 1 : "";
+		}
 	}
 	if (size >= (size_t)slow_min && slow_ns > 0) {
 		long t = elapsed_ms();
 		if (t >= after_ms && (until_ms == 0 || t < until_ms))
-			wait_ns(slow_ns);
+			wait_ns(series_len ? series[series_next++ % series_len] : slow_ns);
 	}
 	return __libc_malloc(size);
 }
