@@ -41,7 +41,11 @@ public static class Program
                                    (default 5ms; off)
               --cause-mmap-lock    also measure mmap_lock waits in slow calls: a tracepoint on every
                                    mmap_lock acquisition of every process on the host (off by default)
-          -o, --output FILE        line-protocol file (default alloclat-<timestamp>.lp; always written)
+          -o, --output FILE        line-protocol file, appended to (default alloclat-<timestamp>.lp); 'none': no file
+              --output-max-size SIZE
+                                   rotate the file before an interval takes it past SIZE (e.g. 100M): FILE.1 is
+                                   the newest older file
+              --output-keep N      older files kept when rotating (default 5)
               --config FILE        options from a TOML file by long name, top level or in their section
                                    (min-size = "64K", precise = true, [influx] url = "..."), ${VAR} expanded;
                                    options after --config override it

@@ -485,14 +485,16 @@ internal sealed partial class RecordCommand
             FileSink file;
             try
             {
-                file = new FileSink(output) { Histograms = _o.Histograms };
+                file = new FileSink(output, (long?)_o.OutputMaxSize, _o.OutputKeep) { Histograms = _o.Histograms };
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw OutputFailure.Open(e, output);
             }
             sinks.Add(new OutputGuard(file, output, _err));
-            _err.WriteLine($"[INFO] writing line protocol to {output}");
+            _err.WriteLine($"[INFO] writing line protocol to {output}" + (_o.OutputMaxSize is { } max
+                ? $", rotated at {max} bytes keeping {_o.OutputKeep} older files"
+                : ""));
         }
         if (_o.Quiet)
         {

@@ -33,11 +33,11 @@ public sealed class FileSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task ExistingFile_IsReplaced_AndDisposeLosesNothing()
+    public async Task ExistingFile_IsAppendedTo_AndDisposeLosesNothing()
     {
-        var path = Path.Combine(_dir, "replace.lp");
+        var path = Path.Combine(_dir, "append.lp");
         File.WriteAllText(path, "a line from an earlier run\n");
-        var expected = new StringBuilder();
+        var expected = new StringBuilder("a line from an earlier run\n");
         var sink = new FileSink(path);
         for (int i = 0; i < 500; i++)
         {
@@ -49,8 +49,27 @@ public sealed class FileSinkTests : IDisposable
         await sink.DisposeAsync();
 
         Assert.Equal(expected.ToString(), File.ReadAllText(path));
-        Assert.Equal(500 * 6, File.ReadAllLines(path).Length);
+        Assert.Equal(1 + 500 * 6, File.ReadAllLines(path).Length);
         await Assert.ThrowsAsync<ObjectDisposedException>(() => sink.WriteAsync(TestData.Snapshot(0, "h", 1, 0), CancellationToken.None).AsTask());
+    }
+
+    [Fact]
+    public async Task AtTheSizeTheFileIsRotated_KeepingWholeIntervalsAndTheNewestOlderFiles()
+    {
+        var path = Path.Combine(_dir, "rot.lp");
+        var intervals = Enumerable.Range(0, 40).Select(i => LineProtocol.Format(TestData.Snapshot(TestData.GoldenTimestamp + i, "h", 5, i))).ToList();
+        int size = intervals[0].Length;
+        long max = 3 * size + size / 2;
+        await using (var sink = new FileSink(path, max, keep: 2))
+        {
+            for (int i = 0; i < intervals.Count; i++)
+                await sink.WriteAsync(TestData.Snapshot(TestData.GoldenTimestamp + i, "h", 5, i), CancellationToken.None);
+        }
+        // Three intervals fit under the size: 40 intervals make 14 files, of which the current one and two older remain.
+        Assert.Equal(string.Concat(intervals.Skip(39)), File.ReadAllText(path));
+        Assert.Equal(string.Concat(intervals.Skip(36).Take(3)), File.ReadAllText(path + ".1"));
+        Assert.Equal(string.Concat(intervals.Skip(33).Take(3)), File.ReadAllText(path + ".2"));
+        Assert.False(File.Exists(path + ".3"));
     }
 
     [Fact]
