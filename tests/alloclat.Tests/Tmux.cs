@@ -4,17 +4,20 @@ using Tracer.TestSupport;
 namespace Alloclat.Tests;
 
 /// <summary>
-/// A real terminal: a private tmux server (its own socket) running one command in a pane of a fixed size. The
-/// pane stays after the command exits, so its last screen and exit status can be read. Disposing stops the server.
+/// A real terminal: a private tmux server (its own socket) running one command in a pane of a fixed size. A shell
+/// in the pane runs the command, keeps its exit status in a file and then waits, so the command's last screen
+/// and status can be read after it exits. Disposing stops the server.
 /// </summary>
 public sealed class Tmux : IDisposable
 {
     private readonly string _socket = "alloclat-test-" + Guid.NewGuid().ToString("N")[..12];
+    private readonly string _status = Path.Combine(Path.GetTempPath(), "alloclat-tmux-" + Guid.NewGuid().ToString("N")[..12]);
 
+    /// <summary>Runs <paramref name="command"/> (shell syntax) in a new pane; its exit status is kept by the shell.</summary>
     public Tmux(string command, int width, int height)
     {
-        Run("new-session", "-d", "-s", "t", "-x", width.ToString(), "-y", height.ToString(), command);
-        Run("set-option", "-t", "t", "remain-on-exit", "on");
+        Run("new-session", "-d", "-s", "t", "-x", width.ToString(), "-y", height.ToString(),
+            $"{command}; echo $? > {_status}.tmp && mv {_status}.tmp {_status}; exec sleep 600");
     }
 
     /// <summary>The pane's visible lines, exactly as a person would see them.</summary>
@@ -22,19 +25,8 @@ public sealed class Tmux : IDisposable
 
     public void SendKeys(string keys) => Run("send-keys", "-t", "t", "-l", keys);
 
-    /// <summary>Null while the command runs, then its exit status.</summary>
-    public int? ExitStatus()
-    {
-        var state = Run("display-message", "-p", "-t", "t", "#{pane_dead}|#{pane_dead_status}|#{pane_dead_signal}").Trim().Split('|');
-        // The pane is dead when the terminal closes, which can be before tmux has reaped the command: until then
-        // neither its status nor its signal is known.
-        if (state[0] != "1")
-            return null;
-        if (int.TryParse(state[1], out int status))
-            return status;
-        // A command killed by a signal has no status; as a shell says it: 128 + the signal.
-        return state.Length > 2 && int.TryParse(state[2], out int signal) ? 128 + signal : null;
-    }
+    /// <summary>Null while the command runs, then its exit status (the pane stays, showing the last screen).</summary>
+    public int? ExitStatus() => File.Exists(_status) ? int.Parse(File.ReadAllText(_status).Trim()) : null;
 
     /// <summary>Polls the screen until <paramref name="condition"/> holds; the last screen is in the failure message.</summary>
     public string[] WaitFor(Func<string[], bool> condition, string what, TimeSpan? timeout = null)
@@ -53,6 +45,7 @@ public sealed class Tmux : IDisposable
 
     public void Dispose()
     {
+        File.Delete(_status);
         try
         {
             Run("kill-server");
