@@ -4,7 +4,7 @@ using Tracer.Core;
 namespace Tracer.Sinks;
 
 /// <summary>
-/// The cause of a slow call (<c>alloc_spike</c>'s <c>cause</c> field) in words, with the amount behind it:
+/// The cause of a slow call (<c>alloc_spike</c>'s <c>cause</c> tag) in words, with the amount behind it:
 /// <c>page population 65536 faults</c>, <c>direct reclaim 12.0 ms</c>. Causes this table does not know are still
 /// shown: their name in words, with the field named after them (<c>NAME_ns</c> as a time, <c>NAME</c> as a count)
 /// when the point carries one.
@@ -15,19 +15,28 @@ internal static class SpikeCauseWords
 
     private static readonly Dictionary<string, (string Words, string? Field, Amount Kind, string Unit)> s_known = new(StringComparer.Ordinal)
     {
-        ["page_faults"] = ("page population", "faults", Amount.Count, "faults"),
+        ["page_population"] = ("page population", "faults", Amount.Count, "faults"),
+        ["page_faults"] = ("page faults", "faults", Amount.Count, "faults"),
+        ["on_cpu"] = ("on CPU", "on_cpu_ns", Amount.Time, ""),
+        ["reclaim"] = ("direct reclaim", "reclaim_ns", Amount.Time, ""),
         ["direct_reclaim"] = ("direct reclaim", "reclaim_ns", Amount.Time, ""),
         ["compaction"] = ("compaction", "compaction_ns", Amount.Time, ""),
+        ["preempted"] = ("preempted", "runqueue_ns", Amount.Time, ""),
+        ["off_cpu"] = ("blocked", "blocked_ns", Amount.Time, ""),
+        ["io"] = ("block I/O", "io_ns", Amount.Time, ""),
+        ["swapin"] = ("swap-in", "swapin_ns", Amount.Time, ""),
+        ["thrashing"] = ("thrashing", "thrashing_ns", Amount.Time, ""),
         ["mmap_lock"] = ("waiting for mmap_lock", "mmap_lock_ns", Amount.Time, ""),
-        ["off_cpu"] = ("off CPU", "off_cpu_ns", Amount.Time, ""),
-        ["on_cpu"] = ("on CPU in the call", null, Amount.None, ""),
+        ["unknown"] = ("cause unknown (returned on another thread)", null, Amount.None, ""),
     };
 
+    /// <summary>The cause is a tag of the point (older files carry it as a string field).</summary>
     public static string Describe(EventPoint spike)
     {
-        if (spike.Field("cause") is not { Kind: FieldKind.String } causeField || causeField.String.Length == 0)
+        string? cause = spike.Tag("cause") ?? (spike.Field("cause") is { Kind: FieldKind.String } f ? f.String : null);
+        if (string.IsNullOrEmpty(cause))
             return "";
-        string cause = causeField.String;
+        cause = ScreenText.Clean(cause);
         if (s_known.TryGetValue(cause, out var known))
             return known.Field is { } name && spike.Field(name) is { Kind: FieldKind.Integer } v
                 ? $"{known.Words} {Format(v.Integer, known.Kind, known.Unit)}"

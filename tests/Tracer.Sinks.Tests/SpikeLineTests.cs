@@ -7,10 +7,11 @@ public class SpikeLineTests
     private static EventPoint Spike(string cause, long faults = 65536, string stack = "[libc.so.6+0x2724a];main+0x40;run+0x10;__mmap+0x13",
         params KeyValuePair<string, FieldValue>[] extra) =>
         new("alloc_spike",
-            [new("allocator", "kernel"), new("comm", "alloc_demo"), new("op", "mmap"), new("pid", "4242"), new("size_class", "256M")],
+            [new("allocator", "kernel"), new("cause", cause), new("comm", "alloc_demo"), new("op", "mmap"), new("pid", "4242"), new("size_class", "256M")],
             [
-                new("latency", 249_775_377L), new("size", 268_435_456L), new("cause", cause), new("reclaim_ns", 12_000_000L),
-                new("compaction_ns", 0L), new("mmap_lock_ns", 592L), new("off_cpu_ns", 3_500_000L), new("faults", faults),
+                new("latency", 249_775_377L), new("size", 268_435_456L), new("reclaim_ns", 12_000_000L), new("compaction_ns", 0L),
+                new("on_cpu_ns", 240_000_000L), new("off_cpu_ns", 9_775_377L), new("runqueue_ns", 6_275_377L), new("blocked_ns", 3_500_000L),
+                new("faults", faults), new("major_faults", 0L), new("delayacct", false), new("moved", false),
                 new("tid", 4243L), new("stack", stack), .. extra,
             ])
         { TimestampUnixNs = (1795425600L + 16931) * 1_000_000_000 };
@@ -18,15 +19,25 @@ public class SpikeLineTests
     [Fact]
     public void ASpikeReadsAsTimeProcessCallLatencyCauseAndFrames_InnermostFirst() =>
         Assert.Equal("14:02:11 alloc_demo 4242 mmap 256M 250 ms  page population 65536 faults  at __mmap+0x13 <- run+0x10 <- main+0x40 <- [libc.so.6+0x2724a]",
-            SpikeLine.Format(Spike("page_faults"), TimeZoneInfo.Utc, 200));
+            SpikeLine.Format(Spike("page_population"), TimeZoneInfo.Utc, 200));
 
     [Theory]
-    [InlineData("direct_reclaim", "direct reclaim 12.0 ms")]
-    [InlineData("off_cpu", "off CPU 3.50 ms")]
-    [InlineData("mmap_lock", "waiting for mmap_lock 592 ns")]
-    [InlineData("on_cpu", "on CPU in the call")]
+    [InlineData("reclaim", "direct reclaim 12.0 ms")]
+    [InlineData("off_cpu", "blocked 3.50 ms")]
+    [InlineData("preempted", "preempted 6.28 ms")]
+    [InlineData("on_cpu", "on CPU 240 ms")]
+    [InlineData("page_faults", "page faults 65536 faults")]
+    [InlineData("unknown", "cause unknown (returned on another thread)")]
     public void KnownCausesAreWordsWithTheirAmount(string cause, string words) =>
         Assert.Contains($" 250 ms  {words}  at ", SpikeLine.Format(Spike(cause), TimeZoneInfo.Utc, 300));
+
+    [Fact]
+    public void ACauseWrittenAsAFieldByOlderVersionsIsReadToo()
+    {
+        var old = new EventPoint("alloc_spike", [new("comm", "a"), new("op", "mmap"), new("pid", "1")],
+            [new("latency", 6_000_000L), new("size", 65536L), new("cause", "off_cpu"), new("blocked_ns", 5_000_000L)]) { TimestampUnixNs = 0 };
+        Assert.Equal("00:00:00 a 1 mmap 64K 6.00 ms  blocked 5.00 ms", SpikeLine.Format(old, TimeZoneInfo.Utc, 200));
+    }
 
     [Fact]
     public void AnUnknownCauseIsStillShown_WithTheFieldNamedAfterIt()
@@ -40,7 +51,7 @@ public class SpikeLineTests
     [Fact]
     public void ALineEndsBetweenFrames_NeverInsideOne()
     {
-        var spike = Spike("page_faults");
+        var spike = Spike("page_population");
         string full = SpikeLine.Format(spike, TimeZoneInfo.Utc, 500);
         for (int width = 40; width <= full.Length; width++)
         {
@@ -59,7 +70,7 @@ public class SpikeLineTests
 
     [Fact]
     public void OneFaultIsSingular() =>
-        Assert.Contains("page population 1 fault  at", SpikeLine.Format(Spike("page_faults", faults: 1), TimeZoneInfo.Utc, 300));
+        Assert.Contains("page population 1 fault  at", SpikeLine.Format(Spike("page_population", faults: 1), TimeZoneInfo.Utc, 300));
 
     [Fact]
     public void ControlCharactersInNamesCannotMoveTheCursor()

@@ -104,10 +104,10 @@ public class RunSummaryTests
         // Slowest first: the 60 ms call, then 45 ms, then 30 ms.
         Assert.Equal(latencies.OrderDescending(), latencies);
         Assert.InRange(latencies[0], 60_000_000, 200_000_000);
-        Assert.All(spikes, s => Assert.Equal("off_cpu", s.GetProperty("fields").GetProperty("cause").GetString()));
+        Assert.All(spikes, s => Assert.Equal("off_cpu", s.GetProperty("tags").GetProperty("cause").GetString()));
         Assert.All(spikes, s => Assert.Matches(@"main\+0x[0-9a-f]+;run\+0x[0-9a-f]+$", s.GetProperty("fields").GetProperty("stack").GetString()));
         // Printed in words, innermost frame first.
-        Assert.Matches(@"alloc_workload \d+ malloc 1M \d+(\.\d+)? ms  off CPU \d+(\.\d+)? ms\n\s+at run\+0x[0-9a-f]+ <- main\+0x[0-9a-f]+", result.Stdout);
+        Assert.Matches(@"alloc_workload \d+ malloc 1M \d+(\.\d+)? ms  blocked \d+(\.\d+)? ms\n\s+at run\+0x[0-9a-f]+ <- main\+0x[0-9a-f]+", result.Stdout);
     }
 
     [Fact]
