@@ -79,7 +79,10 @@ internal static class SeriesRows
     // A runtime's GC pauses (gc_pause) are tagged by runtime, not allocator and operation.
     private static string Allocator(SeriesSnapshot s) => s.Tag("allocator") ?? s.Tag("runtime") ?? "-";
 
-    private static string Op(SeriesSnapshot s) => s.Tag("op") ?? (s.Measurement == "alloc_latency" ? "-" : s.Measurement);
+    // .NET pauses are split by what the collection was: gc2 AllocLarge, gc0 AllocSmall, ...
+    private static string Op(SeriesSnapshot s) =>
+        s.Tag("generation") is { } generation && s.Tag("reason") is { } reason ? $"gc{generation} {reason}"
+            : s.Tag("op") ?? (s.Measurement == "alloc_latency" ? "-" : s.Measurement);
 
     public static void AppendHeader(StringBuilder sb, int width) =>
         AppendCells(sb, s_columns.Select(c => c.Title).ToArray(), width);
