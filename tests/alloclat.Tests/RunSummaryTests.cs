@@ -18,16 +18,23 @@ public class RunSummaryTests
     [Fact]
     public void SummaryPercentilesAreThoseOfTheMergedIntervalHistograms()
     {
-        string output = Cli.TempOutput();
-        string json = Path.Combine(Path.GetDirectoryName(output)!, "summary.json");
-        var result = Cli.Run(["record", "--precise", "--interval", "50ms", "-o", output, "--summary", json, "--",
-            "env", $"LD_PRELOAD={Cli.Workload("libslowalloc.so")}",
-            $"SLOWALLOC_SERIES={string.Join(',', s_latenciesMs.Select(ms => ms * 1_000_000))}",
-            Cli.Workload("alloc_workload"), s_latenciesMs.Length.ToString(), "0", "0"]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-
-        var points = LineProtocolFile.Read(output);
-        var intervals = points.Where(IsSlowMalloc).ToList();
+        string output = "", json = "";
+        CliResult result = null!;
+        List<Point> points = [], intervals = [];
+        // The rebuild needs at most three calls per interval; only a collector stalled for half a second on a
+        // loaded machine puts more in one. Then the run is repeated (at most three times), not judged.
+        for (int attempt = 0; attempt < 3 && (attempt == 0 || intervals.Any(p => p["count"] > 3)); attempt++)
+        {
+            output = Cli.TempOutput();
+            json = Path.Combine(Path.GetDirectoryName(output)!, "summary.json");
+            result = Cli.Run(["record", "--precise", "--interval", "50ms", "-o", output, "--summary", json, "--",
+                "env", $"LD_PRELOAD={Cli.Workload("libslowalloc.so")}",
+                $"SLOWALLOC_SERIES={string.Join(',', s_latenciesMs.Select(ms => ms * 1_000_000))}",
+                Cli.Workload("alloc_workload"), s_latenciesMs.Length.ToString(), "0", "0"]);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            points = LineProtocolFile.Read(output).ToList();
+            intervals = points.Where(IsSlowMalloc).ToList();
+        }
         Assert.Equal(s_latenciesMs.Length, intervals.Sum(p => p["count"]));
         Assert.True(intervals.Count >= s_latenciesMs.Length / 2, $"only {intervals.Count} interval points");
 
