@@ -45,6 +45,9 @@ public sealed partial class ComposeTests
         var command = CollectorCommand();
         string output = command[command.IndexOf("--output") + 1];
         Assert.StartsWith("/var/lib/alloclat/", output, StringComparison.Ordinal);
+        // A restarted container appends; rotation bounds the volume.
+        Assert.Equal("256M", command[command.IndexOf("--output-max-size") + 1]);
+        Assert.Equal("4", command[command.IndexOf("--output-keep") + 1]);
     }
 
     [GeneratedRegex(@"--[a-z][a-z0-9-]+")]
