@@ -101,7 +101,10 @@ public class DatabaseTests
             "--", Cli.Demo, "7"]);
         await Task.Delay(1500);
         db.Stop();
-        await Task.Delay(2500);
+        // The database comes back only once more points than the queue holds were written while it was down (the
+        // file gets every point the queue gets), however long start-up took on a busy machine.
+        Cli.WaitUntilTracing(run);
+        WaitForLines(output, 25, TimeSpan.FromSeconds(30));
         await db.StartAsync();
         var r = Cli.Wait(run, TimeSpan.FromSeconds(60));
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -127,7 +130,10 @@ public class DatabaseTests
         string output = Cli.TempOutput();
         var run = Cli.Start(["record", "-q", "-o", output, "--interval", "250ms", "--influx-queue", "10", "--influx-url", db.Url.ToString().TrimEnd('/'),
             "--influx-db", "alloclat", "--", Cli.Demo, "4"]);
-        await Task.Delay(2500);
+        // The database comes back only once more points than the queue holds were written while it was down (the
+        // file gets every point the queue gets), however long start-up took on a busy machine.
+        Cli.WaitUntilTracing(run);
+        WaitForLines(output, 25, TimeSpan.FromSeconds(30));
         await db.StartAsync();
         var r = Cli.Wait(run, TimeSpan.FromSeconds(60));
         Assert.True(r.ExitCode == 0, r.ToString());
@@ -145,5 +151,15 @@ public class DatabaseTests
         // point, but for drops after the last interval was written, which no later alloclat_stats can carry (at
         // most one queue's worth).
         Assert.InRange(written.Count - readBack - dropped - unsent, 0, 10);
+    }
+
+    private static void WaitForLines(string path, int lines, TimeSpan timeout)
+    {
+        var deadline = System.Diagnostics.Stopwatch.StartNew();
+        while (!File.Exists(path) || File.ReadLines(path).Count() < lines)
+        {
+            Assert.True(deadline.Elapsed < timeout, $"{path} did not reach {lines} lines within {timeout}");
+            Thread.Sleep(50);
+        }
     }
 }

@@ -132,8 +132,8 @@ public class TracingTests
     [Fact]
     public void WhenTheTracedPidExitsEveryPointIsWrittenAndTheExitCodeSaysSo()
     {
-        using var demo = Process.Start(Cli.Demo, "1.5")!;
-        Thread.Sleep(200);
+        // Long enough to outlast alloclat's start on a busy machine, so the process is still there to be attached to.
+        using var demo = Process.Start(Cli.Demo, "4")!;
         string output = Cli.TempOutput();
         var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString()], timeout: TimeSpan.FromSeconds(30));
         Assert.Equal(7, result.ExitCode);
