@@ -38,6 +38,20 @@ public class ProcessLifetimeTests
     {
         string program = ExecHoldTests.ProgramCopy("/bin/sleep");
         var p = Cli.Start(["record", "-q", "--precise", "-o", Cli.TempOutput(), "--binary", program]);
+        try
+        {
+            await LinksFollowLiveProcesses(p, program);
+        }
+        finally
+        {
+            // A failed assertion must not leave the collector tracing after the test.
+            if (!p.HasExited)
+                p.Kill();
+        }
+    }
+
+    private static async Task LinksFollowLiveProcesses(CapturedProcess p, string program)
+    {
         Cli.WaitUntilTracing(p);
         int idle = LinkDescriptors(p.Id);
         using var live = StartLive(program, p);
