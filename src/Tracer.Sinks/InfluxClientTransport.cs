@@ -87,7 +87,7 @@ internal sealed class InfluxClientTransport : IDisposable
         catch (HttpException e) when (e.Status == 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return new InfluxWriteAnswer(0, null, Describe(e.InnerException ?? e), null, null);
+            return new InfluxWriteAnswer(0, null, ExceptionText.Describe(e.InnerException ?? e), null, null);
         }
         catch (HttpException e)
         {
@@ -108,24 +108,12 @@ internal sealed class InfluxClientTransport : IDisposable
         catch (HttpRequestException e)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return new InfluxWriteAnswer(0, null, Describe(e), null, null);
+            return new InfluxWriteAnswer(0, null, ExceptionText.Describe(e), null, null);
         }
     }
 
     private static string? HeaderValue(HttpException e, string name) =>
         e.Headers?.FirstOrDefault(h => string.Equals(h.Name, name, StringComparison.OrdinalIgnoreCase))?.Value?.ToString();
-
-    private static string Describe(Exception e)
-    {
-        var parts = new List<string>();
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            var m = x.Message.Trim().TrimEnd('.');
-            if (m.Length > 0 && !parts.Any(p => p.Contains(m, StringComparison.Ordinal)))
-                parts.Add(m);
-        }
-        return parts.Count == 0 ? e.GetType().Name : string.Join(": ", parts);
-    }
 
     public void Dispose()
     {

@@ -177,7 +177,7 @@ public sealed class InfluxWriter : IAsyncDisposable
         }
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            string why = e is OperationCanceledException ? $"no answer within {Seconds(_options.RequestTimeout)}" : Describe(e);
+            string why = e is OperationCanceledException ? $"no answer within {Seconds(_options.RequestTimeout)}" : ExceptionText.Describe(e);
             return new InfluxPingResult(false, false, null, null, false,
                 $"cannot reach InfluxDB at {_options.Url}: {why}; tracing continues, up to {_options.QueueCapacity} points are kept and sent once it answers");
         }
@@ -394,11 +394,11 @@ public sealed class InfluxWriter : IAsyncDisposable
         }
         catch (HttpRequestException e)
         {
-            return PostResult.Retry(Describe(e), null);
+            return PostResult.Retry(ExceptionText.Describe(e), null);
         }
         catch (IOException e)
         {
-            return PostResult.Retry(Describe(e), null);
+            return PostResult.Retry(ExceptionText.Describe(e), null);
         }
     }
 
@@ -510,7 +510,7 @@ public sealed class InfluxWriter : IAsyncDisposable
         catch (Exception e) when (e is HttpRequestException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return new InfluxPingResult(true, false, pingStatus, version, false,
-                $"InfluxDB {version} at {_options.Url} answered /ping but creating database \"{db}\" failed: {Describe(e)}");
+                $"InfluxDB {version} at {_options.Url} answered /ping but creating database \"{db}\" failed: {ExceptionText.Describe(e)}");
         }
     }
 
@@ -600,18 +600,6 @@ public sealed class InfluxWriter : IAsyncDisposable
             return new AuthenticationHeaderValue("Basic", Convert.ToBase64String(raw));
         }
         return string.IsNullOrEmpty(options.Token) ? null : new AuthenticationHeaderValue("Token", options.Token);
-    }
-
-    private static string Describe(Exception e)
-    {
-        var parts = new List<string>();
-        for (Exception? x = e; x is not null; x = x.InnerException)
-        {
-            var m = x.Message.Trim().TrimEnd('.');
-            if (m.Length > 0 && !parts.Any(p => p.Contains(m, StringComparison.Ordinal)))
-                parts.Add(m);
-        }
-        return parts.Count == 0 ? e.GetType().Name : string.Join(": ", parts);
     }
 
     private static string Seconds(TimeSpan t) => $"{t.TotalSeconds:0.0#} s";
