@@ -70,6 +70,24 @@ public static unsafe class KernelSupport
 
     public static bool ProcessExists(int pid) => pid > 0 && Directory.Exists($"/proc/{pid}");
 
+    /// <summary>
+    /// True while the process can still run: it exists and is not a zombie. A target whose parent has not reaped it
+    /// yet has exited all the same.
+    /// </summary>
+    public static bool ProcessRunning(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public static string HostName()
     {
         byte* buf = stackalloc byte[256];

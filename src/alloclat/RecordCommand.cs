@@ -159,7 +159,7 @@ internal sealed partial class RecordCommand
                 }
                 foreach (var sink in sinks)
                     await sink.WriteAsync(snapshot, CancellationToken.None);
-                if (_o.Pid is int watched && !KernelSupport.ProcessExists(watched))
+                if (_o.Pid is int watched && !KernelSupport.ProcessRunning(watched))
                     Stop(StopReason.TargetExited);
                 AddCgroupNewcomers(source);
             }

@@ -45,6 +45,12 @@ public sealed class CapturedProcess
     /// <summary>Sends a signal (SIGTERM = 15, SIGINT = 2) for an orderly stop.</summary>
     public void Signal(int signal) => Process.Start("kill", [$"-{signal}", Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!.WaitForExit();
 
+    /// <summary>What the program has written to standard output so far.</summary>
+    public string StdoutSoFar
+    {
+        get { lock (_stdout) return _stdout.ToString(); }
+    }
+
     /// <summary>What the program has written to standard error so far.</summary>
     public string StderrSoFar
     {

@@ -224,7 +224,9 @@ public partial class DotnetTests
         string gate = Path.Combine(gates, "gate");
         Cli.Sh($"mkfifo {gate}");
         string output = Cli.TempOutput();
-        string script = $"mount -t tmpfs tmpfs /tmp && exec dotnet {Dll} induced {gate} 0 2 0 0 0";
+        // The checkout itself may lie under /tmp: the host's /tmp stays reachable inside the namespace at /mnt.
+        static string Seen(string path) => path.StartsWith("/tmp/", StringComparison.Ordinal) ? "/mnt/" + path["/tmp/".Length..] : path;
+        string script = $"mount --bind /tmp /mnt && mount -t tmpfs tmpfs /tmp && exec dotnet {Seen(Dll)} induced {Seen(gate)} 0 2 0 0 0";
         var p = Cli.Start(["record", "-q", "-o", output, "--", "unshare", "-m", "--propagation", "private", "sh", "-c", script]);
         WaitFor(p, SessionOpen);
         Assert.Matches(@"\(/proc/\d+/root/tmp/dotnet-diagnostic-\d+-\d+-socket\)", p.StderrSoFar);

@@ -136,9 +136,36 @@ public class TracingTests
         using var demo = Process.Start(Cli.Demo, "4")!;
         string output = Cli.TempOutput();
         var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString()], timeout: TimeSpan.FromSeconds(30));
-        Assert.Equal(7, result.ExitCode);
+        Assert.True(result.ExitCode == 7, result.ToString());
         Assert.Contains($"process {demo.Id} exited", result.Stderr);
         Assert.Contains(LineProtocolFile.Read(output), p => p.Measurement == "alloc_latency" && p.Tag("op") == "munmap");
+    }
+
+    /// <summary>A target whose parent never reaps it stays a zombie: it has exited all the same.</summary>
+    [Fact]
+    public void ATargetLeftAZombieByItsParentCountsAsExited()
+    {
+        // sh starts the demo, then becomes a sleep that never waits for it.
+        var parent = Tracer.TestSupport.CapturedProcess.Start("/bin/sh", ["-c", $"{Cli.Demo} 3 >/dev/null & echo $!; exec sleep 60"]);
+        try
+        {
+            var deadline = Stopwatch.StartNew();
+            string? line;
+            while (!int.TryParse((line = parent.StdoutSoFar.Split('\n')[0].Trim()), out _))
+            {
+                Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(10), "the shell did not say the demo's pid");
+                Thread.Sleep(20);
+            }
+            string output = Cli.TempOutput();
+            var result = Cli.Run(["record", "-q", "-o", output, "-p", line], timeout: TimeSpan.FromSeconds(30));
+            Assert.True(result.ExitCode == 7, result.ToString());
+            Assert.Contains($"process {line} exited", result.Stderr);
+            Assert.Equal('Z', File.ReadAllText($"/proc/{line}/stat").Split(") ")[1][0]);
+        }
+        finally
+        {
+            parent.Kill();
+        }
     }
 
     [Fact]
