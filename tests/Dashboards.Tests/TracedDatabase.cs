@@ -57,8 +57,9 @@ public sealed class TracedDatabase : IAsyncLifetime
         // 1 MiB mallocs only (LARGE count, no heap or small ones; the malloc ones come first and both processes are
         // stopped while still in them), five a second: few calls per 10-second bucket, so that a loaded machine's
         // scheduling delays seldom make a whole bucket slow. The spike process lives 130 s, long enough for three
-        // evaluations with its data.
-        string script = $"cd {dir} && env {slow} SLOWALLOC_AFTER_MS=8000 SLOWALLOC_UNTIL_MS=8500 timeout -s INT 130 ./{SpikeComm} 100000 0 0 & "
+        // evaluations with its data. Its slow half-second comes 25 s in, so every window that holds it also holds
+        // fast 10-second buckets, as a long-running process's would, whatever the phase of the evaluation grid.
+        string script = $"cd {dir} && env {slow} SLOWALLOC_AFTER_MS=25000 SLOWALLOC_UNTIL_MS=25500 timeout -s INT 130 ./{SpikeComm} 100000 0 0 & "
             + $"cd {dir} && env {slow} SLOWALLOC_AFTER_MS={StepStartSeconds * 1000} timeout -s INT {StepStartSeconds + StepSeconds} ./{StepComm} 100000 0 0; "
             + "wait; exit 0";
         var start = DateTimeOffset.UtcNow;
