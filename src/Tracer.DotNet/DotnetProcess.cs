@@ -170,21 +170,6 @@ public static class DotnetProcess
         return null;
     }
 
-    /// <summary>True while the process runs: it exists and has not exited (a zombie waiting for its parent has).</summary>
-    public static bool IsAlive(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            int close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
     /// <summary>Field 22 of /proc/PID/stat (start time in clock ticks since boot): the runtime's socket key.</summary>
     public static string? StartTime(int pid)
     {

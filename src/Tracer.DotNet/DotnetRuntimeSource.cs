@@ -1,3 +1,4 @@
+using Tracer.Native;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
@@ -142,7 +143,7 @@ public sealed class DotnetRuntimeSource : IEventSource
     {
         List<DotnetSession> sessions;
         lock (_gate)
-            sessions = _sessions.Values.Where(s => !DotnetProcess.IsAlive(s.Pid)).ToList();
+            sessions = _sessions.Values.Where(s => !KernelSupport.ProcessRunning(s.Pid)).ToList();
         var deadline = Stopwatch.StartNew();
         foreach (var s in sessions)
             s.WaitEnded(Max(TimeSpan.Zero, timeout - deadline.Elapsed));
@@ -187,7 +188,7 @@ public sealed class DotnetRuntimeSource : IEventSource
     /// <summary>One look at a process being watched; true when there is nothing more to wait for.</summary>
     private bool Check(int pid, Candidate c, long now)
     {
-        if (!DotnetProcess.IsAlive(pid))
+        if (!KernelSupport.ProcessRunning(pid))
             return true;
         if (c.RuntimeSeen == 0)
         {

@@ -1,3 +1,4 @@
+using Tracer.Native;
 using System.Diagnostics.Tracing;
 using Microsoft.Diagnostics.NETCore.Client;
 using Microsoft.Diagnostics.Tracing;
@@ -95,12 +96,12 @@ internal sealed class DotnetSession
                 source.Process();
                 Interlocked.Exchange(ref _lost, source.EventsLost);
             }
-            if (!_stopping || !DotnetProcess.IsAlive(_pid))
+            if (!_stopping || !KernelSupport.ProcessRunning(_pid))
                 _info($"process {_pid}: its .NET runtime ended the EventPipe session (the process exited)");
         }
         catch (Exception e) when (!IsFatal(e))
         {
-            if (_stopping || !DotnetProcess.IsAlive(_pid))
+            if (_stopping || !KernelSupport.ProcessRunning(_pid))
                 return;
             _warn($"process {_pid} runs .NET but its EventPipe session failed ({e.GetType().Name}: {e.Message}); GC pauses and large-object samples are not traced, its syscalls are");
         }
