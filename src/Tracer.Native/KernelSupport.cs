@@ -1,6 +1,5 @@
 using System.Text;
 using Tmds.Linux;
-using Tracer.Core;
 
 namespace Tracer.Native;
 
@@ -20,7 +19,7 @@ public static unsafe class KernelSupport
         bool perfmon = (caps & (1UL << CapPerfmon)) != 0 || (caps & (1UL << CapSysAdmin)) != 0;
         if (bpf && perfmon)
             return;
-        throw new AlloclatException(ReturnCode.PrivilegeError,
+        throw new MissingPrivilegeException(
             "alloclat needs root, or CAP_BPF and CAP_PERFMON, to load BPF probes: run it with sudo");
     }
 
@@ -42,12 +41,12 @@ public static unsafe class KernelSupport
         if (userPath is not null)
         {
             if (!File.Exists(userPath))
-                throw new AlloclatException(ReturnCode.KernelFeatureError, $"BTF file {userPath} (--btf) does not exist");
+                throw new KernelFeatureMissingException($"BTF file {userPath} (--btf) does not exist");
             return userPath;
         }
         if (File.Exists(DefaultBtfPath))
             return null;
-        throw new AlloclatException(ReturnCode.KernelFeatureError,
+        throw new KernelFeatureMissingException(
             $"this kernel has no BTF ({DefaultBtfPath} is missing): use a kernel built with CONFIG_DEBUG_INFO_BTF=y, or pass --btf FILE");
     }
 
@@ -64,7 +63,7 @@ public static unsafe class KernelSupport
             if (LibC.mount(s, d, s, 0, null) == 0 && Directory.Exists(Tracefs + "/events"))
                 return;
         }
-        throw new AlloclatException(ReturnCode.KernelFeatureError,
+        throw new KernelFeatureMissingException(
             $"tracefs is not mounted and could not be mounted: run 'mount -t tracefs tracefs {Tracefs}'");
     }
 

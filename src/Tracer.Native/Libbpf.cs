@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Tracer.Core;
 using Tracer.Native.Interop;
 
 namespace Tracer.Native;
@@ -23,8 +22,8 @@ public static unsafe class Libbpf
     public static Version Version { get; private set; } = new(0, 0);
 
     /// <summary>
-    /// Loads libbpf and checks its version once. Throws <see cref="AlloclatException"/> with
-    /// <see cref="ReturnCode.LibbpfError"/> when the library is missing or too old.
+    /// Loads libbpf and checks its version once. Throws <see cref="LibbpfUnavailableException"/> when the library is
+    /// missing or too old.
     /// </summary>
     public static void EnsureLoaded()
     {
@@ -37,18 +36,18 @@ public static unsafe class Libbpf
                 // The version first: an old library may lack the other entry points, and "too old" is the answer.
                 Version = new Version((int)NativeMethods.libbpf_major_version(), (int)NativeMethods.libbpf_minor_version());
                 if (Version < new Version(RequiredMajor, RequiredMinor))
-                    throw new AlloclatException(ReturnCode.LibbpfError,
+                    throw new LibbpfUnavailableException(
                         $"libbpf {Version} is too old; alloclat needs libbpf {RequiredMajor}.{RequiredMinor} or newer");
                 NativeMethods.libbpf_set_print(&OnPrint);
             }
             catch (DllNotFoundException)
             {
-                throw new AlloclatException(ReturnCode.LibbpfError,
+                throw new LibbpfUnavailableException(
                     $"{NativeMethods.LibBpf} could not be loaded: install libbpf 1.x (Debian/Ubuntu: apt-get install libbpf1)");
             }
             catch (EntryPointNotFoundException e)
             {
-                throw new AlloclatException(ReturnCode.LibbpfError,
+                throw new LibbpfUnavailableException(
                     $"{NativeMethods.LibBpf} is too old ({e.Message}); alloclat needs libbpf {RequiredMajor}.{RequiredMinor} or newer");
             }
             s_initialised = true;

@@ -1,5 +1,3 @@
-using Tracer.Core;
-
 namespace Tracer.Probes;
 
 /// <summary>
@@ -26,11 +24,11 @@ public sealed class CgroupTarget
     {
         string dir = Path.GetFullPath(path).TrimEnd('/');
         if (!System.IO.Directory.Exists(dir))
-            throw new AlloclatException(ReturnCode.ArgumentError, $"cgroup {path} does not exist");
+            throw new InvalidTargetException($"cgroup {path} does not exist");
         if (!File.Exists(Path.Combine(dir, "cgroup.procs")))
-            throw new AlloclatException(ReturnCode.ArgumentError, $"{path} is not a cgroup directory (it has no cgroup.procs)");
+            throw new InvalidTargetException($"{path} is not a cgroup directory (it has no cgroup.procs)");
         string mount = MountPointOf(dir)
-            ?? throw new AlloclatException(ReturnCode.ArgumentError, $"{path} is not on a mounted cgroup file system");
+            ?? throw new InvalidTargetException($"{path} is not on a mounted cgroup file system");
         string rel = dir.Length > mount.Length ? dir[mount.Length..] : "/";
         return new CgroupTarget(dir, rel);
     }

@@ -76,14 +76,14 @@ public static partial class GoProbes
 
     /// <summary>
     /// Probe sites of a Go binary. Functions that cannot be probed safely are left out, each with one sentence in
-    /// <paramref name="problems"/>; throws <see cref="AlloclatException"/> with <see cref="ReturnCode.BinaryError"/>
+    /// <paramref name="problems"/>; throws <see cref="UnprobeableBinaryException"/>
     /// when nothing at all can be probed.
     /// </summary>
     public static IReadOnlyList<UprobeSite> Sites(ElfFile elf, string path, string attachPath, GoBinary binary, List<string> problems)
     {
         string goVersion = binary.Version;
         var facts = GoRuntimeFacts.For(ParseVersion(goVersion))
-            ?? throw new AlloclatException(ReturnCode.BinaryError,
+            ?? throw new UnprobeableBinaryException(
                 $"{path} was built by {goVersion}, which passes arguments on the stack; alloclat supports Go {GoRuntimeFacts.Oldest} and later");
 
         var sites = new List<UprobeSite>();
@@ -104,7 +104,7 @@ public static partial class GoProbes
             break;
         }
         if (sites.Count == 0)
-            throw new AlloclatException(ReturnCode.BinaryError,
+            throw new UnprobeableBinaryException(
                 $"{path} ({goVersion}, from {binary.VersionSource}): no large-object allocation function can be probed " +
                 $"(looked for {string.Join(", ", facts.LargePath.Select(c => c.Function))}: {string.Join("; ", reasons)})");
 

@@ -33,9 +33,9 @@ public sealed unsafe class LaunchedCommand : IDisposable
     public static LaunchedCommand Start(IReadOnlyList<string> command, IDictionary<string, string?>? environment = null)
     {
         if (command.Count == 0)
-            throw new AlloclatException(ReturnCode.ArgumentError, "no command given after --");
+            throw new InvalidTargetException("no command given after --");
         string exe = ResolveExecutable(command[0])
-            ?? throw new AlloclatException(ReturnCode.ArgumentError, $"command not found: {command[0]}");
+            ?? throw new InvalidTargetException($"command not found: {command[0]}");
         var dir = Directory.CreateTempSubdirectory("alloclat-").FullName;
         string fifo = Path.Combine(dir, "release");
         byte[] path = Encoding.UTF8.GetBytes(fifo + "\0");

@@ -34,11 +34,11 @@ public static class ProbePlanner
         catch (UnauthorizedAccessException)
         {
             // Root in another user namespace, or a process under stricter ptrace rules: it exists, it is just closed.
-            throw new AlloclatException(ReturnCode.PrivilegeError, $"cannot read /proc/{pid}/maps (permission denied): the executables of process {pid} cannot be inspected");
+            throw new TargetAccessDeniedException(pid, $"cannot read /proc/{pid}/maps (permission denied): the executables of process {pid} cannot be inspected");
         }
         catch (IOException)
         {
-            throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist (or exited)");
+            throw new TargetGoneException(pid, $"process {pid} does not exist (or exited)");
         }
         string root = $"/proc/{pid}/root";
         var files = ProcMaps.ExecutableFiles(maps);
@@ -75,12 +75,12 @@ public static class ProbePlanner
         try
         {
             exe = new FileInfo($"/proc/{pid}/exe").LinkTarget
-                ?? throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} has no executable");
+                ?? throw new TargetGoneException(pid, $"process {pid} has no executable");
             env = ReadEnvironment(pid);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} exited");
+            throw new TargetGoneException(pid, $"process {pid} exited");
         }
         return ForCommand(exe, env, precise, root);
     }
@@ -149,7 +149,7 @@ public static class ProbePlanner
                     sites.AddRange(found);
                     names.Add($"{Core.Allocators.Name(id)} ({path}: {string.Join(" ", found.Select(s => s.Symbol))})");
                 }
-                catch (AlloclatException e)
+                catch (UnprobeableBinaryException e)
                 {
                     problems.Add(e.Message);
                 }

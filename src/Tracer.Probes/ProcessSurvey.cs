@@ -143,7 +143,7 @@ public sealed class ProcessSurvey
                     if (problems.Count > 0)
                         problem = "partly: " + string.Join("; ", problems);
                 }
-                catch (AlloclatException e)
+                catch (UnprobeableBinaryException e)
                 {
                     problem = e.Message;
                 }
@@ -158,7 +158,7 @@ public sealed class ProcessSurvey
                 result = (AllocatorCatalog.Classify(path, elf), null, null);
             }
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException or AlloclatException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException or UnprobeableBinaryException)
         {
         }
         _files[(path, id.Item1, id.Item2)] = result;

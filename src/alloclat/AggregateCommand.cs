@@ -38,10 +38,6 @@ internal sealed class AggregateCommand(AggregateOptions o, IConsole console)
         {
             throw new AlloclatException(ReturnCode.ArgumentError, $"Kafka: {e.Error.Reason}");
         }
-        catch (AggregatorSetupException e)
-        {
-            throw new AlloclatException(ReturnCode.ArgumentError, e.Message);
-        }
         var c = aggregator.Counters;
         _err.WriteLine($"[INFO] aggregated {c.Merged} histograms into {c.Points} fleet points over {c.Windows} windows; {c.Late} late, {c.Replayed} replayed, {c.Duplicates} duplicate, {c.Invalid} invalid");
         return writer.FatalError is null ? 0 : (int)ReturnCode.SinkError;

@@ -51,7 +51,7 @@ internal static partial class FlatConfigFile
                 if (tookValue || value == "true")
                     options = applied;
             }
-            catch (Tracer.Core.AlloclatException e)
+            catch (AlloclatException e)
             {
                 throw OptionParser.Bad($"{path}:{n}: {e.Message}");
             }

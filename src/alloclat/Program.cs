@@ -120,10 +120,10 @@ public static class Program
                 console.Error.WriteLine($"[WARN] {warning}");
             return await new RecordCommand(options, console).RunAsync();
         }
-        catch (AlloclatException e)
+        catch (Exception e) when (ExitCodeMap.For(e) is { } code)
         {
             console.Error.WriteLine($"[ERROR] {e.Message}");
-            return (int)e.Code;
+            return (int)code;
         }
     }
 

@@ -346,7 +346,7 @@ internal sealed partial class RecordCommand
         {
             plan = ProbePlanner.ForProcess(pid, _o.Precise);
         }
-        catch (AlloclatException e) when (!_o.Precise && e.Code == ReturnCode.PrivilegeError)
+        catch (TargetAccessDeniedException e) when (!_o.Precise)
         {
             _err.WriteLine($"[WARN] {e.Message}; its syscalls are traced, Go probes are not placed");
             return;
@@ -402,7 +402,7 @@ internal sealed partial class RecordCommand
             if (_o.Precise && plan.IsEmpty)
                 _err.WriteLine($"[WARN] {plan.NothingFoundMessage($"process {pid}")}");
         }
-        catch (Exception e) when (e is AlloclatException or LibbpfException or IOException or ElfFormatException)
+        catch (Exception e) when (ExitCodeMap.IsKnown(e) || e is LibbpfException or IOException or ElfFormatException)
         {
             _err.WriteLine($"[WARN] process {pid}: its new image could not be probed: {e.Message}");
         }
@@ -430,7 +430,7 @@ internal sealed partial class RecordCommand
             {
                 AttachToProcess(source, pid);
             }
-            catch (Exception e) when (e is AlloclatException or LibbpfException)
+            catch (Exception e) when (ExitCodeMap.IsKnown(e) || e is LibbpfException)
             {
                 _err.WriteLine($"[WARN] process {pid} of {_o.Binary}: {e.Message}");
             }

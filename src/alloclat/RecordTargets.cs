@@ -64,7 +64,7 @@ internal sealed partial class RecordCommand
         {
             AttachToProcess(source, pid);
         }
-        catch (Exception e) when (e is AlloclatException or LibbpfException)
+        catch (Exception e) when (ExitCodeMap.IsKnown(e) || e is LibbpfException)
         {
             _err.WriteLine($"[WARN] process {pid} {why}: {e.Message}");
         }

@@ -22,7 +22,7 @@ public class ConfigFileTests
             {
                 v = value();
             }
-            catch (Tracer.Core.AlloclatException)
+            catch (Alloclat.Cli.AlloclatException)
             {
                 v = "(flag)";
             }

@@ -1,4 +1,4 @@
-namespace Tracer.Core;
+namespace Alloclat.Cli;
 
 /// <summary>
 /// Process exit codes. Each failure a user can cause or fix has its own code, so scripts can tell them apart.
