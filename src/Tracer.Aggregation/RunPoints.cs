@@ -9,7 +9,6 @@ namespace Tracer.Aggregation;
 /// </summary>
 public static class RunPoints
 {
-    public const string Measurement = "alloc_latency_run";
 
     public static IReadOnlyList<EventPoint> From(RunSummary summary)
     {
@@ -17,22 +16,22 @@ public static class RunPoints
         var points = new List<EventPoint>(summary.Series.Count + 1);
         foreach (var s in summary.Series)
         {
-            var tags = s.Tags.Append(new KeyValuePair<string, string>("source", s.Measurement))
+            var tags = s.Tags.Append(new KeyValuePair<string, string>(Schema.Tags.Source, s.Measurement))
                 .OrderBy(t => t.Key, StringComparer.Ordinal).ToList();
             var st = s.Stats;
-            points.Add(new EventPoint(Measurement, tags,
+            points.Add(new EventPoint(Schema.Measurements.Run, tags,
             [
-                new("count", st.Count), new("bytes", st.Bytes), new("min", st.Min), new("mean", st.Mean),
-                new("p50", st.P50), new("p90", st.P90), new("p99", st.P99), new("p999", st.P999),
-                new("p9999", st.P9999), new("max", st.Max), new("start", summary.StartUnixNs),
+                new(Schema.Fields.Count, st.Count), new(Schema.Fields.Bytes, st.Bytes), new(Schema.Fields.Min, st.Min), new(Schema.Fields.Mean, st.Mean),
+                new(Schema.Fields.P50, st.P50), new(Schema.Fields.P90, st.P90), new(Schema.Fields.P99, st.P99), new(Schema.Fields.P999, st.P999),
+                new(Schema.Fields.P9999, st.P9999), new(Schema.Fields.Max, st.Max), new(Schema.Fields.Start, summary.StartUnixNs),
             ]));
         }
         var t = summary.Totals;
-        points.Add(new EventPoint(Measurement, [new("source", "alloclat_stats")],
+        points.Add(new EventPoint(Schema.Measurements.Run, [new(Schema.Tags.Source, Schema.Measurements.Stats)],
         [
-            new("intervals", t.Intervals), new("events", t.Events), new("lost", t.Lost),
-            new("inflight_dropped", t.InflightDropped), new("sink_dropped", t.SinkDropped), new("spikes", t.Spikes),
-            new("start", summary.StartUnixNs),
+            new(Schema.Fields.Intervals, t.Intervals), new(Schema.Fields.Events, t.Events), new(Schema.Fields.Lost, t.Lost),
+            new(Schema.Fields.InflightDropped, t.InflightDropped), new(Schema.Fields.SinkDropped, t.SinkDropped), new(Schema.Fields.Spikes, t.Spikes),
+            new(Schema.Fields.Start, summary.StartUnixNs),
         ]));
         return points;
     }

@@ -9,7 +9,6 @@ namespace Tracer.Aggregation;
 /// </summary>
 public sealed class RunRecorder
 {
-    public const string SpikeMeasurement = "alloc_spike";
 
     private readonly int _keepSpikes;
     private readonly List<EventPoint> _worst = new();
@@ -37,7 +36,7 @@ public sealed class RunRecorder
         _sink += snapshot.Stats.SinkDropped;
         foreach (var e in snapshot.Events)
         {
-            if (e.Measurement != SpikeMeasurement)
+            if (e.Measurement != Schema.Measurements.Spike)
                 continue;
             _spikes++;
             _worst.Add(e);
@@ -63,5 +62,5 @@ public sealed class RunRecorder
         _worst.AddRange(kept);
     }
 
-    private static long Latency(EventPoint e) => e.Field("latency") is { Kind: FieldKind.Integer } v ? v.Integer : 0;
+    private static long Latency(EventPoint e) => e.Field(Schema.Fields.Latency) is { Kind: FieldKind.Integer } v ? v.Integer : 0;
 }

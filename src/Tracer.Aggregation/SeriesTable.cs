@@ -137,48 +137,48 @@ public sealed class SeriesTable : IAllocationRecorder
             return tags;
         var all = new List<KeyValuePair<string, string>>(tags);
         if (container is not null)
-            all.Add(new("container", container));
+            all.Add(new(Schema.Tags.Container, container));
         if (s.Thread is not null)
-            all.Add(new("thread", s.Thread.Length == 0 ? "?" : s.Thread));
+            all.Add(new(Schema.Tags.Thread, s.Thread.Length == 0 ? "?" : s.Thread));
         all.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
         return [.. all];
     }
 
-    public static string MeasurementOf(AllocOp op) => op == AllocOp.GcPause ? "gc_pause" : "alloc_latency";
+    public static string MeasurementOf(AllocOp op) => op == AllocOp.GcPause ? Schema.Measurements.GcPause : Schema.Measurements.Latency;
 
     private static KeyValuePair<string, string>[] BuildTags(in SeriesKey key, string comm) => key.Op != AllocOp.GcPause
         ? AllocationTags(key, comm)
         : key.Gc.Known
         ?
         [
-            new("comm", comm),
-            new("generation", key.Gc.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("reason", DotnetGcNames.Reason(key.Gc.Reason)),
-            new("runtime", Allocators.Name(key.Allocator)),
-            new("type", DotnetGcNames.Type(key.Gc.Type)),
+            new(Schema.Tags.Comm, comm),
+            new(Schema.Tags.Generation, key.Gc.Generation.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new(Schema.Tags.Pid, key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new(Schema.Tags.Reason, DotnetGcNames.Reason(key.Gc.Reason)),
+            new(Schema.Tags.Runtime, Allocators.Name(key.Allocator)),
+            new(Schema.Tags.Type, DotnetGcNames.Type(key.Gc.Type)),
         ]
         : key.GoStopReason != 0
         ?
         [
-            new("comm", comm),
-            new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("reason", GoStopReasons.Name((byte)(key.GoStopReason - 1))),
-            new("runtime", Allocators.Name(key.Allocator)),
+            new(Schema.Tags.Comm, comm),
+            new(Schema.Tags.Pid, key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new(Schema.Tags.Reason, GoStopReasons.Name((byte)(key.GoStopReason - 1))),
+            new(Schema.Tags.Runtime, Allocators.Name(key.Allocator)),
         ]
         :
         [
-            new("comm", comm),
-            new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            new("runtime", Allocators.Name(key.Allocator)),
+            new(Schema.Tags.Comm, comm),
+            new(Schema.Tags.Pid, key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            new(Schema.Tags.Runtime, Allocators.Name(key.Allocator)),
         ];
 
     private static KeyValuePair<string, string>[] AllocationTags(in SeriesKey key, string comm) =>
         [
-        new("allocator", Allocators.Name(key.Allocator)),
-        new("comm", comm),
-        new("op", AllocOps.Name(key.Op)),
-        new("pid", key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        new("size_class", SizeClass.Label(key.SizeClass)),
+        new(Schema.Tags.Allocator, Allocators.Name(key.Allocator)),
+        new(Schema.Tags.Comm, comm),
+        new(Schema.Tags.Op, AllocOps.Name(key.Op)),
+        new(Schema.Tags.Pid, key.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new(Schema.Tags.SizeClass, SizeClass.Label(key.SizeClass)),
     ];
 }

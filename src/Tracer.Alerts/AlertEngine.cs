@@ -91,7 +91,7 @@ public sealed class AlertEngine
     }
 
     private static IReadOnlyList<KeyValuePair<string, string>> SortedTags(IReadOnlyList<KeyValuePair<string, string>> tags) =>
-        tags.Where(t => t.Key != "host").OrderBy(t => t.Key, StringComparer.Ordinal).ToArray();
+        tags.Where(t => t.Key != Schema.Tags.Host).OrderBy(t => t.Key, StringComparer.Ordinal).ToArray();
 
     /// <summary>One rule's state for one series.</summary>
     private sealed class SeriesState(AlertRule rule, string measurement, IReadOnlyList<KeyValuePair<string, string>> tags)

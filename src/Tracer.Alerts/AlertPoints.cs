@@ -9,10 +9,9 @@ namespace Tracer.Alerts;
 /// </summary>
 public static class AlertPoints
 {
-    public const string Measurement = "alert";
 
     // The alert's own tags; a series tag of the same name is left out so these keep their meaning.
-    private static readonly HashSet<string> s_ownTags = new(StringComparer.Ordinal) { "rule", "state", "source", "field", "host" };
+    private static readonly HashSet<string> s_ownTags = new(StringComparer.Ordinal) { Schema.Tags.Rule, Schema.Tags.State, Schema.Tags.Source, Schema.Tags.Field, Schema.Tags.Host };
 
     /// <summary>
     /// Tags: the series' tags, plus <c>rule</c>, <c>state</c> (pending, firing, resolved), <c>source</c> (the
@@ -24,10 +23,10 @@ public static class AlertPoints
         ArgumentNullException.ThrowIfNull(t);
         var tags = new List<KeyValuePair<string, string>>(t.Tags.Count + 4)
         {
-            new("field", t.Rule.Field.Name()),
-            new("rule", t.Rule.Name),
-            new("source", t.Measurement),
-            new("state", t.StateName),
+            new(Schema.Tags.Field, t.Rule.Field.Name()),
+            new(Schema.Tags.Rule, t.Rule.Name),
+            new(Schema.Tags.Source, t.Measurement),
+            new(Schema.Tags.State, t.StateName),
         };
         foreach (var tag in t.Tags)
             if (!s_ownTags.Contains(tag.Key))
@@ -36,16 +35,16 @@ public static class AlertPoints
 
         var fields = new List<KeyValuePair<string, FieldValue>>(7)
         {
-            new("value", t.ValueNs),
-            new("threshold", t.ThresholdNs),
+            new(Schema.Fields.Value, t.ValueNs),
+            new(Schema.Fields.Threshold, t.ThresholdNs),
         };
         if (t.BaselineNs is long baseline)
-            fields.Add(new("baseline", baseline));
-        fields.Add(new("intervals", (long)t.Intervals));
-        fields.Add(new("previous", t.PreviousName));
-        fields.Add(new("expr", t.Rule.Expression));
-        fields.Add(new("firing", t.To == AlertState.Firing));
-        return new EventPoint(Measurement, tags, fields);
+            fields.Add(new(Schema.Fields.Baseline, baseline));
+        fields.Add(new(Schema.Fields.Intervals, (long)t.Intervals));
+        fields.Add(new(Schema.Fields.Previous, t.PreviousName));
+        fields.Add(new(Schema.Fields.Expression, t.Rule.Expression));
+        fields.Add(new(Schema.Fields.Firing, t.To == AlertState.Firing));
+        return new EventPoint(Schema.Measurements.Alert, tags, fields);
     }
 
     /// <summary>

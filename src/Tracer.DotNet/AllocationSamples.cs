@@ -19,7 +19,6 @@ public enum AllocationKind
 /// </summary>
 public sealed class AllocationSamples
 {
-    public const string Measurement = "dotnet_alloc_sample";
     private const int TopTypes = 5;
 
     private sealed class Series
@@ -58,23 +57,23 @@ public sealed class AllocationSamples
                 sum += v;
             string top = string.Join(";", s.BytesByType.OrderByDescending(t => t.Value).ThenBy(t => t.Key, StringComparer.Ordinal)
                 .Take(TopTypes).Select(t => t.Key + ":" + t.Value.ToString(CultureInfo.InvariantCulture)));
-            points.Add(new EventPoint(Measurement,
+            points.Add(new EventPoint(Schema.Measurements.DotnetAllocSample,
             [
-                new("allocator", "dotnet"),
-                new("comm", s.Comm),
-                new("kind", kind == AllocationKind.Large ? "large" : "pinned"),
-                new("pid", pid.ToString(CultureInfo.InvariantCulture)),
+                new(Schema.Tags.Allocator, "dotnet"),
+                new(Schema.Tags.Comm, s.Comm),
+                new(Schema.Tags.Kind, kind == AllocationKind.Large ? "large" : "pinned"),
+                new(Schema.Tags.Pid, pid.ToString(CultureInfo.InvariantCulture)),
             ],
             [
-                new("samples", (long)sizes.Count),
-                new("bytes", s.Bytes),
-                new("bytes_per_s", seconds > 0 ? (long)Math.Round(s.Bytes / seconds) : s.Bytes),
-                new("size_min", sizes[0]),
-                new("size_mean", (long)Math.Round((double)sum / sizes.Count)),
-                new("size_p50", Rank(sizes, 50)),
-                new("size_p99", Rank(sizes, 99)),
-                new("size_max", sizes[^1]),
-                new("top_types", top),
+                new(Schema.Fields.Samples, (long)sizes.Count),
+                new(Schema.Fields.Bytes, s.Bytes),
+                new(Schema.Fields.BytesPerSecond, seconds > 0 ? (long)Math.Round(s.Bytes / seconds) : s.Bytes),
+                new(Schema.Fields.SizeMin, sizes[0]),
+                new(Schema.Fields.SizeMean, (long)Math.Round((double)sum / sizes.Count)),
+                new(Schema.Fields.SizeP50, Rank(sizes, 50)),
+                new(Schema.Fields.SizeP99, Rank(sizes, 99)),
+                new(Schema.Fields.SizeMax, sizes[^1]),
+                new(Schema.Fields.TopTypes, top),
             ]));
         }
         _series.Clear();

@@ -11,7 +11,6 @@ namespace Tracer.Fleet;
 /// </summary>
 public static class FleetPoints
 {
-    public const string Suffix = "_fleet";
 
     /// <summary>
     /// The window as an interval snapshot (host <c>fleet</c>), so the alert rules judge fleet series as they judge
@@ -26,7 +25,7 @@ public static class FleetPoints
         var series = new List<SeriesSnapshot>(windows.Sum(w => w.Series.Count));
         foreach (var s in windows.SelectMany(w => w.Series).OrderBy(s => HistogramMessage.FleetKeyOf(s.Measurement, s.Tags), StringComparer.Ordinal))
         {
-            series.Add(new SeriesSnapshot(s.Measurement + Suffix, s.Tags, LatencyStats.From(s.Histogram, s.Bytes)));
+            series.Add(new SeriesSnapshot(s.Measurement + Schema.Measurements.FleetSuffix, s.Tags, LatencyStats.From(s.Histogram, s.Bytes)));
             hosts.Add(s.Hosts);
         }
         return new IntervalSnapshot(window.StartUnixNs, window.EndUnixNs, "fleet", series, default);
@@ -41,9 +40,9 @@ public static class FleetPoints
             var st = s.Stats;
             var point = new EventPoint(s.Measurement, s.Tags,
             [
-                new("count", st.Count), new("bytes", st.Bytes), new("min", st.Min), new("mean", st.Mean),
-                new("p50", st.P50), new("p90", st.P90), new("p99", st.P99), new("p999", st.P999), new("p9999", st.P9999),
-                new("max", st.Max), new("hosts", (long)hosts[i]),
+                new(Schema.Fields.Count, st.Count), new(Schema.Fields.Bytes, st.Bytes), new(Schema.Fields.Min, st.Min), new(Schema.Fields.Mean, st.Mean),
+                new(Schema.Fields.P50, st.P50), new(Schema.Fields.P90, st.P90), new(Schema.Fields.P99, st.P99), new(Schema.Fields.P999, st.P999), new(Schema.Fields.P9999, st.P9999),
+                new(Schema.Fields.Max, st.Max), new(Schema.Fields.Hosts, (long)hosts[i]),
             ]);
             LineProtocol.WriteEvent(point, null, snapshot.EndUnixNs, output);
         }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Tracer.Core;
 using Tracer.Sinks;
 
 namespace Tracer.Fleet;
@@ -16,7 +17,7 @@ public static class HistogramLineReader
         foreach (var line in File.ReadLines(path))
         {
             n++;
-            if (!line.StartsWith(HistogramLines.Measurement + ",", StringComparison.Ordinal))
+            if (!line.StartsWith(Schema.Measurements.Histogram + ",", StringComparison.Ordinal))
                 continue;
             HistogramMessage message;
             try
@@ -45,9 +46,9 @@ public static class HistogramLineReader
             if (kv.Count != 2)
                 throw new FormatException($"bad tag '{t}'");
             string key = Unescape(kv[0]), value = Unescape(kv[1]);
-            if (key == "host")
+            if (key == Schema.Tags.Host)
                 host = value;
-            else if (key == "source")
+            else if (key == Schema.Tags.Source)
                 source = value;
             else
                 tags.Add(new(key, value));
@@ -63,7 +64,7 @@ public static class HistogramLineReader
         long Integer(string name) => fields.TryGetValue(name, out var v) && v.EndsWith('i')
             && long.TryParse(v.AsSpan(0, v.Length - 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long l)
             ? l : throw new FormatException($"field '{name}' missing or not an integer");
-        if (!fields.TryGetValue("hdr", out var hdr) || hdr.Length < 2 || hdr[0] != '"' || hdr[^1] != '"')
+        if (!fields.TryGetValue(Schema.Fields.Hdr, out var hdr) || hdr.Length < 2 || hdr[0] != '"' || hdr[^1] != '"')
             throw new FormatException("field 'hdr' missing or not a string");
         byte[] histogram;
         try
@@ -77,8 +78,8 @@ public static class HistogramLineReader
         if (!long.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out long end))
             throw new FormatException($"bad timestamp '{parts[2]}'");
         tags.Sort((a, b) => string.CompareOrdinal(a.Key, b.Key));
-        return new HistogramMessage(host ?? throw new FormatException("tag 'host' missing"), Integer("seq"), Integer("start"), end,
-            source ?? throw new FormatException("tag 'source' missing"), tags, Integer("count"), Integer("bytes"), histogram);
+        return new HistogramMessage(host ?? throw new FormatException("tag 'host' missing"), Integer(Schema.Fields.Sequence), Integer(Schema.Fields.Start), end,
+            source ?? throw new FormatException("tag 'source' missing"), tags, Integer(Schema.Fields.Count), Integer(Schema.Fields.Bytes), histogram);
     }
 
     /// <summary>Splits at unescaped separators outside double quotes, into at most <paramref name="max"/> parts.</summary>

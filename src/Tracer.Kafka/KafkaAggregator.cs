@@ -266,13 +266,13 @@ public sealed class KafkaAggregator
         long late = now.Late - last.Late;
         if (late > 0)
             _log.WriteLine($"[WARN] {late} late histogram message(s) in the last interval: their windows were already written (--lateness {_options.LatenessIntervals} intervals); not merged");
-        var point = new EventPoint("alloclat_fleet_stats", [],
+        var point = new EventPoint(Schema.Measurements.FleetStats, [],
         [
             new("merged", now.Merged - last.Merged), new("late", late), new("replayed", now.Replayed - last.Replayed),
             new("duplicates", now.Duplicates - last.Duplicates), new("invalid", now.Invalid - last.Invalid),
             new("windows", now.Windows - last.Windows), new("points", now.Points - last.Points),
             new("partitions", (long)_partitions.Count), new("open_windows", (long)_partitions.Values.Sum(p => p.Windows.OpenCount)),
-            new("sink_dropped", _writer.TakeDropped()),
+            new(Schema.Fields.SinkDropped, _writer.TakeDropped()),
         ]);
         var buffer = new ArrayBufferWriter<byte>(256);
         LineProtocol.WriteEvent(point, _options.Name, timestampNs, buffer);

@@ -69,43 +69,43 @@ internal sealed class SpikeReporter : IPerfSampleHandler
         bool delayAccounting = DelayAccounting.IsOn();
         var fields = new List<KeyValuePair<string, FieldValue>>(24)
         {
-            new("latency", (long)ev.LatencyNs),
-            new("size", (long)ev.Size),
-            new("reclaim_ns", b.Reclaim),
-            new("compaction_ns", b.Compaction),
+            new(Schema.Fields.Latency, (long)ev.LatencyNs),
+            new(Schema.Fields.Size, (long)ev.Size),
+            new(Schema.Fields.ReclaimNs, b.Reclaim),
+            new(Schema.Fields.CompactionNs, b.Compaction),
         };
         if (_mmapLockMeasured)
-            fields.Add(new("mmap_lock_ns", b.MmapLock));
+            fields.Add(new(Schema.Fields.MmapLockNs, b.MmapLock));
         if (!b.Moved)
         {
-            fields.Add(new("on_cpu_ns", b.OnCpu));
-            fields.Add(new("off_cpu_ns", b.OffCpu));
+            fields.Add(new(Schema.Fields.OnCpuNs, b.OnCpu));
+            fields.Add(new(Schema.Fields.OffCpuNs, b.OffCpu));
             if ((ev.Flags & SpikeEvent.FlagNoRunQueue) == 0)
-                fields.Add(new("runqueue_ns", b.RunQueue));
-            fields.Add(new("blocked_ns", b.Blocked));
+                fields.Add(new(Schema.Fields.RunqueueNs, b.RunQueue));
+            fields.Add(new(Schema.Fields.BlockedNs, b.Blocked));
             if (delayAccounting)
             {
-                fields.Add(new("swapin_ns", b.SwapIn));
-                fields.Add(new("thrashing_ns", b.Thrashing));
-                fields.Add(new("io_ns", b.BlockIo));
+                fields.Add(new(Schema.Fields.SwapinNs, b.SwapIn));
+                fields.Add(new(Schema.Fields.ThrashingNs, b.Thrashing));
+                fields.Add(new(Schema.Fields.IoNs, b.BlockIo));
             }
-            fields.Add(new("faults", b.Faults));
-            fields.Add(new("major_faults", b.MajorFaults));
-            fields.Add(new("voluntary_switches", b.VoluntarySwitches));
-            fields.Add(new("involuntary_switches", b.InvoluntarySwitches));
+            fields.Add(new(Schema.Fields.Faults, b.Faults));
+            fields.Add(new(Schema.Fields.MajorFaults, b.MajorFaults));
+            fields.Add(new(Schema.Fields.VoluntarySwitches, b.VoluntarySwitches));
+            fields.Add(new(Schema.Fields.InvoluntarySwitches, b.InvoluntarySwitches));
         }
-        fields.Add(new("delayacct", delayAccounting));
-        fields.Add(new("moved", b.Moved));
-        fields.Add(new("tid", (long)ev.Tid));
-        fields.Add(new("stack", stack));
-        _pending.Add(new EventPoint("alloc_spike",
+        fields.Add(new(Schema.Fields.DelayAccounting, delayAccounting));
+        fields.Add(new(Schema.Fields.Moved, b.Moved));
+        fields.Add(new(Schema.Fields.Tid, (long)ev.Tid));
+        fields.Add(new(Schema.Fields.Stack, stack));
+        _pending.Add(new EventPoint(Schema.Measurements.Spike,
             [
-                new("allocator", Allocators.Name(ev.Allocator)),
-                new("cause", b.Cause),
-                new("comm", Encoding.UTF8.GetString(nul < 0 ? comm : comm[..nul])),
-                new("op", AllocOps.Name(op)),
-                new("pid", ev.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new("size_class", SizeClass.Label(SizeClass.Of(ev.Size))),
+                new(Schema.Tags.Allocator, Allocators.Name(ev.Allocator)),
+                new(Schema.Tags.Cause, b.Cause),
+                new(Schema.Tags.Comm, Encoding.UTF8.GetString(nul < 0 ? comm : comm[..nul])),
+                new(Schema.Tags.Op, AllocOps.Name(op)),
+                new(Schema.Tags.Pid, ev.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                new(Schema.Tags.SizeClass, SizeClass.Label(SizeClass.Of(ev.Size))),
             ],
             fields)
         {

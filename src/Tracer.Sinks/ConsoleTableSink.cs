@@ -115,12 +115,12 @@ public sealed class ConsoleTableSink : ISnapshotSink
         foreach (var e in events)
         {
             // The run summary is printed once, in full, when the run ends.
-            if (e.Measurement == "alloc_latency_run")
+            if (e.Measurement == Schema.Measurements.Run)
                 continue;
             string line = e.Measurement switch
             {
-                "alert" => Fit(AlertLine(e), 160),
-                "alloc_spike" => SpikeLine.Format(e, _timeZone, 160),
+                Schema.Measurements.Alert => Fit(AlertLine(e), 160),
+                Schema.Measurements.Spike => SpikeLine.Format(e, _timeZone, 160),
                 _ => Fit(GenericLine(e), 160),
             };
             sb.Append("  ").Append(line).Append('\n');
@@ -130,13 +130,13 @@ public sealed class ConsoleTableSink : ISnapshotSink
     private static string AlertLine(EventPoint e)
     {
         var sb = new StringBuilder("ALERT ");
-        sb.Append((e.Tag("state") ?? "?").ToUpperInvariant()).Append("  ").Append(e.Tag("rule") ?? "?").Append("  ");
-        foreach (var key in (ReadOnlySpan<string>)["pid", "comm", "runtime", "allocator", "op", "size_class"])
+        sb.Append((e.Tag(Schema.Tags.State) ?? "?").ToUpperInvariant()).Append("  ").Append(e.Tag(Schema.Tags.Rule) ?? "?").Append("  ");
+        foreach (var key in (ReadOnlySpan<string>)[Schema.Tags.Pid, Schema.Tags.Comm, Schema.Tags.Runtime, Schema.Tags.Allocator, Schema.Tags.Op, Schema.Tags.SizeClass])
             if (e.Tag(key) is { } v)
                 sb.Append(key).Append('=').Append(v).Append(' ');
-        if (e.Field("value") is { Kind: FieldKind.Integer } value)
-            sb.Append(" ").Append(e.Tag("field") ?? "value").Append(' ').Append(HumanUnits.Latency(value.Integer));
-        if (e.Field("threshold") is { Kind: FieldKind.Integer } threshold)
+        if (e.Field(Schema.Fields.Value) is { Kind: FieldKind.Integer } value)
+            sb.Append(" ").Append(e.Tag(Schema.Tags.Field) ?? Schema.Fields.Value).Append(' ').Append(HumanUnits.Latency(value.Integer));
+        if (e.Field(Schema.Fields.Threshold) is { Kind: FieldKind.Integer } threshold)
             sb.Append(" (threshold ").Append(HumanUnits.Latency(threshold.Integer)).Append(')');
         return sb.ToString();
     }
@@ -186,17 +186,17 @@ public sealed class ConsoleTableSink : ISnapshotSink
     {
         public static Row From(SeriesSnapshot s)
         {
-            string pid = s.Tag("pid") ?? "-";
-            string size = s.Tag("size_class") ?? "-";
+            string pid = s.Tag(Schema.Tags.Pid) ?? "-";
+            string size = s.Tag(Schema.Tags.SizeClass) ?? "-";
             long pidValue = long.TryParse(pid, NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : long.MaxValue;
             ulong sizeBytes = SizeClass.TryParseSize(size, out var b) ? b : ulong.MaxValue;
             // A runtime's GC pauses (gc_pause) are tagged by runtime, not allocator and operation.
-            string allocator = s.Tag("allocator") ?? s.Tag("runtime") ?? "-";
-            string op = s.Tag("op") ?? (s.Measurement == "alloc_latency" ? "-" : s.Measurement);
+            string allocator = s.Tag(Schema.Tags.Allocator) ?? s.Tag(Schema.Tags.Runtime) ?? "-";
+            string op = s.Tag(Schema.Tags.Op) ?? (s.Measurement == Schema.Measurements.Latency ? "-" : s.Measurement);
             // .NET pauses are split by what the collection was: gc2 AllocLarge, gc0 AllocSmall, ...
-            if (s.Tag("generation") is { } generation && s.Tag("reason") is { } reason)
+            if (s.Tag(Schema.Tags.Generation) is { } generation && s.Tag(Schema.Tags.Reason) is { } reason)
                 op = $"gc{generation} {reason}";
-            return new Row(s, pid, s.Tag("comm") ?? "-", allocator, op, size, pidValue, sizeBytes);
+            return new Row(s, pid, s.Tag(Schema.Tags.Comm) ?? "-", allocator, op, size, pidValue, sizeBytes);
         }
 
         public static int Compare(Row? a, Row? b)

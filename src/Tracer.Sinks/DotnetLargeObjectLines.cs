@@ -14,10 +14,10 @@ internal static class DotnetLargeObjectLines
     {
         foreach (var s in series)
         {
-            if (s.Measurement != "gc_pause" || s.Tag("reason") != "AllocLarge")
+            if (s.Measurement != Schema.Measurements.GcPause || s.Tag(Schema.Tags.Reason) != "AllocLarge")
                 continue;
-            sb.Append("  LARGE-OBJECT GC  pid=").Append(s.Tag("pid")).Append(" comm=").Append(s.Tag("comm"))
-                .Append(" gen").Append(s.Tag("generation")).Append(' ').Append(s.Tag("type"))
+            sb.Append("  LARGE-OBJECT GC  pid=").Append(s.Tag(Schema.Tags.Pid)).Append(" comm=").Append(s.Tag(Schema.Tags.Comm))
+                .Append(" gen").Append(s.Tag(Schema.Tags.Generation)).Append(' ').Append(s.Tag(Schema.Tags.Type))
                 .Append(": ").Append(s.Stats.Count.ToString(CultureInfo.InvariantCulture))
                 .Append(s.Stats.Count == 1 ? " pause" : " pauses").Append(", longest ").Append(HumanUnits.Latency(s.Stats.Max))
                 .Append(" (allocations on the large object heap ran out of budget)\n");

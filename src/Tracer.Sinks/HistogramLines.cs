@@ -10,7 +10,6 @@ namespace Tracer.Sinks;
 /// </summary>
 public static class HistogramLines
 {
-    public const string Measurement = "alloc_latency_hdr";
 
     /// <summary>Writes a point for every series of <paramref name="snapshot"/> that carries its histogram.</summary>
     public static void Write(IntervalSnapshot snapshot, IBufferWriter<byte> output)
@@ -23,14 +22,14 @@ public static class HistogramLines
                 continue;
             var tags = new List<KeyValuePair<string, string>>(s.Tags.Count + 1);
             tags.AddRange(s.Tags);
-            tags.Add(new("source", s.Measurement));
-            var point = new EventPoint(Measurement, tags,
+            tags.Add(new(Schema.Tags.Source, s.Measurement));
+            var point = new EventPoint(Schema.Measurements.Histogram, tags,
             [
-                new("seq", snapshot.Sequence),
-                new("start", snapshot.StartUnixNs),
-                new("count", s.Stats.Count),
-                new("bytes", s.Stats.Bytes),
-                new("hdr", Convert.ToBase64String(hdr)),
+                new(Schema.Fields.Sequence, snapshot.Sequence),
+                new(Schema.Fields.Start, snapshot.StartUnixNs),
+                new(Schema.Fields.Count, s.Stats.Count),
+                new(Schema.Fields.Bytes, s.Stats.Bytes),
+                new(Schema.Fields.Hdr, Convert.ToBase64String(hdr)),
             ]);
             LineProtocol.WriteEvent(point, snapshot.Host, snapshot.EndUnixNs, output);
         }

@@ -19,13 +19,19 @@ namespace Tracer.Sinks;
 /// </remarks>
 public static class LineProtocol
 {
-    /// <summary>Measurement of the per-interval collector health point.</summary>
-    public const string StatsMeasurement = "alloclat_stats";
 
-    /// <summary>Tag carrying <see cref="IntervalSnapshot.Host"/>.</summary>
-    public const string HostTag = "host";
 
     private const int MaxStackTags = 32;
+
+    // Field keys with their separator, encoded once from the schema's names.
+    private static readonly byte[] s_firstCount = Key(' ', Schema.Fields.Count), s_nextBytes = Key(',', Schema.Fields.Bytes),
+        s_nextMin = Key(',', Schema.Fields.Min), s_nextMean = Key(',', Schema.Fields.Mean), s_nextP50 = Key(',', Schema.Fields.P50),
+        s_nextP90 = Key(',', Schema.Fields.P90), s_nextP99 = Key(',', Schema.Fields.P99), s_nextP999 = Key(',', Schema.Fields.P999),
+        s_nextP9999 = Key(',', Schema.Fields.P9999), s_nextMax = Key(',', Schema.Fields.Max);
+    private static readonly byte[] s_firstEvents = Key(' ', Schema.Fields.Events), s_nextLost = Key(',', Schema.Fields.Lost),
+        s_nextInflightDropped = Key(',', Schema.Fields.InflightDropped), s_nextSinkDropped = Key(',', Schema.Fields.SinkDropped);
+
+    private static byte[] Key(char separator, string name) => Encoding.ASCII.GetBytes(separator + name + "=");
 
     // Every character the escaper must look at; anything else is copied as UTF-8 unchanged.
     private static readonly SearchValues<char> s_special = SearchValues.Create(BuildSpecial());
@@ -75,16 +81,16 @@ public static class LineProtocol
         WriteName(series.Measurement, Element.Measurement, output);
         WriteTags(series.Tags, host, output);
         var s = series.Stats;
-        WriteField(" count="u8, s.Count, output);
-        WriteField(",bytes="u8, s.Bytes, output);
-        WriteField(",min="u8, s.Min, output);
-        WriteField(",mean="u8, s.Mean, output);
-        WriteField(",p50="u8, s.P50, output);
-        WriteField(",p90="u8, s.P90, output);
-        WriteField(",p99="u8, s.P99, output);
-        WriteField(",p999="u8, s.P999, output);
-        WriteField(",p9999="u8, s.P9999, output);
-        WriteField(",max="u8, s.Max, output);
+        WriteField(s_firstCount, s.Count, output);
+        WriteField(s_nextBytes, s.Bytes, output);
+        WriteField(s_nextMin, s.Min, output);
+        WriteField(s_nextMean, s.Mean, output);
+        WriteField(s_nextP50, s.P50, output);
+        WriteField(s_nextP90, s.P90, output);
+        WriteField(s_nextP99, s.P99, output);
+        WriteField(s_nextP999, s.P999, output);
+        WriteField(s_nextP9999, s.P9999, output);
+        WriteField(s_nextMax, s.Max, output);
         WriteTimestamp(timestampNs, output);
     }
 
@@ -192,12 +198,12 @@ public static class LineProtocol
     /// <summary>Writes the <c>alloclat_stats</c> point.</summary>
     public static void WriteStats(CollectorStats stats, string host, long timestampNs, IBufferWriter<byte> output)
     {
-        WriteName(StatsMeasurement, Element.Measurement, output);
+        WriteName(Schema.Measurements.Stats, Element.Measurement, output);
         WriteTags([], host, output);
-        WriteField(" events="u8, stats.Events, output);
-        WriteField(",lost="u8, stats.Lost, output);
-        WriteField(",inflight_dropped="u8, stats.InflightDropped, output);
-        WriteField(",sink_dropped="u8, stats.SinkDropped, output);
+        WriteField(s_firstEvents, stats.Events, output);
+        WriteField(s_nextLost, stats.Lost, output);
+        WriteField(s_nextInflightDropped, stats.InflightDropped, output);
+        WriteField(s_nextSinkDropped, stats.SinkDropped, output);
         WriteTimestamp(timestampNs, output);
     }
 
@@ -224,18 +230,18 @@ public static class LineProtocol
         for (int i = 0; i < n; i++)
         {
             var tag = tags[order[i]];
-            int cmp = string.CompareOrdinal(tag.Key, HostTag);
+            int cmp = string.CompareOrdinal(tag.Key, Schema.Tags.Host);
             if (cmp == 0)
                 continue; // the snapshot's host is authoritative
             if (cmp > 0 && !hostWritten)
             {
-                WriteTag(HostTag, host, output);
+                WriteTag(Schema.Tags.Host, host, output);
                 hostWritten = true;
             }
             WriteTag(tag.Key, tag.Value, output);
         }
         if (!hostWritten)
-            WriteTag(HostTag, host!, output);
+            WriteTag(Schema.Tags.Host, host!, output);
     }
 
     private static void WriteTag(string key, string? value, IBufferWriter<byte> output)

@@ -69,7 +69,7 @@ public sealed class LiveScreen : ISnapshotSink
             _sinkDropped += snapshot.Stats.SinkDropped;
             foreach (var e in snapshot.Events)
             {
-                if (e.Measurement != "alloc_spike")
+                if (e.Measurement != Schema.Measurements.Spike)
                     continue;
                 _spikeCount++;
                 _spikes.Enqueue(e);

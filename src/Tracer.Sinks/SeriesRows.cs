@@ -72,17 +72,17 @@ internal static class SeriesRows
     }
 
     private static long Pid(SeriesSnapshot s) =>
-        long.TryParse(s.Tag("pid"), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : long.MaxValue;
+        long.TryParse(s.Tag(Schema.Tags.Pid), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : long.MaxValue;
 
-    private static ulong Size(SeriesSnapshot s) => SizeClass.TryParseSize(s.Tag("size_class") ?? "", out var b) ? b : ulong.MaxValue;
+    private static ulong Size(SeriesSnapshot s) => SizeClass.TryParseSize(s.Tag(Schema.Tags.SizeClass) ?? "", out var b) ? b : ulong.MaxValue;
 
     // A runtime's GC pauses (gc_pause) are tagged by runtime, not allocator and operation.
-    private static string Allocator(SeriesSnapshot s) => s.Tag("allocator") ?? s.Tag("runtime") ?? "-";
+    private static string Allocator(SeriesSnapshot s) => s.Tag(Schema.Tags.Allocator) ?? s.Tag(Schema.Tags.Runtime) ?? "-";
 
     // .NET pauses are split by what the collection was: gc2 AllocLarge, gc0 AllocSmall, ...
     private static string Op(SeriesSnapshot s) =>
-        s.Tag("generation") is { } generation && s.Tag("reason") is { } reason ? $"gc{generation} {reason}"
-            : s.Tag("op") ?? (s.Measurement == "alloc_latency" ? "-" : s.Measurement);
+        s.Tag(Schema.Tags.Generation) is { } generation && s.Tag(Schema.Tags.Reason) is { } reason ? $"gc{generation} {reason}"
+            : s.Tag(Schema.Tags.Op) ?? (s.Measurement == Schema.Measurements.Latency ? "-" : s.Measurement);
 
     public static void AppendHeader(StringBuilder sb, int width) =>
         AppendCells(sb, s_columns.Select(c => c.Title).ToArray(), width);
@@ -92,7 +92,7 @@ internal static class SeriesRows
         var s = series.Stats;
         AppendCells(sb,
         [
-            series.Tag("pid") ?? "-", series.Tag("comm") ?? "-", Allocator(series), Op(series), series.Tag("size_class") ?? "-",
+            series.Tag(Schema.Tags.Pid) ?? "-", series.Tag(Schema.Tags.Comm) ?? "-", Allocator(series), Op(series), series.Tag(Schema.Tags.SizeClass) ?? "-",
             HumanUnits.Count(s.Count), HumanUnits.Latency(s.P50), HumanUnits.Latency(s.P99), HumanUnits.Latency(s.P999),
             HumanUnits.Latency(s.Max),
         ], width);

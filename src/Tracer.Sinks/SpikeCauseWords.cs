@@ -15,25 +15,25 @@ internal static class SpikeCauseWords
 
     private static readonly Dictionary<string, (string Words, string? Field, Amount Kind, string Unit)> s_known = new(StringComparer.Ordinal)
     {
-        ["page_population"] = ("page population", "faults", Amount.Count, "faults"),
-        ["page_faults"] = ("page faults", "faults", Amount.Count, "faults"),
-        ["on_cpu"] = ("on CPU", "on_cpu_ns", Amount.Time, ""),
-        ["reclaim"] = ("direct reclaim", "reclaim_ns", Amount.Time, ""),
-        ["direct_reclaim"] = ("direct reclaim", "reclaim_ns", Amount.Time, ""),
-        ["compaction"] = ("compaction", "compaction_ns", Amount.Time, ""),
-        ["preempted"] = ("preempted", "runqueue_ns", Amount.Time, ""),
-        ["off_cpu"] = ("blocked", "blocked_ns", Amount.Time, ""),
-        ["io"] = ("block I/O", "io_ns", Amount.Time, ""),
-        ["swapin"] = ("swap-in", "swapin_ns", Amount.Time, ""),
-        ["thrashing"] = ("thrashing", "thrashing_ns", Amount.Time, ""),
-        ["mmap_lock"] = ("waiting for mmap_lock", "mmap_lock_ns", Amount.Time, ""),
+        ["page_population"] = ("page population", Schema.Fields.Faults, Amount.Count, "faults"),
+        ["page_faults"] = ("page faults", Schema.Fields.Faults, Amount.Count, "faults"),
+        ["on_cpu"] = ("on CPU", Schema.Fields.OnCpuNs, Amount.Time, ""),
+        ["reclaim"] = ("direct reclaim", Schema.Fields.ReclaimNs, Amount.Time, ""),
+        ["direct_reclaim"] = ("direct reclaim", Schema.Fields.ReclaimNs, Amount.Time, ""),
+        ["compaction"] = ("compaction", Schema.Fields.CompactionNs, Amount.Time, ""),
+        ["preempted"] = ("preempted", Schema.Fields.RunqueueNs, Amount.Time, ""),
+        ["off_cpu"] = ("blocked", Schema.Fields.BlockedNs, Amount.Time, ""),
+        ["io"] = ("block I/O", Schema.Fields.IoNs, Amount.Time, ""),
+        ["swapin"] = ("swap-in", Schema.Fields.SwapinNs, Amount.Time, ""),
+        ["thrashing"] = ("thrashing", Schema.Fields.ThrashingNs, Amount.Time, ""),
+        ["mmap_lock"] = ("waiting for mmap_lock", Schema.Fields.MmapLockNs, Amount.Time, ""),
         ["unknown"] = ("cause unknown (returned on another thread)", null, Amount.None, ""),
     };
 
     /// <summary>The cause is a tag of the point (older files carry it as a string field).</summary>
     public static string Describe(EventPoint spike)
     {
-        string? cause = spike.Tag("cause") ?? (spike.Field("cause") is { Kind: FieldKind.String } f ? f.String : null);
+        string? cause = spike.Tag(Schema.Tags.Cause) ?? (spike.Field("cause") is { Kind: FieldKind.String } f ? f.String : null);
         if (string.IsNullOrEmpty(cause))
             return "";
         cause = ScreenText.Clean(cause);

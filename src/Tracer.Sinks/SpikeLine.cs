@@ -25,7 +25,7 @@ internal static class SpikeLine
 
     public static IReadOnlyList<string> Frames(EventPoint spike)
     {
-        if (spike.Field("stack") is not { Kind: FieldKind.String } stack || stack.String.Length == 0)
+        if (spike.Field(Schema.Fields.Stack) is not { Kind: FieldKind.String } stack || stack.String.Length == 0)
             return [];
         // Folded outermost first (flame graph order); the line reads from the call outwards.
         return stack.String.Split(';', StringSplitOptions.RemoveEmptyEntries).Reverse().Select(ScreenText.Clean).ToArray();
@@ -36,12 +36,12 @@ internal static class SpikeLine
         long ns = spike.TimestampUnixNs ?? 0;
         var time = TimeZoneInfo.ConvertTime(DateTimeOffset.FromUnixTimeMilliseconds(ns / 1_000_000), timeZone);
         yield return time.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
-        yield return " " + ScreenText.Clean(spike.Tag("comm") ?? "?");
-        yield return " " + (spike.Tag("pid") ?? "?");
-        yield return " " + ScreenText.Clean(spike.Tag("op") ?? "?");
-        if (spike.Field("size") is { Kind: FieldKind.Integer } size)
+        yield return " " + ScreenText.Clean(spike.Tag(Schema.Tags.Comm) ?? "?");
+        yield return " " + (spike.Tag(Schema.Tags.Pid) ?? "?");
+        yield return " " + ScreenText.Clean(spike.Tag(Schema.Tags.Op) ?? "?");
+        if (spike.Field(Schema.Fields.Size) is { Kind: FieldKind.Integer } size)
             yield return " " + HumanUnits.Bytes(size.Integer);
-        if (spike.Field("latency") is { Kind: FieldKind.Integer } latency)
+        if (spike.Field(Schema.Fields.Latency) is { Kind: FieldKind.Integer } latency)
             yield return " " + HumanUnits.LatencyWords(latency.Integer);
         string cause = SpikeCauseWords.Describe(spike);
         if (cause.Length > 0)

@@ -1,4 +1,5 @@
 using System.Text;
+using Tracer.Core;
 using static Alloclat.Cli.Report.Svg;
 
 namespace Alloclat.Cli.Report;
@@ -54,7 +55,7 @@ public static class HtmlReport
     {
         sb.Append("<h2 id=\"series\">Series</h2><table id=\"series-table\"><thead><tr><th>series</th><th>calls</th><th>worst p99.9</th><th>max</th></tr></thead><tbody>");
         foreach (var s in d.Latency.Concat(d.GcPauses))
-            sb.Append($"<tr data-series=\"{E(s.Label)}\" data-count=\"{s.Count}\" data-p999=\"{s.WorstP999}\" data-max=\"{s.Max}\"><td>{E(s.Measurement == "gc_pause" ? "GC pause " + s.Label : s.Label)}</td><td class=\"num\">{I(s.Count)}</td><td class=\"num\">{Latency(s.WorstP999)}</td><td class=\"num\">{Latency(s.Max)}</td></tr>");
+            sb.Append($"<tr data-series=\"{E(s.Label)}\" data-count=\"{s.Count}\" data-p999=\"{s.WorstP999}\" data-max=\"{s.Max}\"><td>{E(s.Measurement == Schema.Measurements.GcPause ? "GC pause " + s.Label : s.Label)}</td><td class=\"num\">{I(s.Count)}</td><td class=\"num\">{Latency(s.WorstP999)}</td><td class=\"num\">{Latency(s.Max)}</td></tr>");
         sb.Append("</tbody></table>");
     }
 
@@ -68,7 +69,7 @@ public static class HtmlReport
         double X(long t) => L + (W - L - R) * ((t - t0) / span);
         double Y(long v) => T + (H - T - B) * (1 - (Math.Log10(Math.Max(1, v)) - lo) / (hi - lo));
         sb.Append($"<figure class=\"chart\"><svg class=\"{cls}\" viewBox=\"0 0 {N(W)} {N(H)}\" width=\"{N(W)}\" height=\"{N(H)}\" role=\"img\" data-series=\"{E(s.Label)}\" data-times=\"{string.Join(' ', s.Intervals.Select(v => I(v.TimestampNs)))}\" data-counts=\"{string.Join(' ', s.Intervals.Select(v => I(v.Count)))}\">");
-        Text(sb, L, 16, s.Measurement == "gc_pause" ? "GC pause " + s.Label : s.Label, "title");
+        Text(sb, L, 16, s.Measurement == Schema.Measurements.GcPause ? "GC pause " + s.Label : s.Label, "title");
         for (double e = lo; e <= hi; e++)
         {
             double y = Y((long)Math.Pow(10, e));

@@ -1,4 +1,5 @@
 using ScottPlot;
+using Tracer.Core;
 
 namespace Alloclat.Cli.Report;
 
@@ -14,7 +15,7 @@ public static class PngReport
         int n = 0;
         foreach (var s in d.Latency.Take(HtmlReport.MaxSeriesCharts).Concat(d.GcPauses.Take(HtmlReport.MaxSeriesCharts)))
         {
-            string prefix = s.Measurement == "gc_pause" ? "gc" : "series";
+            string prefix = s.Measurement == Schema.Measurements.GcPause ? "gc" : "series";
             string path = Path.Combine(dir, $"{prefix}-{++n:D2}-{Safe(s.Label)}.png");
             SeriesChart(s, d.Times.Count > 0 ? d.Times[0] : 0, path);
             files.Add(path);
@@ -65,7 +66,7 @@ public static class PngReport
         }
         var (lo, hi) = Svg.LogRange(s.Intervals.Where(v => v.P50 > 0).Select(v => v.P50).DefaultIfEmpty(1).Min(), s.Max);
         LogLatencyTicks(plot, lo, hi);
-        plot.Title(s.Measurement == "gc_pause" ? "GC pause " + s.Label : s.Label);
+        plot.Title(s.Measurement == Schema.Measurements.GcPause ? "GC pause " + s.Label : s.Label);
         plot.XLabel("seconds");
         plot.YLabel("latency");
         plot.ShowLegend(Alignment.UpperLeft);

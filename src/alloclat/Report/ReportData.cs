@@ -1,3 +1,4 @@
+using Tracer.Core;
 using Tracer.Sinks;
 
 namespace Alloclat.Cli.Report;
@@ -50,7 +51,7 @@ public sealed class ReportData
                 hosts.Add(h);
             switch (p.Measurement)
             {
-                case "alloc_latency" or "gc_pause":
+                case Schema.Measurements.Latency or Schema.Measurements.GcPause:
                 {
                     string key = p.Measurement + "|" + string.Join(",", p.Tags.Where(t => t.Key != "host").OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"));
                     if (!latency.TryGetValue(key, out var s))
@@ -59,14 +60,14 @@ public sealed class ReportData
                     times.Add(p.TimestampNs);
                     break;
                 }
-                case "alloc_spike":
+                case Schema.Measurements.Spike:
                     spikes.Add(new SpikeData(p.TimestampNs, p.Tag("comm") ?? "", p.Tag("pid") ?? "", p.Tag("op") ?? "", p.Tag("allocator") ?? "", p.Tag("size_class") ?? "",
                         p.Long("size"), p.Long("latency"), p.Tag("cause") ?? p.Text("cause") ?? "", p.Text("stack") ?? "",
                         p.Fields.Where(f => f.Key.EndsWith("_ns", StringComparison.Ordinal) && f.Value is long ns && ns > 0)
                             .Select(f => (f.Key[..^3].Replace('_', ' '), (long)f.Value)).ToList(),
                         p.Long("faults")));
                     break;
-                case LineProtocol.StatsMeasurement:
+                case Schema.Measurements.Stats:
                     lost += p.Long("lost");
                     events += p.Long("events");
                     break;
@@ -74,7 +75,7 @@ public sealed class ReportData
         }
         var timeList = times.ToList();
         var all = latency.Values.Select(s => new SeriesData(s.M, Label(s.Tags), s.Tags, s.Values.OrderBy(v => v.TimestampNs).ToList())).ToList();
-        var alloc = all.Where(s => s.Measurement == "alloc_latency").OrderByDescending(s => s.WorstP999).ToList();
+        var alloc = all.Where(s => s.Measurement == Schema.Measurements.Latency).OrderByDescending(s => s.WorstP999).ToList();
         var index = timeList.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i);
         var heat = alloc.GroupBy(s => s.Tags.GetValueOrDefault("size_class", "?"))
             .OrderBy(g => SizeBytes(g.Key))
@@ -86,7 +87,7 @@ public sealed class ReportData
         return new ReportData
         {
             Latency = alloc,
-            GcPauses = all.Where(s => s.Measurement == "gc_pause").OrderByDescending(s => s.WorstP999).ToList(),
+            GcPauses = all.Where(s => s.Measurement == Schema.Measurements.GcPause).OrderByDescending(s => s.WorstP999).ToList(),
             Spikes = spikes.OrderByDescending(s => s.LatencyNs).ToList(),
             Times = timeList,
             Heatmap = heat,
