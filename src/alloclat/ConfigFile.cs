@@ -54,7 +54,7 @@ internal static class ConfigFile
             int line = table.Span.Start.Line + 1;
             if (table is TableArraySyntax)
                 throw OptionParser.Bad($"{path}:{line}: [[{KeyText(table.Name)}]] is an array of tables; options go in plain sections like [influx]");
-            var section = KeyParts(table.Name);
+            var section = KeyParts(table.Name!);
             foreach (var item in table.Items)
                 options = reader.KeyValue(options, section, item);
         }

@@ -35,7 +35,7 @@ public class DotnetProcessTests
     }
 
     [Fact]
-    public void TheSocketIsLookedForInTheTargetsOwnTmpdir()
+    public async Task TheSocketIsLookedForInTheTargetsOwnTmpdir()
     {
         string tmp = Directory.CreateTempSubdirectory("alloclat-tmpdir-").FullName;
         string gate = Path.Combine(tmp, "gate");
@@ -45,8 +45,7 @@ public class DotnetProcessTests
         try
         {
             string expected = $"dotnet-diagnostic-{workload.Id}-";
-            Wait.UntilAsync(() => Directory.EnumerateFiles(tmp, expected + "*").Any(), TimeSpan.FromSeconds(30), "the runtime's socket in TMPDIR")
-                .GetAwaiter().GetResult();
+            await Wait.UntilAsync(() => Directory.EnumerateFiles(tmp, expected + "*").Any(), TimeSpan.FromSeconds(30), "the runtime's socket in TMPDIR");
             var endpoint = DotnetProcess.FindEndpoint(workload.Id);
             Assert.True(endpoint.SocketPath is not null, endpoint.Problem);
             Assert.StartsWith(Path.Combine(tmp, expected), endpoint.SocketPath);

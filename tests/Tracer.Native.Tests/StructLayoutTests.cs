@@ -38,27 +38,27 @@ public class StructLayoutTests
     [Fact]
     public void CommOffsetConstantsMatchTheHeader()
     {
-        Assert.Equal(s_c.Value["alloc_event.comm"], AllocEvent.CommOffset);
-        Assert.Equal(s_c.Value["alloc_event.thread_comm"], AllocEvent.ThreadCommOffset);
-        Assert.Equal(s_c.Value["spike_event.comm"], SpikeEvent.CommOffset);
+        Assert.Equal(AllocEvent.CommOffset, s_c.Value["alloc_event.comm"]);
+        Assert.Equal(AllocEvent.ThreadCommOffset, s_c.Value["alloc_event.thread_comm"]);
+        Assert.Equal(SpikeEvent.CommOffset, s_c.Value["spike_event.comm"]);
     }
 
     [Fact]
     public void CauseNumbersMatchTheHeader()
     {
-        Assert.Equal(s_c.Value["CAUSE_RECLAIM"], (long)SpikeCause.Reclaim);
-        Assert.Equal(s_c.Value["CAUSE_COMPACTION"], (long)SpikeCause.Compaction);
-        Assert.Equal(s_c.Value["CAUSE_MMAP_LOCK"], (long)SpikeCause.MmapLock);
-        Assert.Equal(s_c.Value["CAUSE_ON_CPU"], (long)SpikeCause.OnCpu);
-        Assert.Equal(s_c.Value["CAUSE_RUNQUEUE"], (long)SpikeCause.RunQueue);
-        Assert.Equal(s_c.Value["CAUSE_DELAY_RECLAIM"], (long)SpikeCause.DelayReclaim);
-        Assert.Equal(s_c.Value["CAUSE_DELAY_COMPACT"], (long)SpikeCause.DelayCompaction);
-        Assert.Equal(s_c.Value["CAUSE_SWAPIN"], (long)SpikeCause.SwapIn);
-        Assert.Equal(s_c.Value["CAUSE_THRASHING"], (long)SpikeCause.Thrashing);
-        Assert.Equal(s_c.Value["CAUSE_BLKIO"], (long)SpikeCause.BlockIo);
-        Assert.Equal(s_c.Value["CAUSE_MAX"], SpikeEvent.CauseCount);
-        Assert.Equal(s_c.Value["SPIKE_MOVED"], SpikeEvent.FlagMoved);
-        Assert.Equal(s_c.Value["SPIKE_NO_RUNQUEUE"], SpikeEvent.FlagNoRunQueue);
+        Assert.Equal((long)SpikeCause.Reclaim, s_c.Value["CAUSE_RECLAIM"]);
+        Assert.Equal((long)SpikeCause.Compaction, s_c.Value["CAUSE_COMPACTION"]);
+        Assert.Equal((long)SpikeCause.MmapLock, s_c.Value["CAUSE_MMAP_LOCK"]);
+        Assert.Equal((long)SpikeCause.OnCpu, s_c.Value["CAUSE_ON_CPU"]);
+        Assert.Equal((long)SpikeCause.RunQueue, s_c.Value["CAUSE_RUNQUEUE"]);
+        Assert.Equal((long)SpikeCause.DelayReclaim, s_c.Value["CAUSE_DELAY_RECLAIM"]);
+        Assert.Equal((long)SpikeCause.DelayCompaction, s_c.Value["CAUSE_DELAY_COMPACT"]);
+        Assert.Equal((long)SpikeCause.SwapIn, s_c.Value["CAUSE_SWAPIN"]);
+        Assert.Equal((long)SpikeCause.Thrashing, s_c.Value["CAUSE_THRASHING"]);
+        Assert.Equal((long)SpikeCause.BlockIo, s_c.Value["CAUSE_BLKIO"]);
+        Assert.Equal(SpikeEvent.CauseCount, s_c.Value["CAUSE_MAX"]);
+        Assert.Equal(SpikeEvent.FlagMoved, s_c.Value["SPIKE_MOVED"]);
+        Assert.Equal(SpikeEvent.FlagNoRunQueue, s_c.Value["SPIKE_NO_RUNQUEUE"]);
     }
 
     [Fact]
@@ -71,30 +71,30 @@ public class StructLayoutTests
         // The size we declare covers every field we set; the kernel zero-extends a smaller attr than its own and
         // accepts a larger one whose extra bytes are zero.
         Assert.True(PerfEventAttr.Size >= c["perf_event_attr.wakeup_watermark"] + sizeof(uint));
-        Assert.Equal(1UL << (int)c["perf_event_attr.watermark_bit"], PerfEventAttr.FlagWatermark);
-        Assert.Equal(c["PERF_TYPE_SOFTWARE"], PerfEventAttr.PERF_TYPE_SOFTWARE);
-        Assert.Equal(c["PERF_COUNT_SW_BPF_OUTPUT"], (long)PerfEventAttr.PERF_COUNT_SW_BPF_OUTPUT);
-        Assert.Equal(c["PERF_SAMPLE_RAW"], (long)PerfEventAttr.PERF_SAMPLE_RAW);
-        Assert.Equal(c["PERF_RECORD_SAMPLE"], PerfEventHeader.PERF_RECORD_SAMPLE);
-        Assert.Equal(c["PERF_RECORD_LOST"], PerfEventHeader.PERF_RECORD_LOST);
+        Assert.Equal(PerfEventAttr.FlagWatermark, 1UL << (int)c["perf_event_attr.watermark_bit"]);
+        Assert.Equal(PerfEventAttr.PERF_TYPE_SOFTWARE, c["PERF_TYPE_SOFTWARE"]);
+        Assert.Equal((long)PerfEventAttr.PERF_COUNT_SW_BPF_OUTPUT, c["PERF_COUNT_SW_BPF_OUTPUT"]);
+        Assert.Equal((long)PerfEventAttr.PERF_SAMPLE_RAW, c["PERF_SAMPLE_RAW"]);
+        Assert.Equal(PerfEventHeader.PERF_RECORD_SAMPLE, c["PERF_RECORD_SAMPLE"]);
+        Assert.Equal(PerfEventHeader.PERF_RECORD_LOST, c["PERF_RECORD_LOST"]);
     }
 
     [Fact]
     public void OperationNumbersMatchTheHeader()
     {
         var c = s_c.Value;
-        Assert.Equal(c["OP_MMAP"], (long)AllocOp.Mmap);
-        Assert.Equal(c["OP_BRK"], (long)AllocOp.Brk);
-        Assert.Equal(c["OP_MALLOC"], (long)AllocOp.Malloc);
-        Assert.Equal(c["OP_POSIX_MEMALIGN"], (long)AllocOp.PosixMemalign);
-        Assert.Equal(c["OP_FREE"], (long)AllocOp.Free);
-        Assert.Equal(c["OP_GO_LARGE"], (long)AllocOp.GoLarge);
-        Assert.Equal(c["OP_EXEC_STOPPED"], (long)AllocOp.ExecStopped);
-        Assert.Equal(c["OP_GC_PAUSE"], (long)AllocOp.GcPause);
-        Assert.Equal(c["OP_MPROTECT"], (long)AllocOp.Mprotect);
-        Assert.Equal(c["OP_MADVISE"], (long)AllocOp.Madvise);
-        Assert.Equal(c["STAT_INFLIGHT_DROPPED"], (long)BpfStat.InflightDropped);
-        Assert.Equal(c["STAT_LIVE_DROPPED"], (long)BpfStat.LiveDropped);
+        Assert.Equal((long)AllocOp.Mmap, c["OP_MMAP"]);
+        Assert.Equal((long)AllocOp.Brk, c["OP_BRK"]);
+        Assert.Equal((long)AllocOp.Malloc, c["OP_MALLOC"]);
+        Assert.Equal((long)AllocOp.PosixMemalign, c["OP_POSIX_MEMALIGN"]);
+        Assert.Equal((long)AllocOp.Free, c["OP_FREE"]);
+        Assert.Equal((long)AllocOp.GoLarge, c["OP_GO_LARGE"]);
+        Assert.Equal((long)AllocOp.ExecStopped, c["OP_EXEC_STOPPED"]);
+        Assert.Equal((long)AllocOp.GcPause, c["OP_GC_PAUSE"]);
+        Assert.Equal((long)AllocOp.Mprotect, c["OP_MPROTECT"]);
+        Assert.Equal((long)AllocOp.Madvise, c["OP_MADVISE"]);
+        Assert.Equal((long)BpfStat.InflightDropped, c["STAT_INFLIGHT_DROPPED"]);
+        Assert.Equal((long)BpfStat.LiveDropped, c["STAT_LIVE_DROPPED"]);
         Assert.Equal((long)(((ulong)Allocators.Jemalloc << 8) | (byte)AllocOp.Calloc), c["COOKIE_JEMALLOC_CALLOC"]);
     }
 

@@ -217,7 +217,7 @@ public partial class DotnetTests
     }
 
     [Fact]
-    public void ASocketInAPrivateTmpIsReachedThroughTheTargetsRoot()
+    public async Task ASocketInAPrivateTmpIsReachedThroughTheTargetsRoot()
     {
         // Like a container: the runtime's /tmp is a tmpfs of its own mount namespace, empty on the host.
         string gates = Directory.CreateDirectory(Path.Combine(Cli.Root, "build", "gates", Guid.NewGuid().ToString("N"))).FullName;
@@ -231,7 +231,7 @@ public partial class DotnetTests
         WaitFor(p, SessionOpen);
         Assert.Matches(@"\(/proc/\d+/root/tmp/dotnet-diagnostic-\d+-\d+-socket\)", p.StderrSoFar);
         var open = Task.Run(() => new FileStream(gate, FileMode.Open, FileAccess.Write).Dispose());
-        Assert.True(open.Wait(TimeSpan.FromSeconds(60)));
+        await open.WaitAsync(TimeSpan.FromSeconds(60));
         var result = Cli.Wait(p, TimeSpan.FromMinutes(1));
         Assert.True(result.ExitCode == 0, result.ToString());
         var pauses = LineProtocolFile.Read(output).Where(x => x.Measurement == "gc_pause" && x.Tag("reason") == "Induced").ToList();

@@ -71,7 +71,7 @@ public class OutputFileTests
         Assert.Contains("[INFO] no line-protocol file (--output none)", result.Stderr);
         Assert.DoesNotContain("writing line protocol", result.Stderr);
         Assert.False(File.Exists(Path.Combine(Path.GetTempPath(), "none")));
-        Assert.Empty(Directory.GetFiles(Path.GetTempPath(), "alloclat-*.lp").Where(f => !before.Contains(f)));
+        Assert.DoesNotContain(Directory.GetFiles(Path.GetTempPath(), "alloclat-*.lp"), f => !before.Contains(f));
         Assert.Contains("whole-run percentiles", result.Stdout);
         Assert.Contains("\"allocator\": \"kernel\"", File.ReadAllText(json));
     }

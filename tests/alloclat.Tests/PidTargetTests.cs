@@ -19,7 +19,7 @@ public class PidTargetTests
         AssertRefused(Cli.Run(["record", "-q", "-o", Cli.TempOutput(), "-p", "2", "--duration", "2s"]), "process 2 (kthreadd) is a kernel thread");
 
     [Fact]
-    public void AZombieIsRefused()
+    public async Task AZombieIsRefused()
     {
         // The shell's child exits at once; sleep, which the shell becomes, never reaps it.
         var psi = new ProcessStartInfo("/bin/sh", ["-c", "/bin/true & echo $!; exec sleep 60"]) { RedirectStandardOutput = true };
@@ -27,7 +27,7 @@ public class PidTargetTests
         int zombie = int.Parse(parent.StandardOutput.ReadLine()!);
         try
         {
-            Tracer.TestSupport.Wait.UntilAsync(() => File.ReadAllText($"/proc/{zombie}/stat").Contains(") Z "), TimeSpan.FromSeconds(30), "the child to become a zombie").GetAwaiter().GetResult();
+            await Tracer.TestSupport.Wait.UntilAsync(() => File.ReadAllText($"/proc/{zombie}/stat").Contains(") Z "), TimeSpan.FromSeconds(30), "the child to become a zombie");
             AssertRefused(Cli.Run(["record", "-q", "-o", Cli.TempOutput(), "-p", zombie.ToString(), "--duration", "2s"]), $"process {zombie} (true) is a zombie");
         }
         finally
