@@ -44,8 +44,16 @@ $(BUILD)/vmlinux.h: | deps
 	@mkdir -p $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/alloclat.bpf.o: bpf/alloclat.bpf.c $(wildcard bpf/*.h) $(BUILD)/vmlinux.h
+# One file per concern (bpf/*.bpf.c over the shared bpf/*.h), compiled apart and statically linked into the one
+# object the collector embeds; maps declared in several files become one map.
+BPF_UNITS := $(patsubst bpf/%.bpf.c,$(BUILD)/bpf/%.bpf.o,$(wildcard bpf/*.bpf.c))
+
+$(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BUILD)/vmlinux.h
+	@mkdir -p $(@D)
 	$(CLANG) -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -I$(BUILD) -Ibpf -c $< -o $@
+
+$(BUILD)/alloclat.bpf.o: $(BPF_UNITS)
+	$(BPFTOOL) gen object $@ $^
 
 workloads: $(WORKLOADS)
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Where the time of a slow call went: included by alloclat.bpf.c, which defines `cfg`, `spikes` and `stacks`.
+/* Where the time of a slow call went: the helpers every traced call's entry and return programs use. The
+ * tracepoints that add to a thread's record are in causes.bpf.c.
  *
  * Nothing here runs for a thread that has no traced call in flight. At a call's entry the programs that already
  * run there read the thread's own counters (faults, context switches, on-CPU time, run-queue wait, and the delay
@@ -8,6 +9,9 @@
  * compaction (and mmap_lock, only when the collector attaches it on request: it fires on every acquisition). */
 #ifndef ALLOCLAT_CAUSES_BPF_H
 #define ALLOCLAT_CAUSES_BPF_H
+
+#include "maps.bpf.h"
+#include "emit.bpf.h"
 
 /* Tracepoint-measured causes, accumulated in the thread's record while a traced call is in flight. */
 #define TRACED_CAUSES 3
@@ -37,7 +41,7 @@ struct causes {
 };
 
 /* Per thread, only while a traced call is in flight: the cause tracepoints find nothing for other threads. */
-struct {
+SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
 	__type(key, __u32);
@@ -184,32 +188,5 @@ static __always_inline void spike_check(void *ctx, __u64 start, __u64 size, __u8
 	}
 	causes_close(entry_tid);
 }
-
-/* ---- the kernel doing slow work for the current thread ---- */
-
-SEC("tracepoint/vmscan/mm_vmscan_direct_reclaim_begin")
-int tp_reclaim_begin(void *ctx) { cause_begin(CAUSE_RECLAIM); return 0; }
-
-SEC("tracepoint/vmscan/mm_vmscan_direct_reclaim_end")
-int tp_reclaim_end(void *ctx) { cause_end(CAUSE_RECLAIM); return 0; }
-
-SEC("tracepoint/vmscan/mm_vmscan_memcg_reclaim_begin")
-int tp_memcg_reclaim_begin(void *ctx) { cause_begin(CAUSE_RECLAIM); return 0; }
-
-SEC("tracepoint/vmscan/mm_vmscan_memcg_reclaim_end")
-int tp_memcg_reclaim_end(void *ctx) { cause_end(CAUSE_RECLAIM); return 0; }
-
-SEC("tracepoint/compaction/mm_compaction_begin")
-int tp_compaction_begin(void *ctx) { cause_begin(CAUSE_COMPACTION); return 0; }
-
-SEC("tracepoint/compaction/mm_compaction_end")
-int tp_compaction_end(void *ctx) { cause_end(CAUSE_COMPACTION); return 0; }
-
-/* Attached only with --cause-mmap-lock: these fire on every mmap_lock acquisition on the host. */
-SEC("tracepoint/mmap_lock/mmap_lock_start_locking")
-int tp_lock_wait(void *ctx) { cause_begin(CAUSE_MMAP_LOCK); return 0; }
-
-SEC("tracepoint/mmap_lock/mmap_lock_acquire_returned")
-int tp_lock_taken(void *ctx) { cause_end(CAUSE_MMAP_LOCK); return 0; }
 
 #endif

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Precise mode: uprobes on the malloc family, attached by the collector with a cookie naming the allocator and the
+ * function (ALLOCLAT_COOKIE). Calls below cfg.min_size are dropped before any map is touched, so small calls cost
+ * only the trap itself. */
+#include "maps.bpf.h"
+#include "emit.bpf.h"
+#include "causes.bpf.h"
+#include "inflight.bpf.h"
+
+struct live_key {
+	__u64 addr;
+	__u32 pid;
+	__u32 pad;
+};
+
+/* Blocks allocated by a traced large call, so that their free can be measured without tracking every block. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MAX_LIVE);
+	__type(key, struct live_key);
+	__type(value, __u64);
+} live SEC(".maps");
+
+static __always_inline int call_enter(struct pt_regs *ctx, __u64 size, __u64 arg)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	__u64 sp = PT_REGS_SP(ctx);
+	struct call_start c = {}, *outer;
+
+	if (size < cfg.min_size || !is_target(id >> 32))
+		return 0;
+	outer = bpf_map_lookup_elem(&call_inflight, &tid);
+	/* An outer call still running has its frame above ours (the stack grows down), or at ours when it tail-called
+	 * us (an LD_PRELOAD malloc ending in `jmp __libc_malloc`): both returns then come back as one, the outer's.
+	 * Only an entry whose frame is below ours is stale: a call that left without returning (longjmp). */
+	if (outer && outer->sp >= sp)
+		return 0;
+	c.ts = bpf_ktime_get_ns();
+	c.size = size;
+	c.sp = sp;
+	c.arg = arg;
+	c.cookie = bpf_get_attach_cookie(ctx);
+	/* A stale entry replaced keeps its thread record: the new call joins it. */
+	if (outer)
+		snap_take(&c.snap, bpf_map_lookup_elem(&thread_causes, &tid));
+	else
+		causes_open(&c.snap);
+	if (bpf_map_update_elem(&call_inflight, &tid, &c, BPF_ANY)) {
+		count(STAT_INFLIGHT_DROPPED);
+		if (!outer)
+			causes_close(tid);
+	}
+	return 0;
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_size1, __u64 size)
+{
+	return call_enter(ctx, size, 0);
+}
+
+/* realloc(ptr, size), aligned_alloc(align, size), memalign(align, size) */
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_size2, __u64 first, __u64 size)
+{
+	return call_enter(ctx, size, first);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_calloc, __u64 nmemb, __u64 size)
+{
+	/* Both factors below 2^32 cannot overflow. Beyond that the product is reported as at least 4 GiB, which is
+	 * where such a call lands anyway; clang turns an exact overflow test into a 128-bit multiply BPF lacks. */
+	if (((nmemb | size) >> 32) && nmemb > 1 && size > 1)
+		return call_enter(ctx, (nmemb > size ? nmemb : size), 0);
+	return call_enter(ctx, nmemb * size, 0);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_posix_memalign, void **memptr, __u64 align, __u64 size)
+{
+	return call_enter(ctx, size, (__u64)memptr);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(alloc_enter_free, void *ptr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct live_key k = { .addr = (__u64)ptr, .pid = id >> 32 };
+	__u64 *size;
+
+	if (!ptr)
+		return 0;
+	size = bpf_map_lookup_elem(&live, &k);
+	if (!size)
+		return 0;
+	return call_enter(ctx, *size, (__u64)ptr);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct call_start *c = bpf_map_lookup_elem(&call_inflight, &tid);
+	struct live_key k = { .pid = id >> 32 };
+	__u64 addr = (__u64)ret;
+	__u8 op, allocator;
+
+	/* Only the return of the call that was recorded: its entry stack pointer plus the popped return address. */
+	if (!c || c->sp + 8 != PT_REGS_SP(ctx))
+		return 0;
+	op = c->cookie & 0xff;
+	allocator = (c->cookie >> 8) & 0xff;
+
+	if (op == OP_FREE) {
+		k.addr = c->arg;
+		bpf_map_delete_elem(&live, &k);
+		addr = c->arg;
+	} else {
+		if (op == OP_POSIX_MEMALIGN) {
+			addr = 0;
+			if (ret == 0)
+				bpf_probe_read_user(&addr, sizeof(addr), (void *)c->arg);
+		}
+		if (op == OP_REALLOC && c->arg && addr) {
+			k.addr = c->arg;
+			bpf_map_delete_elem(&live, &k);
+		}
+		if (addr) {
+			k.addr = addr;
+			if (bpf_map_update_elem(&live, &k, &c->size, BPF_ANY))
+				count(STAT_LIVE_DROPPED);
+		}
+	}
+	emit(ctx, c->ts, c->size, addr, op, allocator);
+	spike_check(ctx, c->ts, c->size, op, allocator, &c->snap);
+	bpf_map_delete_elem(&call_inflight, &tid);
+	return 0;
+}
