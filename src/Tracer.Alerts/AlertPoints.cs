@@ -58,15 +58,15 @@ public static class AlertPoints
         sb.Append(t.StateName).Append(" rule=\"").Append(t.Rule.Name).Append("\" ").Append(t.Measurement);
         foreach (var tag in t.Tags)
             sb.Append(' ').Append(tag.Key).Append('=').Append(tag.Value);
-        sb.Append(": ").Append(t.Rule.Field.Name()).Append(' ').Append(Durations.Format(t.ValueNs));
+        sb.Append(": ").Append(t.Rule.Field.Name()).Append(' ').Append(Quantity.FormatDuration(t.ValueNs));
         if (t.To == AlertState.Inactive)
             sb.Append(t.From == AlertState.Firing ? ", no breach for " : ", back under ")
-                .Append(t.From == AlertState.Firing ? t.Intervals.ToString(ci) + " intervals" : Durations.Format(Math.Max(1, t.ThresholdNs)));
+                .Append(t.From == AlertState.Firing ? t.Intervals.ToString(ci) + " intervals" : Quantity.FormatDuration(Math.Max(1, t.ThresholdNs)));
         else
-            sb.Append(" > ").Append(Durations.Format(Math.Max(1, t.ThresholdNs))).Append(" for ").Append(t.Intervals.ToString(ci))
+            sb.Append(" > ").Append(Quantity.FormatDuration(Math.Max(1, t.ThresholdNs))).Append(" for ").Append(t.Intervals.ToString(ci))
                 .Append(t.Intervals == 1 ? " interval" : " intervals");
         if (t.BaselineNs is long b)
-            sb.Append(" (baseline ").Append(Durations.Format(Math.Max(1, b))).Append(')');
+            sb.Append(" (baseline ").Append(Quantity.FormatDuration(Math.Max(1, b))).Append(')');
         return Clean(sb.ToString());
     }
 

@@ -63,6 +63,6 @@ public sealed record AlertRule
 
     /// <summary>The threshold part as text: <c>5ms</c> or <c>4x baseline(30)</c>.</summary>
     public string ThresholdText => AbsoluteNs is long ns
-        ? Durations.Format(ns)
+        ? Quantity.FormatDuration(ns)
         : $"{Factor!.Value.ToString("0.###", CultureInfo.InvariantCulture)}x baseline({BaselineIntervals.ToString(CultureInfo.InvariantCulture)})";
 }

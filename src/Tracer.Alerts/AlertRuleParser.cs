@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Tracer.Core;
 
 namespace Tracer.Alerts;
 
@@ -17,6 +18,9 @@ namespace Tracer.Alerts;
 public static partial class AlertRuleParser
 {
     private const int MaxIntervals = 100_000;
+
+    /// <summary>The longest threshold a rule takes: an hour.</summary>
+    private const long MaxThresholdNs = 3_600_000_000_000;
 
     /// <summary>Parses one rule; throws <see cref="AlertRuleException"/> saying what is wrong.</summary>
     public static AlertRule Parse(string text)
@@ -108,7 +112,7 @@ public static partial class AlertRuleParser
         if (tokens.Count == 0)
             throw new AlertRuleException($"alert rule '{expression}': missing threshold after '>'");
         string first = tokens.Dequeue();
-        if (Durations.TryParse(first, out long ns))
+        if (Quantity.TryParseDurationNs(first, out long ns, requireUnit: true) && ns is >= 1 and <= MaxThresholdNs)
             return rule with { AbsoluteNs = ns };
 
         var m = Factor().Match(first);

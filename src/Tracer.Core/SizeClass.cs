@@ -31,30 +31,6 @@ public static class SizeClass
 
     public static string Label(byte exponent) => s_labels[exponent & 63];
 
-    /// <summary>Parses a size such as <c>32K</c>, <c>1M</c>, <c>4096</c>, <c>2GiB</c> (binary multiples).</summary>
-    public static bool TryParseSize(string text, out ulong bytes)
-    {
-        bytes = 0;
-        var s = text.Trim();
-        if (s.Length == 0)
-            return false;
-        int end = 0;
-        while (end < s.Length && char.IsAsciiDigit(s[end]))
-            end++;
-        if (end == 0 || !ulong.TryParse(s.AsSpan(0, end), out ulong n))
-            return false;
-        string unit = s[end..].ToUpperInvariant();
-        int shift = unit switch
-        {
-            "" or "B" => 0,
-            "K" or "KB" or "KIB" => 10,
-            "M" or "MB" or "MIB" => 20,
-            "G" or "GB" or "GIB" => 30,
-            _ => -1,
-        };
-        if (shift < 0 || (shift > 0 && n > (ulong.MaxValue >> shift)))
-            return false;
-        bytes = n << shift;
-        return true;
-    }
+    /// <summary>Parses a size such as <c>32K</c>, <c>1M</c>, <c>4096</c>, <c>2GiB</c> (binary multiples), as <see cref="Quantity"/> does.</summary>
+    public static bool TryParseSize(string text, out ulong bytes) => Quantity.TryParseSize(text, out bytes);
 }

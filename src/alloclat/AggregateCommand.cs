@@ -16,10 +16,10 @@ internal sealed class AggregateCommand(AggregateOptions o, IConsole console)
     {
         var settings = KafkaPublishing.Settings(o.KafkaBrokers!, o.KafkaTopic, o.KafkaProperties);
         var name = o.Host ?? KernelSupport.HostName();
-        await using var writer = new InfluxWriter(InfluxOptions(), _err);
+        await using var writer = new InfluxWriter(o.Influx.WriterOptions(), _err);
         var ping = await writer.PingAsync(CancellationToken.None);
         if (!ping.Reachable)
-            _err.WriteLine($"[WARN] InfluxDB at {o.InfluxUrl} is unreachable ({ping.Message}); offsets are committed only once fleet points are written");
+            _err.WriteLine($"[WARN] InfluxDB at {o.Influx.Url} is unreachable ({ping.Message}); offsets are committed only once fleet points are written");
         await using var alerts = o.Alerts.Count == 0 ? null : new AlertStage(o.Alerts, _err);
         var aggregator = new KafkaAggregator(settings,
             new AggregatorOptions { Group = o.Group, Interval = o.Interval, LatenessIntervals = o.LatenessIntervals, Name = name },
@@ -41,27 +41,5 @@ internal sealed class AggregateCommand(AggregateOptions o, IConsole console)
         var c = aggregator.Counters;
         _err.WriteLine($"[INFO] aggregated {c.Merged} histograms into {c.Points} fleet points over {c.Windows} windows; {c.Late} late, {c.Replayed} replayed, {c.Duplicates} duplicate, {c.Invalid} invalid");
         return writer.FatalError is null ? 0 : (int)ReturnCode.SinkError;
-    }
-
-    private InfluxWriterOptions InfluxOptions()
-    {
-        if (o.InfluxDatabase is not null)
-            return InfluxWriterOptions.ForV1(new Uri(o.InfluxUrl!), o.InfluxDatabase, o.InfluxUser,
-                Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_PASSWORD")) with { QueueCapacity = o.InfluxQueueLines };
-        string? token = Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_TOKEN");
-        if (o.InfluxTokenFile is not null)
-        {
-            try
-            {
-                token = File.ReadAllText(o.InfluxTokenFile).Trim();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new AlloclatException(ReturnCode.ArgumentError, $"cannot read --influx-token-file {o.InfluxTokenFile}: {e.Message}");
-            }
-        }
-        if (string.IsNullOrEmpty(token))
-            throw new AlloclatException(ReturnCode.ArgumentError, "InfluxDB 2.x/3.x needs a token: set ALLOCLAT_INFLUX_TOKEN or pass --influx-token-file");
-        return InfluxWriterOptions.ForV2(new Uri(o.InfluxUrl!), o.InfluxOrg!, o.InfluxBucket!, token) with { QueueCapacity = o.InfluxQueueLines };
     }
 }

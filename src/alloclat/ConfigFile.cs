@@ -1,9 +1,16 @@
 using System.Globalization;
+using Alloclat.Cli.CommandLine;
 using Tomlyn.Parsing;
 using Tomlyn.Syntax;
-using Tracer.Core;
 
 namespace Alloclat.Cli;
+
+/// <summary>One option a config file gives: <c>Option</c> is its long name (<c>--influx-url</c>), <c>Shown</c> the key as written.</summary>
+/// <param name="Value">A string, or a bool for <c>true</c>/<c>false</c>.</param>
+internal sealed record ConfigEntry(string Path, int Line, string Option, string Shown, object Value);
+
+/// <summary>What a config file holds, in order, and the warnings reading it gave.</summary>
+internal sealed record ConfigContents(IReadOnlyList<ConfigEntry> Entries, IReadOnlyList<string> Warnings);
 
 /// <summary>
 /// <c>--config FILE</c>: the long options of <c>alloclat record</c> in TOML. A key is an option's long name without
@@ -12,15 +19,13 @@ namespace Alloclat.Cli;
 /// <c>--alert-webhook</c> and <c>[alerts] rules = [...]</c> is one <c>--alert</c> per rule, <c>[targets]</c> holds
 /// options under their own names (<c>name</c>, <c>cgroup</c>, <c>process-id</c>). An array repeats the option;
 /// <c>true</c> sets a flag and <c>false</c> undoes it; strings expand <c>${VAR}</c> (and <c>${VAR:-default}</c>)
-/// from the environment. Options given after <c>--config</c> on the command line override the file. Every mistake
-/// is one message naming the file and line. The earlier flat form (<c>min-size = 64K</c>, not TOML) is still read,
-/// with a warning.
+/// from the environment. Every mistake is one message naming the file and line. The earlier flat form
+/// (<c>min-size = 64K</c>, not TOML) is still read, with a warning. What the options mean is the command line's
+/// business (<see cref="ConfigExpansion"/>).
 /// </summary>
 internal static class ConfigFile
 {
-    public delegate RecordOptions ApplyOption(RecordOptions options, string name, string arg, Func<string> value);
-
-    public static RecordOptions Apply(RecordOptions options, string path, ApplyOption apply)
+    public static ConfigContents Read(string path)
     {
         string text;
         try
@@ -29,128 +34,73 @@ internal static class ConfigFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw OptionParser.Bad($"cannot read --config {path}: {e.Message}");
+            throw Usage.Error($"cannot read --config {path}: {e.Message}");
         }
         var doc = SyntaxParser.Parse(text, path, validate: true);
         var firstError = doc.Diagnostics.FirstOrDefault(d => d.Kind == DiagnosticMessageKind.Error);
         if (firstError is not null)
         {
             if (FlatConfigFile.LooksFlat(text, firstError.Span.Start.Line))
-            {
-                options = FlatConfigFile.Apply(options, path, text, apply);
-                return options with
-                {
-                    Warnings = [.. options.Warnings,
-                        $"{path} is in the old flat form, not TOML; it is read as before, but quote string values (min-size = \"64K\") to make it TOML"],
-                };
-            }
-            throw OptionParser.Bad($"{path}:{firstError.Span.Start.Line + 1}: {OneLine(firstError.Message)}");
+                return new ConfigContents(FlatConfigFile.Read(path, text),
+                    [$"{path} is in the old flat form, not TOML; it is read as before, but quote string values (min-size = \"64K\") to make it TOML"]);
+            throw Usage.Error($"{path}:{firstError.Span.Start.Line + 1}: {OneLine(firstError.Message)}");
         }
-        var reader = new Reader(path, apply);
+        var entries = new List<ConfigEntry>();
         foreach (var kv in doc.KeyValues)
-            options = reader.KeyValue(options, [], kv);
+            KeyValue(path, entries, [], kv);
         foreach (var table in doc.Tables)
         {
             int line = table.Span.Start.Line + 1;
             if (table is TableArraySyntax)
-                throw OptionParser.Bad($"{path}:{line}: [[{KeyText(table.Name)}]] is an array of tables; options go in plain sections like [influx]");
+                throw Usage.Error($"{path}:{line}: [[{KeyText(table.Name)}]] is an array of tables; options go in plain sections like [influx]");
             var section = KeyParts(table.Name!);
             foreach (var item in table.Items)
-                options = reader.KeyValue(options, section, item);
+                KeyValue(path, entries, section, item);
         }
-        return options;
+        return new ConfigContents(entries, []);
     }
 
-    private sealed class Reader(string path, ApplyOption apply)
+    private static void KeyValue(string path, List<ConfigEntry> entries, IReadOnlyList<string> section, KeyValueSyntax kv)
     {
-        public RecordOptions KeyValue(RecordOptions o, IReadOnlyList<string> section, KeyValueSyntax kv)
+        int line = kv.Span.Start.Line + 1;
+        var key = section.Concat(KeyParts(kv.Key!)).ToList();
+        try
         {
-            int line = kv.Span.Start.Line + 1;
-            var key = section.Concat(KeyParts(kv.Key!)).ToList();
-            try
+            if (kv.Value is InlineTableSyntax inline)
             {
-                if (kv.Value is InlineTableSyntax inline)
-                {
-                    foreach (var item in inline.Items)
-                        if (item.KeyValue is { } inner)
-                            o = KeyValue(o, key, inner);
-                    return o;
-                }
-                var (option, isList) = OptionName(key);
-                if (option == "--config")
-                    throw OptionParser.Bad("a config file cannot include another");
-                string shown = string.Join('.', key);
-                if (kv.Value is ArraySyntax array)
-                {
-                    foreach (var item in array.Items)
-                        o = One(o, option, shown, item.Value!);
-                    return o;
-                }
-                if (isList)
-                    throw OptionParser.Bad($"'{shown}' takes an array of rules, e.g. [\"p999 > 5ms for 3 intervals\"]");
-                return One(o, option, shown, kv.Value!);
+                foreach (var item in inline.Items)
+                    if (item.KeyValue is { } inner)
+                        KeyValue(path, entries, key, inner);
+                return;
             }
-            catch (AlloclatException e) when (!e.Message.StartsWith(path + ":", StringComparison.Ordinal))
+            var (option, isList) = OptionName(key);
+            if (option == "--config")
+                throw Usage.Error("a config file cannot include another");
+            string shown = string.Join('.', key);
+            if (kv.Value is ArraySyntax array)
             {
-                throw OptionParser.Bad($"{path}:{line}: {e.Message}");
+                foreach (var item in array.Items)
+                    entries.Add(new ConfigEntry(path, line, option, shown, Value(shown, item.Value!)));
+                return;
             }
+            if (isList)
+                throw Usage.Error($"'{shown}' takes an array of rules, e.g. [\"p999 > 5ms for 3 intervals\"]");
+            entries.Add(new ConfigEntry(path, line, option, shown, Value(shown, kv.Value!)));
         }
-
-        private RecordOptions One(RecordOptions o, string option, string shown, ValueSyntax value)
+        catch (AlloclatException e) when (!e.Message.StartsWith(path + ":", StringComparison.Ordinal))
         {
-            if (value is BooleanValueSyntax b)
-                return Flag(o, option, shown, b.Value);
-            string text = value switch
-            {
-                StringValueSyntax s => ConfigValues.Expand(s.Value ?? ""),
-                IntegerValueSyntax i => i.Value.ToString(CultureInfo.InvariantCulture),
-                FloatValueSyntax f => f.Value.ToString(CultureInfo.InvariantCulture),
-                _ => throw OptionParser.Bad($"'{shown}' takes a string, a number or true/false"),
-            };
-            bool tookValue = false;
-            var applied = apply(o, option, option, () =>
-            {
-                tookValue = true;
-                return text;
-            });
-            if (tookValue)
-                return applied;
-            // A flag written as a string, as the flat form did: "true" or "false" only.
-            return text switch
-            {
-                "true" => applied,
-                "false" => Flag(o, option, shown, false),
-                _ => throw OptionParser.Bad($"'{shown}' takes true or false, not '{text}'"),
-            };
-        }
-
-        /// <summary>
-        /// true applies the flag; false undoes it: every property the flag changes on default options is reset to
-        /// its default, so flags added to <see cref="RecordOptions"/> later need nothing here.
-        /// </summary>
-        private RecordOptions Flag(RecordOptions o, string option, string shown, bool on)
-        {
-            bool tookValue = false;
-            string Value()
-            {
-                tookValue = true;
-                throw OptionParser.Bad($"'{shown}' takes a value, not {(on ? "true" : "false")}");
-            }
-            if (on)
-                return apply(o, option, option, Value);
-            var defaults = new RecordOptions();
-            var set = apply(defaults, option, option, Value);
-            if (tookValue)
-                throw OptionParser.Bad($"'{shown}' takes a value, not false");
-            var result = o with { };
-            foreach (var p in typeof(RecordOptions).GetProperties())
-            {
-                if (p.CanWrite && !Equals(p.GetValue(defaults), p.GetValue(set)))
-                    p.SetValue(result, p.GetValue(defaults));
-            }
-            return result;
+            throw Usage.Error($"{path}:{line}: {e.Message}");
         }
     }
+
+    private static object Value(string shown, ValueSyntax value) => value switch
+    {
+        BooleanValueSyntax b => b.Value,
+        StringValueSyntax s => ConfigValues.Expand(s.Value ?? ""),
+        IntegerValueSyntax i => i.Value.ToString(CultureInfo.InvariantCulture),
+        FloatValueSyntax f => f.Value.ToString(CultureInfo.InvariantCulture),
+        _ => throw Usage.Error($"'{shown}' takes a string, a number or true/false"),
+    };
 
     /// <summary>The option a key names: <c>[influx] url</c> is <c>--influx-url</c>; <c>[alerts] rules</c> is <c>--alert</c>, repeated.</summary>
     private static (string Option, bool IsList) OptionName(IReadOnlyList<string> key)

@@ -1,5 +1,7 @@
 using System.Text;
 
+using Alloclat.Cli.CommandLine;
+
 namespace Alloclat.Cli;
 
 /// <summary><c>${VAR}</c> and <c>${VAR:-default}</c> in config values, from the environment; <c>$$</c> is a dollar sign.</summary>
@@ -32,15 +34,15 @@ internal static class ConfigValues
             }
             int end = value.IndexOf('}', i + 2);
             if (end < 0)
-                throw OptionParser.Bad($"unclosed '${{' in '{value}'");
+                throw Usage.Error($"unclosed '${{' in '{value}'");
             string inner = value[(i + 2)..end];
             int dflt = inner.IndexOf(":-", StringComparison.Ordinal);
             string name = dflt >= 0 ? inner[..dflt] : inner;
             if (name.Length == 0 || !name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch == '_'))
-                throw OptionParser.Bad($"invalid variable name '{name}' in '{value}'");
+                throw Usage.Error($"invalid variable name '{name}' in '{value}'");
             string? v = lookup(name);
             if (string.IsNullOrEmpty(v))
-                v = dflt >= 0 ? inner[(dflt + 2)..] : throw OptionParser.Bad($"environment variable {name} is not set (write ${{{name}:-default}} for a default)");
+                v = dflt >= 0 ? inner[(dflt + 2)..] : throw Usage.Error($"environment variable {name} is not set (write ${{{name}:-default}} for a default)");
             sb.Append(v);
             i = end;
         }

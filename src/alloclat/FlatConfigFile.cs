@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Alloclat.Cli.CommandLine;
 
 namespace Alloclat.Cli;
 
@@ -25,8 +26,10 @@ internal static partial class FlatConfigFile
         return value.Length > 0 && value[0] is not ('"' or '\'' or '[' or '{');
     }
 
-    public static RecordOptions Apply(RecordOptions options, string path, string text, ConfigFile.ApplyOption apply)
+    /// <summary>The options of the file in order; a flag's <c>true</c>/<c>false</c> is a string the command line reads as one.</summary>
+    public static List<ConfigEntry> Read(string path, string text)
     {
+        var entries = new List<ConfigEntry>();
         string[] lines = text.Split('\n');
         for (int n = 1; n <= lines.Length; n++)
         {
@@ -39,24 +42,15 @@ internal static partial class FlatConfigFile
             {
                 string value = ConfigValues.Expand(Unquote(line[(eq + 1)..].Trim()));
                 if (key is "config")
-                    throw OptionParser.Bad("a config file cannot include another");
-                bool tookValue = false;
-                var applied = apply(options, "--" + key, "--" + key, () =>
-                {
-                    tookValue = true;
-                    return value;
-                });
-                if (!tookValue && value is not ("true" or "false"))
-                    throw OptionParser.Bad($"'{key}' takes true or false, not '{value}'");
-                if (tookValue || value == "true")
-                    options = applied;
+                    throw Usage.Error("a config file cannot include another");
+                entries.Add(new ConfigEntry(path, n, "--" + key, key, value));
             }
             catch (AlloclatException e)
             {
-                throw OptionParser.Bad($"{path}:{n}: {e.Message}");
+                throw Usage.Error($"{path}:{n}: {e.Message}");
             }
         }
-        return options;
+        return entries;
     }
 
     private static string Unquote(string value) =>

@@ -474,6 +474,8 @@ internal sealed partial class RecordCommand
 
     private async Task<List<ISnapshotSink>> OpenSinksAsync()
     {
+        // Settings that can still be refused (a missing token) are read before any sink opens a file.
+        var influxOptions = _o.Influx.Url is null ? null : _o.Influx.WriterOptions();
         var sinks = new List<ISnapshotSink>();
         if (_o.OutputDisabled)
         {
@@ -509,12 +511,12 @@ internal sealed partial class RecordCommand
         }
         if (_o.KafkaBrokers is not null)
             sinks.Add(KafkaPublishing.Open(_o, _err));
-        if (_o.InfluxUrl is not null)
+        if (influxOptions is not null)
         {
-            var influx = new InfluxSink(InfluxOptions(), _err);
+            var influx = new InfluxSink(influxOptions, _err);
             var ping = await influx.Writer.PingAsync(CancellationToken.None);
             if (!ping.Reachable)
-                _err.WriteLine($"[WARN] InfluxDB at {_o.InfluxUrl} is unreachable ({ping.Message}); tracing goes on and points are queued until it answers");
+                _err.WriteLine($"[WARN] InfluxDB at {_o.Influx.Url} is unreachable ({ping.Message}); tracing goes on and points are queued until it answers");
             else if (!ping.Ok)
                 _err.WriteLine($"[WARN] {ping.Message}");
             sinks.Add(influx);
@@ -531,28 +533,5 @@ internal sealed partial class RecordCommand
         _err.WriteLine($"[INFO] {_o.Alerts.Count} alert rule(s): {string.Join("; ", _o.Alerts.Select(r => r.Name))}" +
             (webhook is null ? "" : $"; notifications to {_o.AlertWebhook}"));
         return new AlertStage(_o.Alerts, _err, webhook);
-    }
-
-    private InfluxWriterOptions InfluxOptions()
-    {
-        if (_o.InfluxDatabase is not null)
-            return InfluxWriterOptions.ForV1(new Uri(_o.InfluxUrl!), _o.InfluxDatabase, _o.InfluxUser,
-                Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_PASSWORD")) with { QueueCapacity = _o.InfluxQueueLines };
-        string? token = Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_TOKEN");
-        if (_o.InfluxTokenFile is not null)
-        {
-            try
-            {
-                token = File.ReadAllText(_o.InfluxTokenFile).Trim();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new AlloclatException(ReturnCode.ArgumentError, $"cannot read --influx-token-file {_o.InfluxTokenFile}: {e.Message}");
-            }
-        }
-        if (string.IsNullOrEmpty(token))
-            throw new AlloclatException(ReturnCode.ArgumentError,
-                "InfluxDB 2.x/3.x needs a token: set ALLOCLAT_INFLUX_TOKEN or pass --influx-token-file");
-        return InfluxWriterOptions.ForV2(new Uri(_o.InfluxUrl!), _o.InfluxOrg!, _o.InfluxBucket!, token) with { QueueCapacity = _o.InfluxQueueLines };
     }
 }

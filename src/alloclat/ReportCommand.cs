@@ -1,3 +1,4 @@
+using Alloclat.Cli.CommandLine;
 using Alloclat.Cli.Report;
 using Tracer.Core;
 using Tracer.Sinks;
@@ -5,49 +6,10 @@ using Tracer.Sinks;
 namespace Alloclat.Cli;
 
 /// <summary><c>alloclat report FILE.lp [-o report.html] [--png DIR]</c>: a run's line protocol as a page to read.</summary>
-internal sealed class ReportCommand(IReadOnlyList<string> args, IConsole console)
+internal sealed class ReportCommand(string input, string? output, string? png, IConsole console)
 {
-    public const string Usage = """
-        Usage: alloclat report FILE.lp [-o report.html] [--png DIR]
-
-        Turns a line-protocol file written by 'alloclat record' into one self-contained HTML page (nothing is
-        loaded from elsewhere): p50/p99/p99.9/max over time per series, a latency heatmap by size class, GC
-        pauses, the slow calls with their causes and stacks, and a flame graph of where slow calls come from.
-
-        Options:
-          -o, --output FILE   the HTML file (default: FILE.lp with .html)
-              --png DIR       also write the plots as PNG files into DIR
-        """;
-
     public int Run()
     {
-        string? input = null, output = null, png = null;
-        for (int i = 0; i < args.Count; i++)
-        {
-            string a = args[i];
-            string Value() => i + 1 < args.Count ? args[++i] : throw OptionParser.Bad($"option {a} needs a value");
-            switch (a)
-            {
-                case "-h" or "--help":
-                    console.Out.WriteLine(Usage);
-                    return 0;
-                case "-o" or "--output":
-                    output = Value();
-                    break;
-                case "--png":
-                    png = Value();
-                    break;
-                case var _ when a.StartsWith('-'):
-                    throw OptionParser.Bad($"unknown option {a} (see 'alloclat report --help')");
-                case var _ when input is null:
-                    input = a;
-                    break;
-                default:
-                    throw OptionParser.Bad($"unexpected argument '{a}': give one FILE.lp");
-            }
-        }
-        if (input is null)
-            throw OptionParser.Bad("give the line-protocol file to report on: alloclat report FILE.lp");
         output ??= Path.ChangeExtension(input, ".html");
 
         ReportData data;
@@ -58,11 +20,11 @@ internal sealed class ReportCommand(IReadOnlyList<string> args, IConsole console
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw OptionParser.Bad($"cannot read {input}: {e.Message}");
+            throw Usage.Error($"cannot read {input}: {e.Message}");
         }
         catch (FormatException e)
         {
-            throw OptionParser.Bad($"{input}: {e.Message}");
+            throw Usage.Error($"{input}: {e.Message}");
         }
         try
         {

@@ -1,4 +1,5 @@
 using Tracer.Alerts;
+using Tracer.Core;
 
 namespace Tracer.Alerts.Tests;
 
@@ -98,8 +99,8 @@ public sealed class AlertRuleParserTests
     [InlineData(1_234L, "1234ns")]
     public void Durations_FormatExactly(long ns, string text)
     {
-        Assert.Equal(text, Durations.Format(ns));
-        Assert.True(Durations.TryParse(text, out long back));
+        Assert.Equal(text, Quantity.FormatDuration(ns));
+        Assert.True(Quantity.TryParseDurationNs(text, out long back, requireUnit: true));
         Assert.Equal(ns, back);
     }
 }

@@ -1,4 +1,5 @@
 using Alloclat.Cli;
+using Alloclat.Cli.CommandLine;
 
 namespace Alloclat.Tests;
 
@@ -14,22 +15,7 @@ public class ConfigFileTests
     /// <summary>The options a file turns into, in order, as the command line would receive them.</summary>
     private static List<string> OptionsOf(string text)
     {
-        var seen = new List<string>();
-        ConfigFile.Apply(new RecordOptions(), Write(text), (o, name, _, value) =>
-        {
-            string v;
-            try
-            {
-                v = value();
-            }
-            catch (Alloclat.Cli.AlloclatException)
-            {
-                v = "(flag)";
-            }
-            seen.Add($"{name}={v}");
-            return o;
-        });
-        return seen;
+        return ConfigFile.Read(Write(text)).Entries.Select(e => $"{e.Option}={(e.Value is bool ? "(flag)" : e.Value)}").ToList();
     }
 
     [Fact]
@@ -49,13 +35,13 @@ public class ConfigFileTests
             [alerts]
             rules = ["p999 > 5ms for 3 intervals"]
             """);
-        var o = OptionParser.ParseRecord(["--config", path, "--interval", "5s", "-p", "42"]);
+        var o = AlloclatCommandLine.ParseRecord(["--config", path, "--interval", "5s", "-p", "42"]);
         Assert.Equal(64UL * 1024, o.MinSize);
         Assert.Equal(TimeSpan.FromSeconds(5), o.Interval);
         Assert.True(o.Precise);
         Assert.False(o.Quiet);
-        Assert.Equal("http://127.0.0.1:8086", o.InfluxUrl);
-        Assert.Equal("alloclat", o.InfluxDatabase);
+        Assert.Equal("http://127.0.0.1:8086", o.Influx.Url);
+        Assert.Equal("alloclat", o.Influx.Database);
         Assert.Single(o.Alerts);
         Assert.Equal(42, o.Pid);
         Assert.Empty(o.Warnings);
@@ -115,10 +101,10 @@ public class ConfigFileTests
             url = "http://${ALLOCLAT_TEST_INFLUX_HOST}:8086"
             db = "cost$$center"
             """);
-        var o = OptionParser.ParseRecord(["--config", path, "-p", "1"]);
-        Assert.Equal("http://127.0.0.1:8086", o.InfluxUrl);
+        var o = AlloclatCommandLine.ParseRecord(["--config", path, "-p", "1"]);
+        Assert.Equal("http://127.0.0.1:8086", o.Influx.Url);
         Assert.Equal("web-01", o.Host);
-        Assert.Equal("cost$center", o.InfluxDatabase);
+        Assert.Equal("cost$center", o.Influx.Database);
     }
 
     [Fact]
@@ -126,9 +112,28 @@ public class ConfigFileTests
     {
         string first = Write("precise = true\nquiet = true\n");
         string second = Write("precise = false\n");
-        var o = OptionParser.ParseRecord(["--config", first, "--config", second, "-p", "1"]);
+        var o = AlloclatCommandLine.ParseRecord(["--config", first, "--config", second, "-p", "1"]);
         Assert.False(o.Precise);
         Assert.True(o.Quiet);
+    }
+
+    [Fact]
+    public void FalseUndoesAFlagGivenBeforeTheFileOnTheCommandLine()
+    {
+        string off = Write("quiet = false\n[targets]\nper-thread = false\n");
+        var o = AlloclatCommandLine.ParseRecord(["-q", "--per-thread", "--config", off, "-p", "1"]);
+        Assert.False(o.Quiet);
+        Assert.False(o.PerThread);
+        var after = AlloclatCommandLine.ParseRecord(["--config", off, "-q", "-p", "1"]);
+        Assert.True(after.Quiet);
+    }
+
+    [Fact]
+    public void DurationsInTheFileUseTheOptionsGrammar()
+    {
+        var o = AlloclatCommandLine.ParseRecord(["--config", Write("spike-threshold = \"500us\"\ninterval = \"2m\"\n"), "-p", "1"]);
+        Assert.Equal(TimeSpan.FromMicroseconds(500), o.SpikeThreshold);
+        Assert.Equal(TimeSpan.FromMinutes(2), o.Interval);
     }
 
     [Fact]
@@ -146,11 +151,11 @@ public class ConfigFileTests
         var r = Cli.Run(["record", "--config", path, "-p", "999999999"]);
         var lines = r.Stderr.Trim().Split('\n');
         Assert.Equal($"[WARN] {path} is in the old flat form, not TOML; it is read as before, but quote string values (min-size = \"64K\") to make it TOML", lines[0]);
-        var o = OptionParser.ParseRecord(["--config", path, "-p", "42"]);
+        var o = AlloclatCommandLine.ParseRecord(["--config", path, "-p", "42"]);
         Assert.Equal(64UL * 1024, o.MinSize);
         Assert.Equal(TimeSpan.FromSeconds(2), o.Interval);
         Assert.True(o.Precise);
-        Assert.Equal("alloclat", o.InfluxDatabase);
+        Assert.Equal("alloclat", o.Influx.Database);
         Assert.Single(o.Alerts);
         Assert.Single(o.Warnings);
     }
@@ -173,7 +178,7 @@ public class ConfigFileTests
     public void AMalformedConfigIsOneLineNamingFileAndLine(string text, string message)
     {
         string path = Write(text);
-        var r = Cli.Run(["record", "--config", path, "-p", "1"]);
+        var r = InProcessCli.Run(["record", "--config", path, "-p", "1"]);
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith($"[ERROR] {path}{message}", r.Stderr.Trim());
         Assert.DoesNotContain('\n', r.Stderr.Trim());
@@ -182,7 +187,7 @@ public class ConfigFileTests
     [Fact]
     public void AMissingConfigIsNamed()
     {
-        var r = Cli.Run(["record", "--config", "/nonexistent/alloclat.conf", "-p", "1"]);
+        var r = InProcessCli.Run(["record", "--config", "/nonexistent/alloclat.conf", "-p", "1"]);
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith("[ERROR] cannot read --config /nonexistent/alloclat.conf:", r.Stderr.Trim());
     }

@@ -31,8 +31,8 @@ public class ErrorTests
     [InlineData("record -p 1 --influx-url http://127.0.0.1:1", "either --influx-db")]
     [InlineData("record -p 1 --perf-pages 3", "power of two")]
     [InlineData("trace -p 1", "unknown command 'trace'")]
-    public void BadOptionsAreRejectedWithTheirReason(string args, string message) =>
-        AssertOneLineError(Cli.Run(args.Split(' ')), 2, message);
+    public void BadOptionsAreRejectedWithTheirReasonWithoutStartingTheBinary(string args, string message) =>
+        AssertOneLineError(InProcessCli.Run(args.Split(' ')), 2, message);
 
     [Fact]
     public void AnUnprivilegedUserIsToldToUseSudo()

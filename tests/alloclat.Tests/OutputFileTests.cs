@@ -83,7 +83,7 @@ public class OutputFileTests
     [InlineData("--output-keep", "0", "invalid value '0' for --output-keep: expected a positive integer")]
     public void BadRotationOptionsAreRefused(string option, string value, string message)
     {
-        var result = Cli.Run(["record", "-q", "-o", Cli.TempOutput(), option, value, "--", "true"]);
+        var result = InProcessCli.Run(["record", "-q", "-o", Cli.TempOutput(), option, value, "--", "true"]);
         Assert.Equal(2, result.ExitCode);
         Assert.Equal($"[ERROR] {message}", result.Stderr.Trim());
     }
@@ -91,7 +91,7 @@ public class OutputFileTests
     [Fact]
     public void RotationOptionsWithoutAFileAreRefused()
     {
-        var result = Cli.Run(["record", "-q", "-o", "none", "--output-max-size", "1M", "--", "true"]);
+        var result = InProcessCli.Run(["record", "-q", "-o", "none", "--output-max-size", "1M", "--", "true"]);
         Assert.Equal(2, result.ExitCode);
         Assert.Equal("[ERROR] --output-max-size and --output-keep need an output file, not --output none", result.Stderr.Trim());
     }

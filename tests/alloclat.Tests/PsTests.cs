@@ -94,7 +94,7 @@ public class PsTests
     [Fact]
     public void ABadOptionIsOneLine()
     {
-        var r = Cli.Run(["ps", "--frob"]);
+        var r = InProcessCli.Run(["ps", "--frob"]);
         Assert.Equal(2, r.ExitCode);
         Assert.Equal("[ERROR] unknown option --frob (see 'alloclat ps --help')", r.Stderr.Trim());
     }

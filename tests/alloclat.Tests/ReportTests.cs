@@ -122,7 +122,7 @@ public class ReportTests
     [InlineData(new[] { "a.lp", "--frob" }, "[ERROR] unknown option --frob (see 'alloclat report --help')")]
     public void BadInputIsOneLine(string[] args, string message)
     {
-        var r = Cli.Run(["report", .. args]);
+        var r = InProcessCli.Run(["report", .. args]);
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith(message, r.Stderr.Trim());
         Assert.DoesNotContain('\n', r.Stderr.Trim());
@@ -133,7 +133,7 @@ public class ReportTests
     {
         string lp = Cli.TempOutput("bad.lp");
         File.WriteAllText(lp, "alloc_latency,comm=a count=1i,p50=1i 1\nalloc_latency,comm=a count=\n");
-        var r = Cli.Run(["report", lp]);
+        var r = InProcessCli.Run(["report", lp]);
         Assert.Equal(2, r.ExitCode);
         Assert.StartsWith($"[ERROR] {lp}: line 2: ", r.Stderr.Trim());
     }

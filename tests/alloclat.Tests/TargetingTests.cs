@@ -150,6 +150,14 @@ public class TargetingTests
     [InlineData(new[] { "-n", "a/b" }, "invalid process name 'a/b' for -n: give the name ps shows (comm), not a path; for a path use --binary")]
     [InlineData(new[] { "--name", "a-very-long-process-name" }, "invalid process name 'a-very-long-process-name' for --name: the kernel keeps 15 bytes of a process name; give 'a-very-long-pro'")]
     [InlineData(new[] { "-n", "x", "-p", "1" }, "give only one of -p, --binary, -n, --cgroup, --all and -- COMMAND")]
+    public void BadTargetOptionsAreOneLine(string[] args, string message)
+    {
+        var r = InProcessCli.Run(["record", "-q", "-o", Cli.TempOutput(), .. args]);
+        Assert.Equal(2, r.ExitCode);
+        Assert.Equal($"[ERROR] {message}", r.Stderr.Trim().Split('\n')[^1]);
+    }
+
+    [Theory]
     [InlineData(new[] { "--cgroup", "/nonexistent/cgroup" }, "cgroup /nonexistent/cgroup does not exist")]
     [InlineData(new[] { "--cgroup", "/tmp" }, "/tmp is not a cgroup directory (it has no cgroup.procs)")]
     public void BadTargetsAreOneLine(string[] args, string message)
