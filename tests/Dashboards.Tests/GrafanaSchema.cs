@@ -114,17 +114,7 @@ internal static class GrafanaSchema
 
     private static (int, string) Run(string exe, string dir, params string[] args)
     {
-        var psi = new ProcessStartInfo(exe) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{exe} {string.Join(' ', args)} did not finish");
-        }
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        var r = Tracer.TestSupport.ProcessRunner.Run(exe, args, dir, timeoutSeconds: 300, check: false);
+        return (r.ExitCode, r.Stdout + r.Stderr);
     }
 }

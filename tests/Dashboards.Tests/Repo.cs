@@ -5,9 +5,9 @@ namespace Dashboards.Tests;
 /// <summary>Paths in the repository and the built collector.</summary>
 internal static class Repo
 {
-    public static string Root => Tracer.TestSupport.Collector.Root;
+    public static string Root => Tracer.TestSupport.Repository.Root;
 
-    public static string Path(params string[] parts) => Tracer.TestSupport.Collector.Path(parts);
+    public static string Path(params string[] parts) => Tracer.TestSupport.Repository.Path(parts);
 
     public static JsonDocument Dashboard() => JsonDocument.Parse(File.ReadAllText(Path("dashboards", "alloclat.json")));
 

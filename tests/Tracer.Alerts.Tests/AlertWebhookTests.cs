@@ -92,9 +92,9 @@ public sealed class AlertWebhookTests
     [Fact]
     public async Task DeadListener_GivesUpAfterMaxAttempts_WithoutBlockingEnqueue()
     {
-        int port = FreePort.Next();
+        using var port = new ReservedPort();
         var log = new StringWriter();
-        var options = Fast(new Uri($"http://127.0.0.1:{port}/")) with { MaxAttempts = 3 };
+        var options = Fast(port.Url) with { MaxAttempts = 3 };
         await using (var webhook = new AlertWebhook(options, log))
         {
             var started = System.Diagnostics.Stopwatch.StartNew();

@@ -39,7 +39,7 @@ public class DotnetProcessTests
     {
         string tmp = Directory.CreateTempSubdirectory("alloclat-tmpdir-").FullName;
         string gate = Path.Combine(tmp, "gate");
-        Process.Start("mkfifo", gate).WaitForExit();
+        ProcessRunner.Run("mkfifo", [gate]);
         var workload = CapturedProcess.Start("dotnet", [Collector.Workload("dotnet/gcwork.dll"), "induced", gate, "0", "0", "0", "0", "0"],
             new Dictionary<string, string> { ["TMPDIR"] = tmp });
         try

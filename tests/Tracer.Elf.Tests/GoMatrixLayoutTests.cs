@@ -25,7 +25,7 @@ public class GoMatrixLayoutTests
         "@bufbuild/buf-linux-x64/bin/buf",
         "lefthook-linux-x64/bin/lefthook");
 
-    internal static string Root { get; } = FindRoot();
+    internal static string Root => Repository.Root;
 
     private static string Matrix(string version, string mode) => Path.Combine(Root, "build", "go-matrix", $"go{version}", $"gomatrix-{mode}");
 
@@ -217,13 +217,5 @@ public class GoMatrixLayoutTests
         BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(0x3c), 0); // e_shnum
         BinaryPrimitives.WriteUInt16LittleEndian(copy.AsSpan(0x3e), 0); // e_shstrndx
         return copy;
-    }
-
-    private static string FindRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Tracer.sln")))
-                return d.FullName;
-        throw new InvalidOperationException("Tracer.sln not found above the test directory");
     }
 }

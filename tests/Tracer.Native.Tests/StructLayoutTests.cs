@@ -100,7 +100,7 @@ public class StructLayoutTests
 
     private static Dictionary<string, long> CompileAndRun()
     {
-        string root = RepoRoot();
+        string root = Repository.Root;
         string dir = Directory.CreateTempSubdirectory("alloclat-layout-").FullName;
         string src = Path.Combine(dir, "layout.c"), exe = Path.Combine(dir, "layout");
         File.WriteAllText(src, """
@@ -158,21 +158,6 @@ public class StructLayoutTests
         return result;
     }
 
-    private static string Run(string file, string args)
-    {
-        var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        string stdout = p.StandardOutput.ReadToEnd(), stderr = p.StandardError.ReadToEnd();
-        if (!p.WaitForExit(60_000))
-            p.Kill();
-        Assert.True(p.ExitCode == 0, $"{file} {args} failed: {stderr}");
-        return stdout;
-    }
-
-    internal static string RepoRoot()
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "Tracer.sln")))
-                return d.FullName;
-        throw new InvalidOperationException("Tracer.sln not found above the test directory");
-    }
+    private static string Run(string file, string args) =>
+        ProcessRunner.Run(file, args.Split(' ', StringSplitOptions.RemoveEmptyEntries), timeoutSeconds: 60).Stdout;
 }

@@ -327,7 +327,8 @@ public class InfluxWriterHttpTests
     [Fact]
     public async Task ServerDownAtStart_QueuedPointsAreSentOnceItComesUp()
     {
-        int port = FreePort.Next();
+        using var reserved = new ReservedPort();
+        int port = reserved.Number;
         var log = new CapturingWriter();
         await using var writer = new InfluxWriter(V1(new Uri($"http://127.0.0.1:{port}/")), log);
         writer.Write(Lines(0, 3));
@@ -344,7 +345,8 @@ public class InfluxWriterHttpTests
     [Fact]
     public async Task QueueOverflow_WhileServerDown_KeepsTheNewest_AndCountsEveryDrop()
     {
-        int port = FreePort.Next();
+        using var reserved = new ReservedPort();
+        int port = reserved.Number;
         var log = new CapturingWriter();
         var sink = new InfluxSink(V1(new Uri($"http://127.0.0.1:{port}/")) with { QueueCapacity = 10 }, log);
         for (int i = 0; i < 25; i++)
@@ -497,7 +499,8 @@ public class InfluxWriterHttpTests
     [Fact]
     public async Task Ping_UnreachableServer_IsAWarning_NotAnException()
     {
-        int port = FreePort.Next();
+        using var reserved = new ReservedPort();
+        int port = reserved.Number;
         await using var writer = new InfluxWriter(V1(new Uri($"http://127.0.0.1:{port}/")), new CapturingWriter());
         var result = await writer.PingAsync();
 

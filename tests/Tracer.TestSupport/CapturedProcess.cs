@@ -18,17 +18,21 @@ public sealed class CapturedProcess
 
     public static CapturedProcess Start(string file, IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = Path.GetTempPath(),
-        };
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = Path.GetTempPath() };
         foreach (var a in args)
             psi.ArgumentList.Add(a);
         if (env is not null)
             foreach (var (k, v) in env)
                 psi.Environment[k] = v;
+        return Start(psi);
+    }
+
+    /// <summary>Starts <paramref name="psi"/> (its file, arguments, directory and environment) with its output captured.</summary>
+    public static CapturedProcess Start(ProcessStartInfo psi)
+    {
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
+        psi.UseShellExecute = false;
         var captured = new CapturedProcess(new Process { StartInfo = psi });
         var p = captured._process;
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (captured._stdout) captured._stdout.AppendLine(e.Data); };

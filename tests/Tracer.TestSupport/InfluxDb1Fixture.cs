@@ -21,7 +21,7 @@ public sealed class InfluxDb1Fixture : LoopbackServerFixture
 
     public InfluxDb1Fixture() : base("influxd", "apt-get install -y influxdb")
     {
-        RpcPort = FreePort.Next();
+        RpcPort = ReservePort();
         _configPath = Path.Combine(Directory, "influxdb.conf");
     }
 

@@ -11,6 +11,7 @@ public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, 
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly string _executable;
+    private readonly List<ReservedPort> _ports = [];
     private ServerProcess? _process;
     private bool _disposed;
 
@@ -19,7 +20,17 @@ public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, 
         _executable = ServerProcess.FindExecutable(executable, installHint);
         Directory = Path.Combine(Path.GetTempPath(), $"alloclat-{Path.GetFileName(executable)}-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Directory);
-        Port = FreePort.Next();
+        Port = ReservePort();
+    }
+
+    /// <summary>
+    /// A port held for the fixture's life: a restart finds it free, and no other server takes it in between.
+    /// </summary>
+    protected int ReservePort()
+    {
+        var port = new ReservedPort();
+        _ports.Add(port);
+        return port.Number;
     }
 
     protected HttpClient Http { get; } = new() { Timeout = TimeSpan.FromSeconds(30) };
@@ -97,6 +108,8 @@ public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, 
             return;
         _disposed = true;
         _process?.Dispose();
+        foreach (var port in _ports)
+            port.Dispose();
         Http.Dispose();
         try
         {

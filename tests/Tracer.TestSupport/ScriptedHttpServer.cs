@@ -27,11 +27,13 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
     private volatile ScriptedResponse _default = ScriptedResponse.NoContent;
 
     /// <param name="responder">Chooses the answer per request; null (or a null answer) falls back to the script.</param>
-    /// <param name="port">Port on 127.0.0.1; 0 for any free one (give one to bring up a server where a client already points).</param>
+    /// <param name="port">Port on 127.0.0.1; 0 for any free one (give a <see cref="ReservedPort"/>'s to bring up a server where a client already points).</param>
     public ScriptedHttpServer(Func<RecordedRequest, ScriptedResponse?>? responder = null, int port = 0)
     {
         _responder = responder;
         _listener = new TcpListener(IPAddress.Loopback, port);
+        // A port given is usually a ReservedPort, still held bound by the test: sharing it needs SO_REUSEADDR.
+        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _listener.Start();
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
         _acceptLoop = Task.Run(AcceptLoopAsync);

@@ -67,17 +67,6 @@ public static class Cli
         Path.Combine(Directory.CreateTempSubdirectory("alloclat-test-").FullName, name);
 
     /// <summary>Runs a helper program to completion and returns its standard output; fails the test on error.</summary>
-    public static string Sh(string command, TimeSpan? timeout = null)
-    {
-        var p = Process.Start(new ProcessStartInfo("/bin/sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var err = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        if (!p.WaitForExit(timeout ?? TimeSpan.FromMinutes(2)))
-        {
-            p.Kill(true);
-            throw new TimeoutException(command);
-        }
-        Assert.True(p.ExitCode == 0, $"'{command}' failed ({p.ExitCode}): {err.Result}");
-        return stdout;
-    }
+    public static string Sh(string command, TimeSpan? timeout = null) =>
+        ProcessRunner.Sh(command, (int)(timeout ?? TimeSpan.FromMinutes(2)).TotalSeconds);
 }

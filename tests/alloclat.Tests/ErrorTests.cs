@@ -104,7 +104,8 @@ public class ErrorTests
     [Fact]
     public void AnUnreachableInfluxDbIsAWarningAndNothingIsLost()
     {
-        int port = Tracer.TestSupport.FreePort.Next();
+        using var reserved = new Tracer.TestSupport.ReservedPort();
+        int port = reserved.Number;
         string output = Cli.TempOutput();
         var r = Cli.Run(["record", "-q", "-o", output, "--influx-url", $"http://127.0.0.1:{port}", "--influx-db", "alloclat",
             "--", Cli.Workload("alloc_workload"), "10", "0", "0"]);

@@ -18,13 +18,8 @@ public partial class GoTests
         return (LineProtocolFile.Read(output), result);
     }
 
-    private static string Untraced(string program, string args)
-    {
-        var p = Process.Start(new ProcessStartInfo(program, args) { RedirectStandardOutput = true })!;
-        string output = p.StandardOutput.ReadToEnd();
-        Assert.True(p.WaitForExit(60_000));
-        return output;
-    }
+    private static string Untraced(string program, string args) =>
+        Tracer.TestSupport.ProcessRunner.Run(program, args.Split(' ', StringSplitOptions.RemoveEmptyEntries), timeoutSeconds: 60, check: false).Stdout;
 
     [Theory]
     [InlineData("goalloc")]

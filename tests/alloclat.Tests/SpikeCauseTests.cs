@@ -96,10 +96,7 @@ public class SpikeCauseTests
             Assert.DoesNotContain(attached.Values, tp => tp is "page_fault_user" or "sched_switch" || tp.StartsWith("mmap_lock", StringComparison.Ordinal));
 
             var before = RunCounts(collector.Id);
-            var psi = new ProcessStartInfo(Cli.Workload("cause_workload"), ["noise", "200000", "100000"]) { RedirectStandardOutput = true };
-            using var noise = Process.Start(psi)!;
-            string printed = noise.StandardOutput.ReadToEnd();
-            Assert.True(noise.WaitForExit(120_000));
+            string printed = Tracer.TestSupport.ProcessRunner.Run(Cli.Workload("cause_workload"), ["noise", "200000", "100000"], timeoutSeconds: 120, check: false).Stdout;
             var after = RunCounts(collector.Id);
 
             var m = System.Text.RegularExpressions.Regex.Match(printed, @"faults=(\d+) switches=(\d+)");

@@ -116,17 +116,23 @@ public class TracingTests
     public void ARunningProcessIsTracedByPid()
     {
         using var demo = Process.Start(Cli.Demo, "4")!;
-        Thread.Sleep(300);
-        string output = Cli.TempOutput();
-        var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--duration", "1500ms"]);
-        Assert.True(result.ExitCode == 0, result.ToString());
-        var points = LineProtocolFile.Read(output);
-        var mine = points.Where(p => p.Measurement == "alloc_latency").ToList();
-        Assert.NotEmpty(mine);
-        Assert.All(mine, p => Assert.Equal(demo.Id.ToString(), p.Tag("pid")));
-        Assert.Contains(mine, p => p.Tag("op") == "mmap" && p.Tag("comm") == "alloc_demo");
-        AssertHealthy(points);
-        demo.Kill();
+        try
+        {
+            Thread.Sleep(300);
+            string output = Cli.TempOutput();
+            var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--duration", "1500ms"]);
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var points = LineProtocolFile.Read(output);
+            var mine = points.Where(p => p.Measurement == "alloc_latency").ToList();
+            Assert.NotEmpty(mine);
+            Assert.All(mine, p => Assert.Equal(demo.Id.ToString(), p.Tag("pid")));
+            Assert.Contains(mine, p => p.Tag("op") == "mmap" && p.Tag("comm") == "alloc_demo");
+            AssertHealthy(points);
+        }
+        finally
+        {
+            demo.Kill();
+        }
     }
 
     [Fact]
@@ -134,11 +140,18 @@ public class TracingTests
     {
         // Long enough to outlast alloclat's start on a busy machine, so the process is still there to be attached to.
         using var demo = Process.Start(Cli.Demo, "4")!;
-        string output = Cli.TempOutput();
-        var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString()], timeout: TimeSpan.FromSeconds(30));
-        Assert.True(result.ExitCode == 7, result.ToString());
-        Assert.Contains($"process {demo.Id} exited", result.Stderr);
-        Assert.Contains(LineProtocolFile.Read(output), p => p.Measurement == "alloc_latency" && p.Tag("op") == "munmap");
+        try
+        {
+            string output = Cli.TempOutput();
+            var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString()], timeout: TimeSpan.FromSeconds(30));
+            Assert.True(result.ExitCode == 7, result.ToString());
+            Assert.Contains($"process {demo.Id} exited", result.Stderr);
+            Assert.Contains(LineProtocolFile.Read(output), p => p.Measurement == "alloc_latency" && p.Tag("op") == "munmap");
+        }
+        finally
+        {
+            demo.Kill();
+        }
     }
 
     /// <summary>A target whose parent never reaps it stays a zombie: it has exited all the same.</summary>
@@ -172,24 +185,30 @@ public class TracingTests
     public void InterruptFlushesTheLastIntervalAndDetaches()
     {
         using var demo = Process.Start(Cli.Demo, "10")!;
-        Thread.Sleep(200);
-        string output = Cli.TempOutput();
-        var p = Cli.Start(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--interval", "60s"]);
-        Cli.WaitUntilTracing(p);
-        Thread.Sleep(1000);
-        var held = ProgramsHeldBy(p.Id);
-        Assert.True(held.Count >= 10, $"the collector holds {held.Count} BPF programs");
-        Assert.Subset(LoadedPrograms(), held);
-        Cli.Sh($"kill -INT {p.Id}");
-        var result = Cli.Wait(p, TimeSpan.FromSeconds(20));
-        Assert.True(result.ExitCode == 0, result.ToString());
-        // With a 60 s interval, everything seen came out in the one interval the interrupt ended.
-        var points = LineProtocolFile.Read(output);
-        Assert.Single(points, q => q.Measurement == "alloclat_stats");
-        Assert.True(points.Where(q => q.Measurement == "alloc_latency").Sum(q => q["count"]) > 0);
-        // Nothing the collector loaded outlives it (no pin, no descriptor left in another process).
-        Assert.Empty(held.Intersect(LoadedPrograms()));
-        demo.Kill();
+        try
+        {
+            Thread.Sleep(200);
+            string output = Cli.TempOutput();
+            var p = Cli.Start(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--interval", "60s"]);
+            Cli.WaitUntilTracing(p);
+            Thread.Sleep(1000);
+            var held = ProgramsHeldBy(p.Id);
+            Assert.True(held.Count >= 10, $"the collector holds {held.Count} BPF programs");
+            Assert.Subset(LoadedPrograms(), held);
+            Cli.Sh($"kill -INT {p.Id}");
+            var result = Cli.Wait(p, TimeSpan.FromSeconds(20));
+            Assert.True(result.ExitCode == 0, result.ToString());
+            // With a 60 s interval, everything seen came out in the one interval the interrupt ended.
+            var points = LineProtocolFile.Read(output);
+            Assert.Single(points, q => q.Measurement == "alloclat_stats");
+            Assert.True(points.Where(q => q.Measurement == "alloc_latency").Sum(q => q["count"]) > 0);
+            // Nothing the collector loaded outlives it (no pin, no descriptor left in another process).
+            Assert.Empty(held.Intersect(LoadedPrograms()));
+        }
+        finally
+        {
+            demo.Kill();
+        }
     }
 
     /// <summary>BPF program ids a process holds open, from the kernel's fdinfo of each of its descriptors.</summary>
@@ -248,18 +267,27 @@ public class TracingTests
         File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
         using var before = Process.Start(copy, "5")!;
         using var other = Process.Start(Cli.Demo, "5")!;
-        Thread.Sleep(200);
-        string output = Cli.TempOutput();
-        var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "6s"]);
-        Cli.WaitUntilTracing(p);
-        using var later = Process.Start(copy, "1.5")!;
-        var result = Cli.Wait(p, TimeSpan.FromSeconds(30));
-        Assert.True(result.ExitCode == 0, result.ToString());
-        var pids = LineProtocolFile.Read(output).Where(q => q.Measurement == "alloc_latency").Select(q => q.Tag("pid")).ToHashSet();
-        Assert.Contains(before.Id.ToString(), pids);
-        Assert.Contains(later.Id.ToString(), pids);
-        Assert.DoesNotContain(other.Id.ToString(), pids);
-        before.Kill();
-        other.Kill();
+        Process? later = null;
+        try
+        {
+            Thread.Sleep(200);
+            string output = Cli.TempOutput();
+            var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "6s"]);
+            Cli.WaitUntilTracing(p);
+            later = Process.Start(copy, "1.5")!;
+            var result = Cli.Wait(p, TimeSpan.FromSeconds(30));
+            Assert.True(result.ExitCode == 0, result.ToString());
+            var pids = LineProtocolFile.Read(output).Where(q => q.Measurement == "alloc_latency").Select(q => q.Tag("pid")).ToHashSet();
+            Assert.Contains(before.Id.ToString(), pids);
+            Assert.Contains(later.Id.ToString(), pids);
+            Assert.DoesNotContain(other.Id.ToString(), pids);
+        }
+        finally
+        {
+            before.Kill();
+            other.Kill();
+            later?.Kill();
+            later?.Dispose();
+        }
     }
 }
