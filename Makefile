@@ -8,14 +8,17 @@ CONFIG ?= Release
 ARCH := x86
 
 # Debian/Ubuntu packages the build, the tests and the demo need.
-PACKAGES := clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev gcc make binutils strace \
-	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev golang-go influxdb victoria-metrics kcat chromium tmux
+PACKAGES := clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev gcc g++ make binutils strace \
+	libjemalloc-dev libgoogle-perftools-dev libmimalloc-dev golang-go influxdb victoria-metrics kcat chromium tmux \
+	postgresql nginx bpftrace
 
 WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload_jemalloc \
 	$(BUILD)/workloads/alloc_workload_tcmalloc $(BUILD)/workloads/alloc_workload_mimalloc \
 	$(BUILD)/workloads/libslowalloc.so $(BUILD)/workloads/cause_workload $(BUILD)/workloads/named_threads $(BUILD)/demo/alloc_demo \
 	$(BUILD)/workloads/goalloc $(BUILD)/workloads/goalloc_stripped $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo \
-	$(BUILD)/workloads/dotnet/gcwork.dll $(BUILD)/workloads/commit_workload
+	$(BUILD)/workloads/dotnet/gcwork.dll $(BUILD)/workloads/commit_workload $(BUILD)/workloads/fork_workload \
+	$(BUILD)/workloads/map_workload $(BUILD)/workloads/libcountalloc.so \
+	$(BUILD)/workloads/cxx_workload $(BUILD)/workloads/cxx_workload_jemalloc $(BUILD)/workloads/cxx_workload_tcmalloc
 
 # Go builds use the Debian toolchain, the standard library only, and caches inside build/.
 GO_ENV := GOCACHE=$(CURDIR)/$(BUILD)/gocache GOPATH=$(CURDIR)/$(BUILD)/gopath GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
@@ -33,7 +36,7 @@ $(BUILD)/.deps: Makefile
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		apt-get -o DPkg::Lock::Timeout=600 update -qq && apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 	@command -v $(DOTNET) >/dev/null || { echo "the .NET SDK 10 is needed (dotnet on PATH)"; exit 1; }
 	@touch $@
@@ -61,6 +64,23 @@ $(BUILD)/workloads/alloc_workload: tests/workloads/alloc_workload.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $<
 
+$(BUILD)/workloads/cxx_workload: tests/workloads/cxx_workload.cpp | deps
+	@mkdir -p $(@D)
+	g++ -O2 -g -Wall -std=c++17 -o $@ $<
+
+# Linked with the allocator, whose own operator new and delete then serve the program.
+$(BUILD)/workloads/cxx_workload_%: tests/workloads/cxx_workload.cpp | deps
+	@mkdir -p $(@D)
+	g++ -O2 -g -Wall -std=c++17 -o $@ $< -l$*
+
+$(BUILD)/workloads/map_workload: tests/workloads/map_workload.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $<
+
+$(BUILD)/workloads/fork_workload: tests/workloads/fork_workload.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $<
+
 $(BUILD)/workloads/commit_workload: tests/workloads/commit_workload.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -o $@ $<
@@ -78,6 +98,10 @@ $(BUILD)/workloads/named_threads: tests/workloads/named_threads.c | deps
 	gcc -O2 -g -Wall -fno-omit-frame-pointer -pthread -o $@ $<
 
 $(BUILD)/workloads/libslowalloc.so: tests/workloads/slowalloc.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -shared -fPIC -o $@ $<
+
+$(BUILD)/workloads/libcountalloc.so: tests/workloads/countalloc.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -shared -fPIC -o $@ $<
 

@@ -21,7 +21,7 @@ enum alloc_op {
 	OP_PVALLOC = 11,
 	OP_FREE = 12,
 	OP_GO_LARGE = 13,
-	/* Not a call: a target process has just executed a new image and was stopped for its probes. */
+	/* Not a call: a target process was stopped for its probes (it has just executed a new image, or been forked). */
 	OP_EXEC_STOPPED = 14,
 	/* A Go stop-the-world pause: from stopping the world to its restart. */
 	OP_GC_PAUSE = 15,
@@ -29,6 +29,11 @@ enum alloc_op {
 	OP_MPROTECT = 16,
 	/* madvise giving pages back (MADV_DONTNEED, MADV_FREE, MADV_REMOVE, MADV_DONTNEED_LOCKED). */
 	OP_MADVISE = 17,
+	/* C++ operator new and new[] (plain, nothrow and aligned), delete and delete[] (plain, sized, nothrow, aligned). */
+	OP_NEW = 18,
+	OP_NEW_ARRAY = 19,
+	OP_DELETE = 20,
+	OP_DELETE_ARRAY = 21,
 };
 
 /* Indices of the per-CPU counters in the `stats` map. */
@@ -63,7 +68,7 @@ struct alloclat_config {
 	__u32 filter_pids;     /* 1: only processes in the `targets` map; 0: every process */
 	__u32 follow_forks;    /* 1: children forked by a target become targets */
 	__u32 stop_on_exec;    /* 1: stop a target at exec so the collector can probe its new image first */
-	__u32 pad;
+	__u32 stop_on_fork;    /* 1: stop a target's forked child before its first instruction, for its own probes */
 	__u64 spike_threshold_ns; /* calls at least this slow are reported with stack and kernel cause; 0 = off */
 };
 
@@ -110,6 +115,17 @@ struct spike_event {
 /* Values in the `targets` map. */
 #define TARGET_ACTIVE 1
 #define TARGET_AT_EXEC 2   /* becomes a target when it executes its next image: a command alloclat starts */
+
+/* Why a process is in the `held` map. */
+#define HOLD_EXEC 0        /* it has just executed a new image */
+#define HOLD_FORK 1        /* it was forked by a target (no exec) and has not run an instruction of its own */
+
+/* Values in the `held` map: when and why the process was stopped, and who forked it. */
+struct held_process {
+	__u64 since_ns;        /* CLOCK_MONOTONIC */
+	__u32 kind;            /* HOLD_* */
+	__u32 parent;          /* HOLD_FORK: the thread-group id of the process that forked it */
+};
 
 /* The exec hold's lease, renewed by the collector while it runs: a target is stopped at exec only while
  * bpf_ktime_get_ns() - renewed_ns < valid_ns, so a collector that died (SIGKILL) holds nothing new after valid_ns,

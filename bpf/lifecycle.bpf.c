@@ -17,13 +17,14 @@ struct {
 	__type(value, __u8);
 } target_names SEC(".maps");
 
-/* Processes stopped at exec, by tgid (value: when). Whoever deletes an entry sends the SIGCONT: the collector once
- * the probes are placed, or the guard process when the collector is gone; an exiting process removes its own. */
+/* Processes stopped for their probes (at exec, or forked), by tgid. Whoever deletes an entry sends the SIGCONT: the
+ * collector once the probes are placed, or the guard process when the collector is gone; an exiting process removes
+ * its own. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_TARGETS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct held_process);
 } held SEC(".maps");
 
 struct {
@@ -43,15 +44,16 @@ static __always_inline bool lease_valid(__u64 now)
 
 /* Stops the current process for the collector. The signal is sent before the entry is written, so whoever finds
  * the entry and continues the process cannot be overtaken by the stop. */
-static __always_inline void hold(void *ctx, __u32 tgid)
+static __always_inline void hold(void *ctx, __u32 tgid, __u32 kind, __u32 parent)
 {
 	__u64 now = bpf_ktime_get_ns();
+	struct held_process h = { .since_ns = now, .kind = kind, .parent = parent };
 
 	if (!lease_valid(now))
 		return;
 	if (bpf_send_signal(SIGSTOP))
 		return;
-	if (bpf_map_update_elem(&held, &tgid, &now, BPF_ANY)) {
+	if (bpf_map_update_elem(&held, &tgid, &h, BPF_ANY)) {
 		bpf_send_signal(SIGCONT);
 		count(STAT_TARGETS_FULL);
 		return;
@@ -118,8 +120,55 @@ int tp_exec(struct trace_event_raw_sched_process_exec *ctx)
 	/* The new image has not run an instruction yet. Stopping it here lets the collector place uprobes on the
 	 * allocators it will load before any of them runs; the collector sends SIGCONT when done (see hold()). */
 	if (cfg.stop_on_exec)
-		hold(ctx, tgid);
+		hold(ctx, tgid, HOLD_EXEC, 0);
 	return 0;
+}
+
+/* A forked child's first moment in its own context: the return of its parent's clone/fork, run by the child before
+ * it goes back to user space. Uprobes are placed per process, and a child does not inherit its parent's (the kernel
+ * drops the inherited breakpoints at their first hit), so a target forked without exec (a pre-forking server's
+ * worker) is stopped here, before its first instruction, until the collector has placed its own. Unlike a
+ * BTF-typed fork tracepoint signalling the child (bpf_send_signal_task, 6.13+), this needs only a syscall
+ * tracepoint and bpf_send_signal, and it is paid only by processes that fork. */
+static __always_inline int fork_return(void *ctx, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	struct task_struct *task;
+
+	/* The parent's return carries the child's pid; a new thread's tid is not its tgid. */
+	if (ret != 0 || (__u32)id != tgid || !cfg.stop_on_fork || !is_target(tgid))
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	/* A vfork child runs in its parent's memory until it executes, and the exec hook holds it then. */
+	if (BPF_CORE_READ(task, vfork_done))
+		return 0;
+	hold(ctx, tgid, HOLD_FORK, BPF_CORE_READ(task, real_parent, tgid));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone")
+int tp_exit_clone(struct trace_event_raw_sys_exit *ctx)
+{
+	return fork_return(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_clone3")
+int tp_exit_clone3(struct trace_event_raw_sys_exit *ctx)
+{
+	return fork_return(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_fork")
+int tp_exit_fork(struct trace_event_raw_sys_exit *ctx)
+{
+	return fork_return(ctx, ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_vfork")
+int tp_exit_vfork(struct trace_event_raw_sys_exit *ctx)
+{
+	return fork_return(ctx, ctx->ret);
 }
 
 /* Thread-group ids of processes that have exited, for the collector to release what it keeps for them (their
@@ -146,7 +195,7 @@ int tp_exit(void *ctx)
 	bpf_map_delete_elem(&sys_inflight, &tid);
 	bpf_map_delete_elem(&call_inflight, &tid);
 	bpf_map_delete_elem(&thread_causes, &tid);
-	if (cfg.stop_on_exec)
+	if (cfg.stop_on_exec || cfg.stop_on_fork)
 		bpf_map_delete_elem(&held, &tid);
 	return 0;
 }

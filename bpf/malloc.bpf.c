@@ -114,7 +114,7 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 	op = c->cookie & 0xff;
 	allocator = (c->cookie >> 8) & 0xff;
 
-	if (op == OP_FREE) {
+	if (op == OP_FREE || op == OP_DELETE || op == OP_DELETE_ARRAY) {
 		k.addr = c->arg;
 		bpf_map_delete_elem(&live, &k);
 		addr = c->arg;

@@ -55,10 +55,26 @@ int tp_exit_mmap(struct trace_event_raw_sys_exit *ctx)
 	return sys_exit(ctx, ctx->ret);
 }
 
+static long vma_file_backed(struct task_struct *task, struct vm_area_struct *vma, void *file)
+{
+	*(bool *)file = vma->vm_file != NULL;
+	return 0;
+}
+
+/* Only the release of anonymous memory, as for mmap: the mapping is looked up (for targets only) before the call
+ * removes it; an address with no mapping is counted, as the kernel's own answer to it is. */
 SEC("tracepoint/syscalls/sys_enter_munmap")
 int tp_enter_munmap(struct trace_event_raw_sys_enter *ctx)
 {
-	return sys_enter(ctx->args[1], OP_MUNMAP);
+	__u64 len = ctx->args[1];
+	bool file = false;
+
+	if (len < cfg.min_size || !is_target(bpf_get_current_pid_tgid() >> 32))
+		return 0;
+	bpf_find_vma(bpf_get_current_task_btf(), ctx->args[0], vma_file_backed, &file, 0);
+	if (file)
+		return 0;
+	return sys_enter(len, OP_MUNMAP);
 }
 
 SEC("tracepoint/syscalls/sys_exit_munmap")

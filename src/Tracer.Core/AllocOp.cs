@@ -32,7 +32,19 @@ public enum AllocOp : byte
 
     /// <summary>madvise releasing pages (MADV_DONTNEED, MADV_FREE, ...): a runtime decommitting memory.</summary>
     Madvise = 17,
-    Count = 18,
+
+    /// <summary>C++ operator new: plain, nothrow and aligned forms.</summary>
+    New = 18,
+
+    /// <summary>C++ operator new[]: plain, nothrow and aligned forms.</summary>
+    NewArray = 19,
+
+    /// <summary>C++ operator delete: plain, sized, nothrow and aligned forms.</summary>
+    Delete = 20,
+
+    /// <summary>C++ operator delete[]: plain, sized, nothrow and aligned forms.</summary>
+    DeleteArray = 21,
+    Count = 22,
 }
 
 public static class AllocOps
@@ -41,6 +53,7 @@ public static class AllocOps
     [
         "mmap", "munmap", "mremap", "brk", "malloc", "calloc", "realloc", "aligned_alloc", "posix_memalign",
         "memalign", "valloc", "pvalloc", "free", "large_alloc", "exec", "gc_pause", "mprotect", "madvise",
+        "new", "new_array", "delete", "delete_array",
     ];
 
     public static string Name(AllocOp op) => (uint)op < (uint)s_names.Length ? s_names[(int)op] : "unknown";

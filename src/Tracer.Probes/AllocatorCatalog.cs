@@ -25,7 +25,30 @@ public static class AllocatorCatalog
         (AllocOp.Valloc, "valloc"),
         (AllocOp.Pvalloc, "pvalloc"),
         (AllocOp.Free, "free"),
+        // C++ (libstdc++, and jemalloc and tcmalloc, which define their own): every form folds into four operations.
+        (AllocOp.New, "_Znwm"),
+        (AllocOp.New, "_ZnwmRKSt9nothrow_t"),
+        (AllocOp.New, "_ZnwmSt11align_val_t"),
+        (AllocOp.New, "_ZnwmSt11align_val_tRKSt9nothrow_t"),
+        (AllocOp.NewArray, "_Znam"),
+        (AllocOp.NewArray, "_ZnamRKSt9nothrow_t"),
+        (AllocOp.NewArray, "_ZnamSt11align_val_t"),
+        (AllocOp.NewArray, "_ZnamSt11align_val_tRKSt9nothrow_t"),
+        (AllocOp.Delete, "_ZdlPv"),
+        (AllocOp.Delete, "_ZdlPvm"),
+        (AllocOp.Delete, "_ZdlPvRKSt9nothrow_t"),
+        (AllocOp.Delete, "_ZdlPvSt11align_val_t"),
+        (AllocOp.Delete, "_ZdlPvmSt11align_val_t"),
+        (AllocOp.Delete, "_ZdlPvSt11align_val_tRKSt9nothrow_t"),
+        (AllocOp.DeleteArray, "_ZdaPv"),
+        (AllocOp.DeleteArray, "_ZdaPvm"),
+        (AllocOp.DeleteArray, "_ZdaPvRKSt9nothrow_t"),
+        (AllocOp.DeleteArray, "_ZdaPvSt11align_val_t"),
+        (AllocOp.DeleteArray, "_ZdaPvmSt11align_val_t"),
+        (AllocOp.DeleteArray, "_ZdaPvSt11align_val_tRKSt9nothrow_t"),
     ];
+
+    private static bool IsRelease(AllocOp op) => op is AllocOp.Free or AllocOp.Delete or AllocOp.DeleteArray;
 
     private static string? PrefixOf(byte allocator) => allocator switch
     {
@@ -37,7 +60,8 @@ public static class AllocatorCatalog
 
     /// <summary>The names looked for, for error messages.</summary>
     public static string SearchedNames =>
-        string.Join(", ", Functions.Select(f => f.Name)) + " (and je_/tc_/mi_ prefixed forms)";
+        string.Join(", ", Functions.Where(f => !f.Name.StartsWith("_Z", StringComparison.Ordinal)).Select(f => f.Name)) +
+        " (and je_/tc_/mi_ prefixed forms), C++ operator new, new[], delete and delete[]";
 
     /// <summary>Which allocator a file holds, or null when it exports none of the malloc family.</summary>
     public static byte? Classify(string path, ElfFile elf)
@@ -51,6 +75,9 @@ public static class AllocatorCatalog
             return Allocators.Tcmalloc;
         if (file.StartsWith("libmimalloc", StringComparison.Ordinal))
             return Allocators.Mimalloc;
+        // libstdc++'s operator new and delete, over whatever malloc the process uses.
+        if (file.StartsWith("libstdc++", StringComparison.Ordinal))
+            return Allocators.IdOf("libstdc++");
 
         var symbols = elf.Symbols;
         bool Has(string name) => symbols.TryGetDefinedFunction(name, out _);
@@ -61,7 +88,7 @@ public static class AllocatorCatalog
         if (Has("mi_malloc"))
             return Allocators.Mimalloc;
         if (!Has("malloc"))
-            return null;
+            return Has("_Znwm") ? Allocators.IdOf(LibraryBaseName(file)) : null;
         if (Has("__libc_malloc") && elf.Type == ElfType.Executable || Has("__libc_malloc") && Has("__libc_start_main"))
             return Allocators.Glibc;
         return Allocators.IdOf(LibraryBaseName(file));
@@ -86,13 +113,13 @@ public static class AllocatorCatalog
         string? prefix = PrefixOf(allocator);
         foreach (var (op, name) in Functions)
         {
-            if (op == AllocOp.Free && !includeFree)
+            if (IsRelease(op) && !includeFree)
                 continue;
             if (!TryFind(elf, name, prefix, out var symbol) || !taken.Add(symbol.Value))
                 continue;
             if (!elf.TryVirtualAddressToFileOffset(symbol.Value, out ulong offset))
                 continue;
-            sites.Add(new UprobeSite(attachPath, offset, symbol.Name, allocator, op));
+            sites.Add(new UprobeSite(attachPath, offset, symbol.Name, allocator, op) { Address = symbol.Value });
         }
         return sites;
     }

@@ -30,6 +30,13 @@ public sealed record ProbeOptions
     public bool StopOnExec { get; init; }
 
     /// <summary>
+    /// Stop a target's child forked without exec before its first instruction and raise
+    /// <see cref="BpfAllocationSource.ForkStopped"/>, so it gets uprobes of its own (precise mode: uprobes are per
+    /// process, and a child does not inherit its parent's).
+    /// </summary>
+    public bool StopOnFork { get; init; }
+
+    /// <summary>
     /// The guard that continues stopped processes if the collector is killed (see <see cref="HoldGuard"/>); null
     /// runs without one.
     /// </summary>
@@ -64,7 +71,11 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         "tp_enter_mprotect", "tp_exit_mprotect", "tp_enter_madvise", "tp_exit_madvise",
     ];
 
+    // A forked child's return from each way of forking: where it is stopped for its own probes.
+    private static readonly string[] s_forkReturnPrograms = ["tp_exit_clone", "tp_exit_clone3", "tp_exit_fork", "tp_exit_vfork"];
+
     private readonly BpfObject _object;
+    private readonly Action<int, HeldProcess> _release;
     private readonly BpfMap _targets;
     private readonly BpfMap _targetNames;
     private readonly BpfMap _stats;
@@ -89,8 +100,9 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         _stats = obj.Map("stats");
         _exits = obj.Map("exits");
         _reader = new PerfBufferReader(obj.Map("events"), options.PerfPagesPerCpu, this);
-        if (options.StopOnExec)
+        if (options.StopOnExec || options.StopOnFork)
             _hold = new ExecHold(obj.Map("held"), obj.Map("lease"));
+        _release = Release;
         if (options.SpikeThresholdNs > 0)
         {
             _spikes = new SpikeReporter(obj.Map("stacks"), options.CauseMmapLock);
@@ -156,6 +168,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
                 TargetInode = options.Binary?.Inode ?? 0,
                 TargetDevice = options.Binary?.Device ?? 0,
                 StopOnExec = options.StopOnExec ? 1u : 0u,
+                StopOnFork = options.StopOnFork && (options.FilterPids || options.Binary is not null) ? 1u : 0u,
                 SpikeThresholdNs = options.SpikeThresholdNs,
             };
             obj.SetReadOnlyData(config);
@@ -171,6 +184,9 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
             source._hold?.Start(options.GuardPath);
             if (config.FilterPids != 0)
                 obj.Attach("tp_exec");
+            if (config.StopOnFork != 0)
+                foreach (var p in s_forkReturnPrograms)
+                    obj.Attach(p);
             if (options.SpikeThresholdNs > 0)
                 source.AttachCauseTracepoints();
             return source;
@@ -238,6 +254,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         {
             if (!probes.Sites.Add((site.Path, site.FileOffset, site.Op)))
                 continue;
+            probes.Placed.Add(site);
             if (site.EntryProgram is { } entry)
                 probes.Links.Add(_object.AttachUprobe(entry, pid, site.Path, site.FileOffset, site.Cookie, retprobe: false));
             if (site.ExitProgram is { } exit)
@@ -259,6 +276,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     {
         public readonly HashSet<(string Path, ulong Offset, AllocOp Op)> Sites = new();
         public readonly List<BpfLink> Links = new();
+        public readonly List<UprobeSite> Placed = new();
         public int ProbeCount;
     }
 
@@ -334,6 +352,40 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     /// </summary>
     public Action<int>? ExecStopped { get; set; }
 
+    /// <summary>
+    /// Called on the polling thread for each child of a target stopped before its first instruction (with
+    /// <see cref="ProbeOptions.StopOnFork"/>): the child's pid, its parent's, and how long it has been held so far.
+    /// The handler places its probes; the process is continued when it returns, whatever happened.
+    /// </summary>
+    public Action<int, int, TimeSpan>? ForkStopped { get; set; }
+
+    private void Release(int pid, HeldProcess why)
+    {
+        if (why.Kind == HeldProcess.KindFork)
+            ForkStopped?.Invoke(pid, (int)why.Parent, TimeSpan.FromTicks(Math.Max(0, MonotonicClock.NowMonotonicNs() - (long)why.SinceNs) / 100));
+        else
+            ExecStopped?.Invoke(pid);
+    }
+
+    /// <summary>
+    /// Attaches to a forked child the sites its parent has (the child maps what its parent mapped when it forked),
+    /// through the child's own /proc root; returns the sites attached, or null when the parent has no probes of
+    /// its own (then the child's maps must be read).
+    /// </summary>
+    public IReadOnlyList<UprobeSite>? AttachLikeParent(int child, int parent)
+    {
+        List<UprobeSite> sites;
+        lock (_probes)
+        {
+            if (!_probes.TryGetValue(parent, out var probes) || probes.Placed.Count == 0)
+                return null;
+            string from = $"/proc/{parent}/root", to = $"/proc/{child}/root";
+            sites = probes.Placed.Select(s => s.Path.StartsWith(from + "/", StringComparison.Ordinal) ? s with { Path = to + s.Path[from.Length..] } : s).ToList();
+        }
+        AttachUprobes(sites, child);
+        return sites;
+    }
+
     /// <summary>Why no guard process protects held processes against a SIGKILL of the collector (null: one does).</summary>
     public string? GuardProblem => _hold?.GuardProblem;
 
@@ -351,7 +403,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         else
             PerfBufferReader.WaitAndDrain([_reader, _spikeReader], timeoutMs);
         // The map, not the notification, says who is held: a notification lost with a full buffer holds no one.
-        _hold?.ReleaseAll(ExecStopped);
+        _hold?.ReleaseAll(ExecStopped is null && ForkStopped is null ? null : _release);
         ReleaseExited();
     }
 
@@ -392,6 +444,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     {
         // A process stopped at exec whose notification was not handled yet must not stay stopped.
         ExecStopped = null;
+        ForkStopped = null;
         _hold?.Dispose();
         _spikeReader?.Dispose();
         _reader.Dispose();

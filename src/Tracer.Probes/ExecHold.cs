@@ -4,7 +4,8 @@ using Tracer.Native.Interop;
 namespace Tracer.Probes;
 
 /// <summary>
-/// The processes the exec hook stops so their new image can be probed before it runs, and the lease that lets it.
+/// The processes the hooks stop so they can be probed before they run (a new image at exec, a child forked by a
+/// target), and the lease that lets them.
 /// The hook stops a target only while the lease is valid; a thread of its own renews it, so a collector that is
 /// killed stops holding within <see cref="LeaseValid"/>, and the guard process then continues what was held.
 /// Every stopped process is in the <c>held</c> map; whoever deletes its entry (this class, the guard, or the
@@ -59,10 +60,11 @@ internal sealed class ExecHold : IDisposable
     }
 
     /// <summary>
-    /// Continues every held process, after <paramref name="probe"/> (when given) has placed its probes; a probe that
-    /// throws still continues the process. Allocates nothing when no process is held.
+    /// Continues every held process, after <paramref name="probe"/> (when given) has placed its probes (it is told
+    /// why the process is held); a probe that throws still continues the process. Allocates nothing when no process
+    /// is held.
     /// </summary>
-    public void ReleaseAll(Action<int>? probe)
+    public void ReleaseAll(Action<int, HeldProcess>? probe)
     {
         lock (_sweep)
         {
@@ -72,7 +74,8 @@ internal sealed class ExecHold : IDisposable
                 int pid = (int)_keys[i];
                 try
                 {
-                    probe?.Invoke(pid);
+                    if (probe is not null && _held.TryLookup(_keys[i], out HeldProcess why))
+                        probe(pid, why);
                 }
                 finally
                 {

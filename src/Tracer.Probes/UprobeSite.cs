@@ -16,7 +16,7 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
         AllocOp.Calloc => "alloc_enter_calloc",
         AllocOp.Realloc or AllocOp.AlignedAlloc or AllocOp.Memalign => "alloc_enter_size2",
         AllocOp.PosixMemalign => "alloc_enter_posix_memalign",
-        AllocOp.Free => "alloc_enter_free",
+        AllocOp.Free or AllocOp.Delete or AllocOp.DeleteArray => "alloc_enter_free",
         _ => "alloc_enter_size1",
     };
 

@@ -69,6 +69,8 @@ internal sealed partial class RecordCommand
                 ProbeAfterExec(source, pid);
                 _dotnet?.AddStartingProcess(pid);
             };
+            // A target's child forked without exec (a pre-forking server's worker) gets its own probes before it runs.
+            source.ForkStopped = (child, parent, held) => ProbeAfterFork(source, child, parent, held);
             if (_o.Pid is int p)
             {
                 source.AddTarget(p);
@@ -315,6 +317,7 @@ internal sealed partial class RecordCommand
             BtfPath = btf,
             PerfPagesPerCpu = _o.PerfPagesPerCpu,
             StopOnExec = !_o.AllProcesses,
+            StopOnFork = _o.Precise && !_o.AllProcesses,
             GuardPath = HoldGuard.DefaultPath,
             SpikeThresholdNs = (ulong)(_o.SpikeThreshold.Ticks * 100),
             CauseMmapLock = _o.CauseMmapLock,
@@ -405,6 +408,40 @@ internal sealed partial class RecordCommand
         catch (Exception e) when (ExitCodeMap.IsKnown(e) || e is LibbpfException or IOException or ElfFormatException)
         {
             _err.WriteLine($"[WARN] process {pid}: its new image could not be probed: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// Precise mode: a target's child forked without exec is stopped before its first instruction; it gets the
+    /// probes its parent has (or, when the parent has none of its own, those its maps call for). Runs on the polling
+    /// thread; the child is continued when this returns, so none of its calls goes unseen.
+    /// </summary>
+    private void ProbeAfterFork(BpfAllocationSource source, int child, int parent, TimeSpan heldSoFar)
+    {
+        NoteContainer(child);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            var sites = source.AttachLikeParent(child, parent);
+            if (sites is null)
+            {
+                var plan = ProbePlanner.ForProcess(child, _o.Precise);
+                foreach (var problem in plan.Problems)
+                    _err.WriteLine($"[WARN] process {child}: {problem}");
+                source.AttachUprobes(plan.Sites, child);
+                sites = plan.Sites;
+            }
+            if (_o.Verbose)
+            {
+                _err.WriteLine($"[INFO] process {child} forked by {parent}: {sites.Count} functions probed before its first instruction " +
+                    $"(held {(heldSoFar + started.Elapsed).TotalMilliseconds:0.0} ms: {heldSoFar.TotalMilliseconds:0.0} ms until seen, {started.Elapsed.TotalMilliseconds:0.0} ms placing probes)");
+                foreach (var site in sites)
+                    _err.WriteLine($"[INFO] process {child}: probe {site.Describe()}");
+            }
+        }
+        catch (Exception e) when (e is AlloclatException or LibbpfException or IOException or ElfFormatException)
+        {
+            _err.WriteLine($"[WARN] process {child} (forked by {parent}) could not be probed: {e.Message}");
         }
     }
 

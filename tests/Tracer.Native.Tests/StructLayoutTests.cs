@@ -16,8 +16,9 @@ public class StructLayoutTests
 
     [Theory]
     [InlineData(typeof(AllocEvent), "alloc_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "addr:Address", "pid:Pid", "tid:Tid", "op:Op", "allocator:Allocator", "flags:Flags", "reserved:Reserved", "comm:Comm", "thread_comm:ThreadComm" })]
-    [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "pad:Pad", "spike_threshold_ns:SpikeThresholdNs" })]
+    [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "stop_on_fork:StopOnFork", "spike_threshold_ns:SpikeThresholdNs" })]
     [InlineData(typeof(HoldLease), "hold_lease", new[] { "renewed_ns:RenewedNs", "valid_ns:ValidNs" })]
+    [InlineData(typeof(HeldProcess), "held_process", new[] { "since_ns:SinceNs", "kind:Kind", "parent:Parent" })]
     [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "min_faults:MinorFaults", "maj_faults:MajorFaults", "voluntary_switches:VoluntarySwitches", "involuntary_switches:InvoluntarySwitches", "op:Op", "allocator:Allocator", "flags:Flags", "pad:Pad", "comm:Comm" })]
     [InlineData(typeof(BpfUprobeOpts), "bpf_uprobe_opts", new[] { "sz:sz", "ref_ctr_offset:ref_ctr_offset", "bpf_cookie:bpf_cookie", "retprobe:retprobe", "func_name:func_name" })]
     [InlineData(typeof(BpfObjectOpenOpts), "bpf_object_open_opts", new[] { "sz:sz", "object_name:object_name", "relaxed_maps:relaxed_maps", "pin_root_path:pin_root_path", "kconfig:kconfig", "btf_custom_path:btf_custom_path", "kernel_log_buf:kernel_log_buf", "kernel_log_size:kernel_log_size", "kernel_log_level:kernel_log_level" })]
@@ -62,6 +63,13 @@ public class StructLayoutTests
     }
 
     [Fact]
+    public void HoldKindsMatchTheHeader()
+    {
+        Assert.Equal((long)HeldProcess.KindExec, s_c.Value["HOLD_EXEC"]);
+        Assert.Equal((long)HeldProcess.KindFork, s_c.Value["HOLD_FORK"]);
+    }
+
+    [Fact]
     public void PerfEventAttrFieldsAndConstantsMatchTheKernelHeader()
     {
         var c = s_c.Value;
@@ -93,6 +101,10 @@ public class StructLayoutTests
         Assert.Equal((long)AllocOp.GcPause, c["OP_GC_PAUSE"]);
         Assert.Equal((long)AllocOp.Mprotect, c["OP_MPROTECT"]);
         Assert.Equal((long)AllocOp.Madvise, c["OP_MADVISE"]);
+        Assert.Equal((long)AllocOp.New, c["OP_NEW"]);
+        Assert.Equal((long)AllocOp.NewArray, c["OP_NEW_ARRAY"]);
+        Assert.Equal((long)AllocOp.Delete, c["OP_DELETE"]);
+        Assert.Equal((long)AllocOp.DeleteArray, c["OP_DELETE_ARRAY"]);
         Assert.Equal((long)BpfStat.InflightDropped, c["STAT_INFLIGHT_DROPPED"]);
         Assert.Equal((long)BpfStat.LiveDropped, c["STAT_LIVE_DROPPED"]);
         Assert.Equal((long)(((ulong)Allocators.Jemalloc << 8) | (byte)AllocOp.Calloc), c["COOKIE_JEMALLOC_CALLOC"]);
@@ -118,9 +130,11 @@ public class StructLayoutTests
                 F(alloc_event, pid); F(alloc_event, tid); F(alloc_event, op); F(alloc_event, allocator); F(alloc_event, flags);
                 F(alloc_event, reserved); F(alloc_event, comm); F(alloc_event, thread_comm);
                 S(alloclat_config); F(alloclat_config, min_size); F(alloclat_config, target_ino); F(alloclat_config, target_dev);
-                F(alloclat_config, filter_pids); F(alloclat_config, follow_forks); F(alloclat_config, stop_on_exec); F(alloclat_config, pad);
+                F(alloclat_config, filter_pids); F(alloclat_config, follow_forks); F(alloclat_config, stop_on_exec); F(alloclat_config, stop_on_fork);
                 F(alloclat_config, spike_threshold_ns);
                 S(hold_lease); F(hold_lease, renewed_ns); F(hold_lease, valid_ns);
+                S(held_process); F(held_process, since_ns); F(held_process, kind); F(held_process, parent);
+                E(HOLD_EXEC); E(HOLD_FORK);
                 S(spike_event); F(spike_event, ts_ns); F(spike_event, latency_ns); F(spike_event, size); F(spike_event, cause_ns);
                 F(spike_event, user_stack_id); F(spike_event, pid); F(spike_event, tid); F(spike_event, min_faults);
                 F(spike_event, maj_faults); F(spike_event, voluntary_switches); F(spike_event, involuntary_switches); F(spike_event, op);
@@ -141,7 +155,7 @@ public class StructLayoutTests
                 F(perf_event_attr, wakeup_watermark);
                 { struct perf_event_attr a = {0}; a.watermark = 1; printf("perf_event_attr.watermark_bit=%d\n", __builtin_ctzll(*(unsigned long long *)((char *)&a + 40))); }
                 E(PERF_TYPE_SOFTWARE); E(PERF_COUNT_SW_BPF_OUTPUT); E(PERF_SAMPLE_RAW); E(PERF_RECORD_SAMPLE); E(PERF_RECORD_LOST);
-                E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED); E(OP_GC_PAUSE); E(OP_MPROTECT); E(OP_MADVISE);
+                E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED); E(OP_GC_PAUSE); E(OP_MPROTECT); E(OP_MADVISE); E(OP_NEW); E(OP_NEW_ARRAY); E(OP_DELETE); E(OP_DELETE_ARRAY);
                 E(STAT_INFLIGHT_DROPPED); E(STAT_LIVE_DROPPED);
                 printf("COOKIE_JEMALLOC_CALLOC=%llu\n", (unsigned long long)ALLOCLAT_COOKIE(2, OP_CALLOC));
                 return 0;

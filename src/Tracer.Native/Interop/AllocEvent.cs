@@ -38,7 +38,7 @@ public struct AllocConfig
     public uint FilterPids;
     public uint FollowForks;
     public uint StopOnExec;
-    public uint Pad;
+    public uint StopOnFork;
     public ulong SpikeThresholdNs;
 }
 
