@@ -5,7 +5,7 @@ namespace Tracer.Aggregation;
 /// <summary>
 /// Several sources behind one: the first (the kernel's perf buffers) is waited on, the others are drained
 /// without waiting after it, all on the polling thread, so every source records into the one series table
-/// without a lock. Counters and event points are those of all sources together.
+/// without a lock. Counters, slow calls and event points are those of all sources together.
 /// </summary>
 public sealed class CombinedEventSource : IEventSource
 {
@@ -36,6 +36,18 @@ public sealed class CombinedEventSource : IEventSource
             dropped += c.InflightDropped;
         }
         return new SourceCounters(events, lost, dropped);
+    }
+
+    public IReadOnlyList<SlowCall> TakeSlowCalls()
+    {
+        List<SlowCall>? all = null;
+        foreach (var s in _sources)
+        {
+            var c = s.TakeSlowCalls();
+            if (c.Count > 0)
+                (all ??= new()).AddRange(c);
+        }
+        return all ?? (IReadOnlyList<SlowCall>)[];
     }
 
     public IReadOnlyList<EventPoint> TakeEvents()

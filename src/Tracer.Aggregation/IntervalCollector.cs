@@ -14,11 +14,10 @@ public sealed class IntervalCollector
     private readonly SeriesTable _table;
     private readonly long _intervalNs;
     private readonly string _host;
-    private readonly Func<long> _sinkDropped;
     private SourceCounters _last;
     private long _sequence;
 
-    public IntervalCollector(IEventSource source, SeriesTable table, TimeSpan interval, string host, Func<long>? sinkDropped = null)
+    public IntervalCollector(IEventSource source, SeriesTable table, TimeSpan interval, string host)
     {
         if (interval <= TimeSpan.Zero)
             throw new ArgumentOutOfRangeException(nameof(interval));
@@ -26,7 +25,6 @@ public sealed class IntervalCollector
         _table = table;
         _intervalNs = (long)(interval.TotalMilliseconds * 1_000_000);
         _host = host;
-        _sinkDropped = sinkDropped ?? (() => 0);
     }
 
     /// <summary>Snapshots are written here, one per interval, and once more for the partial last interval.</summary>
@@ -78,8 +76,8 @@ public sealed class IntervalCollector
         var counters = _source.ReadCounters();
         var stats = new CollectorStats(
             counters.Events - _last.Events, counters.Lost - _last.Lost,
-            counters.InflightDropped - _last.InflightDropped, _sinkDropped());
+            counters.InflightDropped - _last.InflightDropped, SinkDropped: 0);
         _last = counters;
-        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats) { Events = _source.TakeEvents(), Sequence = ++_sequence, Final = final });
+        Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats) { Events = SpikePoints.With(_source.TakeSlowCalls(), _source.TakeEvents()), Sequence = ++_sequence, Final = final });
     }
 }

@@ -24,7 +24,7 @@ public static class RunPoints
                 new(Schema.Fields.Count, st.Count), new(Schema.Fields.Bytes, st.Bytes), new(Schema.Fields.Min, st.Min), new(Schema.Fields.Mean, st.Mean),
                 new(Schema.Fields.P50, st.P50), new(Schema.Fields.P90, st.P90), new(Schema.Fields.P99, st.P99), new(Schema.Fields.P999, st.P999),
                 new(Schema.Fields.P9999, st.P9999), new(Schema.Fields.Max, st.Max), new(Schema.Fields.Start, summary.StartUnixNs),
-            ]));
+            ]) { Kind = EventKind.RunSummary });
         }
         var t = summary.Totals;
         points.Add(new EventPoint(Schema.Measurements.Run, [new(Schema.Tags.Source, Schema.Measurements.Stats)],
@@ -32,7 +32,7 @@ public static class RunPoints
             new(Schema.Fields.Intervals, t.Intervals), new(Schema.Fields.Events, t.Events), new(Schema.Fields.Lost, t.Lost),
             new(Schema.Fields.InflightDropped, t.InflightDropped), new(Schema.Fields.SinkDropped, t.SinkDropped), new(Schema.Fields.Spikes, t.Spikes),
             new(Schema.Fields.Start, summary.StartUnixNs),
-        ]));
+        ]) { Kind = EventKind.RunSummary });
         return points;
     }
 }

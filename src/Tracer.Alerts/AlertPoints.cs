@@ -44,7 +44,7 @@ public static class AlertPoints
         fields.Add(new(Schema.Fields.Previous, t.PreviousName));
         fields.Add(new(Schema.Fields.Expression, t.Rule.Expression));
         fields.Add(new(Schema.Fields.Firing, t.To == AlertState.Firing));
-        return new EventPoint(Schema.Measurements.Alert, tags, fields);
+        return new EventPoint(Schema.Measurements.Alert, tags, fields) { Kind = EventKind.Alert };
     }
 
     /// <summary>

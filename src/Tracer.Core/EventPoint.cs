@@ -18,6 +18,9 @@ public sealed record EventPoint(
     /// </summary>
     public long? TimestampUnixNs { get; init; }
 
+    /// <summary>What the point is, set by the stage that made it; a point read back from a file is <see cref="EventKind.Other"/>.</summary>
+    public EventKind Kind { get; init; }
+
     public string? Tag(string key)
     {
         foreach (var t in Tags)

@@ -34,6 +34,9 @@ public interface IEventSource : IDisposable
 
     SourceCounters ReadCounters();
 
-    /// <summary>Events seen since the last call (slow calls with their causes), for the interval being closed.</summary>
+    /// <summary>Calls over the spike threshold seen since the last call, for the interval being closed.</summary>
+    IReadOnlyList<SlowCall> TakeSlowCalls() => [];
+
+    /// <summary>Other points seen since the last call (a runtime's allocation samples), for the interval being closed.</summary>
     IReadOnlyList<EventPoint> TakeEvents() => [];
 }

@@ -91,6 +91,9 @@ public interface ISnapshotSink : IAsyncDisposable
     /// <summary>Called once per interval, in order, from one thread. Must not block on I/O for long.</summary>
     ValueTask WriteAsync(IntervalSnapshot snapshot, CancellationToken cancellationToken);
 
-    /// <summary>Counts of points this sink had to drop since the last call (reported in alloclat_stats).</summary>
+    /// <summary>
+    /// Counts of points this sink had to drop since the last call, put into the next snapshot written
+    /// (<c>alloclat_stats.sink_dropped</c>).
+    /// </summary>
     long TakeDropped() => 0;
 }

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Tmds.Linux;
 using Tracer.Native.Interop;
 
 namespace Tracer.Native;
@@ -57,7 +58,6 @@ public sealed unsafe class PerfBufferReader : IDisposable
         _pb = new SafePerfBufferHandle(pb);
     }
 
-    private const int EINTR = 4;
 
     /// <summary>Waits up to <paramref name="timeoutMs"/> for a ring to wake the reader, then drains every ring.</summary>
     public int Poll(int timeoutMs) => WaitAndDrain([this], timeoutMs);
@@ -73,7 +73,7 @@ public sealed unsafe class PerfBufferReader : IDisposable
             fds[i] = new PollFd { fd = NativeMethods.perf_buffer__epoll_fd(readers[i]._pb), events = PollFd.POLLIN };
         fixed (PollFd* p = fds)
         {
-            if (NativeMethods.poll(p, (nuint)fds.Length, timeoutMs) < 0 && Libbpf.LastErrno() is int errno && errno != EINTR)
+            if (NativeMethods.poll(p, (nuint)fds.Length, timeoutMs) < 0 && Libbpf.LastErrno() is int errno && errno != LibC.EINTR)
                 throw new LibbpfException("poll", errno);
         }
         int handled = 0;
@@ -85,7 +85,7 @@ public sealed unsafe class PerfBufferReader : IDisposable
     private int Drain()
     {
         int drained = NativeMethods.perf_buffer__consume(_pb);
-        if (drained < 0 && -drained != EINTR)
+        if (drained < 0 && -drained != LibC.EINTR)
             throw new LibbpfException("perf_buffer__consume", -drained);
         if (_callbackError is { } e)
         {

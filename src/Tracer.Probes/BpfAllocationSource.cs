@@ -142,10 +142,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
         UnavailableCauses = missing;
     }
 
-    /// <summary>Slow calls beyond the per-interval limit, not reported.</summary>
-    public long SuppressedSpikes => _spikes?.Suppressed ?? 0;
-
-    public IReadOnlyList<EventPoint> TakeEvents() => _spikes?.Take() ?? [];
+    public IReadOnlyList<SlowCall> TakeSlowCalls() => _spikes?.Take() ?? [];
 
     public ProbeOptions Options { get; }
 
@@ -313,7 +310,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
     /// same entry and return programs precise mode uses (the collector is not a target, so the programs take
     /// their early exit, as for a small allocation), then the probes are removed again.
     /// </summary>
-    public unsafe double MeasureUprobeCostNs(int calls = 20_000)
+    public double MeasureUprobeCostNs(int calls = 20_000)
     {
         int self = Environment.ProcessId;
         string libc = ProcMaps.ExecutableFiles(ProcMaps.Read(self)).FirstOrDefault(f => Path.GetFileName(f).StartsWith("libc.so", StringComparison.Ordinal))
@@ -330,7 +327,7 @@ public sealed class BpfAllocationSource : IEventSource, IPerfSampleHandler
             {
                 long t0 = System.Diagnostics.Stopwatch.GetTimestamp();
                 for (int i = 0; i < n; i++)
-                    NativeMemory.Free(NativeMemory.Alloc(16));
+                    Marshal.FreeHGlobal(Marshal.AllocHGlobal(16));
                 best = Math.Min(best, System.Diagnostics.Stopwatch.GetTimestamp() - t0);
             }
             return best;

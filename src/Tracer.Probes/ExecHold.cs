@@ -15,7 +15,6 @@ internal sealed class ExecHold : IDisposable
 {
     public static readonly TimeSpan LeaseValid = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan s_renewEvery = TimeSpan.FromMilliseconds(100);
-    private const int SIGCONT = 18;
 
     private readonly BpfMap _held;
     private readonly BpfMap _lease;
@@ -81,7 +80,7 @@ internal sealed class ExecHold : IDisposable
                 {
                     // An entry already gone was continued by the guard, or its process exited (its pid may be reused).
                     if (_held.Delete(_keys[i]))
-                        Tmds.Linux.LibC.kill(pid, SIGCONT);
+                        ProcessSignals.Continue(pid);
                 }
             }
         }

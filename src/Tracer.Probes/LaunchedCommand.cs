@@ -1,6 +1,5 @@
 using System.Diagnostics;
-using System.Text;
-using Tmds.Linux;
+using Tracer.Native;
 using Tracer.Core;
 
 namespace Tracer.Probes;
@@ -9,7 +8,7 @@ namespace Tracer.Probes;
 /// A command started held at its first instruction: /bin/sh waits on a FIFO, and once the probes are in place
 /// <see cref="Release"/> lets it exec the command under the same pid. Nothing the command does runs untraced.
 /// </summary>
-public sealed unsafe class LaunchedCommand : IDisposable
+public sealed class LaunchedCommand : IDisposable
 {
     private const string Holder = "read -r _ < \"$0\" && exec \"$@\"";
 
@@ -38,12 +37,7 @@ public sealed unsafe class LaunchedCommand : IDisposable
             ?? throw new InvalidTargetException($"command not found: {command[0]}");
         var dir = Directory.CreateTempSubdirectory("alloclat-").FullName;
         string fifo = Path.Combine(dir, "release");
-        byte[] path = Encoding.UTF8.GetBytes(fifo + "\0");
-        fixed (byte* p = path)
-        {
-            if (LibC.mkfifo(p, 0x180 /* 0600 */) != 0)
-                throw new IOException($"mkfifo {fifo} failed (errno {System.Runtime.InteropServices.Marshal.GetLastPInvokeError()})");
-        }
+        Fifo.Create(fifo);
         var psi = new ProcessStartInfo("/bin/sh") { UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(Holder);
@@ -68,7 +62,7 @@ public sealed unsafe class LaunchedCommand : IDisposable
         {
             try
             {
-                using var fs = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(OpenNonBlocking(_fifo), true), FileAccess.Write);
+                using var fs = new FileStream(Fifo.OpenWriter(_fifo), FileAccess.Write);
                 fs.WriteByte((byte)'\n');
                 return;
             }
@@ -79,26 +73,17 @@ public sealed unsafe class LaunchedCommand : IDisposable
         }
     }
 
-    private static nint OpenNonBlocking(string path)
-    {
-        const int O_WRONLY = 1, O_NONBLOCK = 0x800, O_CLOEXEC = 0x80000;
-        byte[] p = Encoding.UTF8.GetBytes(path + "\0");
-        fixed (byte* pp = p)
-        {
-            int fd = LibC.open(pp, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
-            if (fd < 0)
-                throw new IOException($"no reader on {path} yet");
-            return fd;
-        }
-    }
-
     public bool HasExited => _process.HasExited;
 
     public Task WaitForExitAsync(CancellationToken cancellationToken = default) => _process.WaitForExitAsync(cancellationToken);
 
     public int ExitCode => _process.ExitCode;
 
-    public void Signal(int signal) => LibC.kill(_process.Id, signal);
+    /// <summary>Asks the command to end (SIGTERM), as timeout(1) does.</summary>
+    public void Terminate() => ProcessSignals.Terminate(_process.Id);
+
+    /// <summary>Interrupts the command (SIGINT), as Ctrl-C in its terminal would.</summary>
+    public void Interrupt() => ProcessSignals.Interrupt(_process.Id);
 
     /// <summary>PATH lookup as execvp does it; a name with a slash is taken as a path.</summary>
     public static string? ResolveExecutable(string name)

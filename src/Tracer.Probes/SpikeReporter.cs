@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using Tracer.Core;
@@ -7,7 +8,7 @@ using Tracer.Native.Interop;
 namespace Tracer.Probes;
 
 /// <summary>
-/// Turns <c>spike_event</c> samples into <c>alloc_spike</c> points: the slow call, where its time went in the
+/// Turns <c>spike_event</c> samples into <see cref="SlowCall"/>s: the slow call, where its time went in the
 /// kernel, and the caller's stack, symbolised. At most <see cref="MaxPerInterval"/> per interval are kept (the
 /// first ones); the rest are counted in <see cref="Suppressed"/>.
 /// </summary>
@@ -16,16 +17,17 @@ internal sealed class SpikeReporter : IPerfSampleHandler
     public const int MaxPerInterval = 100;
     private const int MaxFrames = 127;
 
-    [StructLayout(LayoutKind.Sequential)]
-    private unsafe struct StackTrace
+    /// <summary>One entry of the <c>stacks</c> map: the instruction pointers of a user stack, innermost first.</summary>
+    [InlineArray(MaxFrames)]
+    private struct StackFrames
     {
-        public fixed ulong Ips[MaxFrames];
+        private ulong _ip;
     }
 
     private readonly BpfMap _stacks;
     private readonly StackSymbolizer _symbolizer = new();
     private readonly long _clockOffsetNs = MonotonicClock.MeasureOffsetNs();
-    private List<EventPoint> _pending = new();
+    private List<SlowCall> _pending = new();
 
     private readonly bool _mmapLockMeasured;
 
@@ -37,7 +39,7 @@ internal sealed class SpikeReporter : IPerfSampleHandler
 
     public long Suppressed { get; private set; }
 
-    public IReadOnlyList<EventPoint> Take()
+    public IReadOnlyList<SlowCall> Take()
     {
         if (_pending.Count == 0)
             return [];
@@ -46,7 +48,7 @@ internal sealed class SpikeReporter : IPerfSampleHandler
         return taken;
     }
 
-    public unsafe void OnSample(int cpu, ReadOnlySpan<byte> data)
+    public void OnSample(int cpu, ReadOnlySpan<byte> data)
     {
         if (!MemoryMarshal.TryRead(data, out SpikeEvent ev))
             return;
@@ -56,70 +58,27 @@ internal sealed class SpikeReporter : IPerfSampleHandler
             return;
         }
         string stack = "";
-        if (ev.UserStackId >= 0 && _stacks.TryLookup<uint, StackTrace>((uint)ev.UserStackId, out var trace))
+        if (ev.UserStackId >= 0 && _stacks.TryLookup<uint, StackFrames>((uint)ev.UserStackId, out var trace))
         {
-            var frames = _symbolizer.Symbolize((int)ev.Pid, new ReadOnlySpan<ulong>(trace.Ips, MaxFrames));
+            var frames = _symbolizer.Symbolize((int)ev.Pid, trace);
             // Folded, outermost first, as flame graph tools read it.
             stack = string.Join(';', frames.Reverse());
         }
         var comm = data.Slice(SpikeEvent.CommOffset, AllocEvent.CommLength);
         int nul = comm.IndexOf((byte)0);
-        var op = (AllocOp)ev.Op;
-        var b = Breakdown(ev);
-        bool delayAccounting = DelayAccounting.IsOn();
-        var fields = new List<KeyValuePair<string, FieldValue>>(24)
+        _pending.Add(new SlowCall((long)ev.TimestampNs + _clockOffsetNs, (int)ev.Pid, (int)ev.Tid,
+            Encoding.UTF8.GetString(nul < 0 ? comm : comm[..nul]), ev.Allocator, (AllocOp)ev.Op, ev.Size, Breakdown(ev), stack)
         {
-            new(Schema.Fields.Latency, (long)ev.LatencyNs),
-            new(Schema.Fields.Size, (long)ev.Size),
-            new(Schema.Fields.ReclaimNs, b.Reclaim),
-            new(Schema.Fields.CompactionNs, b.Compaction),
-        };
-        if (_mmapLockMeasured)
-            fields.Add(new(Schema.Fields.MmapLockNs, b.MmapLock));
-        if (!b.Moved)
-        {
-            fields.Add(new(Schema.Fields.OnCpuNs, b.OnCpu));
-            fields.Add(new(Schema.Fields.OffCpuNs, b.OffCpu));
-            if ((ev.Flags & SpikeEvent.FlagNoRunQueue) == 0)
-                fields.Add(new(Schema.Fields.RunqueueNs, b.RunQueue));
-            fields.Add(new(Schema.Fields.BlockedNs, b.Blocked));
-            if (delayAccounting)
-            {
-                fields.Add(new(Schema.Fields.SwapinNs, b.SwapIn));
-                fields.Add(new(Schema.Fields.ThrashingNs, b.Thrashing));
-                fields.Add(new(Schema.Fields.IoNs, b.BlockIo));
-            }
-            fields.Add(new(Schema.Fields.Faults, b.Faults));
-            fields.Add(new(Schema.Fields.MajorFaults, b.MajorFaults));
-            fields.Add(new(Schema.Fields.VoluntarySwitches, b.VoluntarySwitches));
-            fields.Add(new(Schema.Fields.InvoluntarySwitches, b.InvoluntarySwitches));
-        }
-        fields.Add(new(Schema.Fields.DelayAccounting, delayAccounting));
-        fields.Add(new(Schema.Fields.Moved, b.Moved));
-        fields.Add(new(Schema.Fields.Tid, (long)ev.Tid));
-        fields.Add(new(Schema.Fields.Stack, stack));
-        _pending.Add(new EventPoint(Schema.Measurements.Spike,
-            [
-                new(Schema.Tags.Allocator, Allocators.Name(ev.Allocator)),
-                new(Schema.Tags.Cause, b.Cause),
-                new(Schema.Tags.Comm, Encoding.UTF8.GetString(nul < 0 ? comm : comm[..nul])),
-                new(Schema.Tags.Op, AllocOps.Name(op)),
-                new(Schema.Tags.Pid, ev.Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-                new(Schema.Tags.SizeClass, SizeClass.Label(SizeClass.Of(ev.Size))),
-            ],
-            fields)
-        {
-            TimestampUnixNs = (long)ev.TimestampNs + _clockOffsetNs,
+            DelayAccounting = DelayAccounting.IsOn(),
+            MmapLockMeasured = _mmapLockMeasured,
+            RunQueueKnown = (ev.Flags & SpikeEvent.FlagNoRunQueue) == 0,
         });
     }
 
     /// <summary>The causes of one sample. Reclaim and compaction are the tracepoints' figures, or delay accounting's when larger.</summary>
-    internal static unsafe SpikeBreakdown Breakdown(SpikeEvent ev)
+    internal static SpikeBreakdown Breakdown(SpikeEvent ev)
     {
-        var ns = new long[SpikeEvent.CauseCount];
-        for (int i = 0; i < ns.Length; i++)
-            ns[i] = (long)ev.CauseNs[i];
-        long Cause(SpikeCause c) => ns[(int)c];
+        long Cause(SpikeCause c) => (long)ev.Cause(c);
         return new SpikeBreakdown
         {
             Latency = (long)ev.LatencyNs,

@@ -115,12 +115,12 @@ public sealed class ConsoleTableSink : ISnapshotSink
         foreach (var e in events)
         {
             // The run summary is printed once, in full, when the run ends.
-            if (e.Measurement == Schema.Measurements.Run)
+            if (e.Kind == EventKind.RunSummary)
                 continue;
-            string line = e.Measurement switch
+            string line = e.Kind switch
             {
-                Schema.Measurements.Alert => Fit(AlertLine(e), 160),
-                Schema.Measurements.Spike => SpikeLine.Format(e, _timeZone, 160),
+                EventKind.Alert => Fit(AlertLine(e), 160),
+                EventKind.Spike => SpikeLine.Format(e, _timeZone, 160),
                 _ => Fit(GenericLine(e), 160),
             };
             sb.Append("  ").Append(line).Append('\n');

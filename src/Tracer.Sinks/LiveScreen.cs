@@ -69,7 +69,7 @@ public sealed class LiveScreen : ISnapshotSink
             _sinkDropped += snapshot.Stats.SinkDropped;
             foreach (var e in snapshot.Events)
             {
-                if (e.Measurement != Schema.Measurements.Spike)
+                if (e.Kind != EventKind.Spike)
                     continue;
                 _spikeCount++;
                 _spikes.Enqueue(e);

@@ -16,8 +16,6 @@ namespace Alloclat.Cli;
 /// </summary>
 internal sealed partial class RecordCommand
 {
-    private const int SIGINT = 2;
-    private const int SIGTERM = 15;
     private readonly RecordOptions _o;
     private readonly IConsole _console;
     private readonly TextWriter _err;
@@ -125,7 +123,7 @@ internal sealed partial class RecordCommand
             var run = new RunRecorder();
             var table = new SeriesTable(keepHistograms: _o.KafkaBrokers is not null || _o.Histograms, containerOf: ContainerOf, run: runHistograms);
             IEventSource sources = _dotnet is null ? source : new CombinedEventSource(source, _dotnet);
-            var collector = new IntervalCollector(sources, table, _o.Interval, host, () => sinks.Sum(s => s.TakeDropped()));
+            var collector = new IntervalCollector(sources, table, _o.Interval, host);
             Exception? pollFailure = null;
             var poller = new Thread(() =>
             {
@@ -151,7 +149,7 @@ internal sealed partial class RecordCommand
 
             await foreach (var interval in collector.Snapshots.Reader.ReadAllAsync())
             {
-                var snapshot = alerts?.Apply(interval) ?? interval;
+                var snapshot = SinkDrops.Into(alerts?.Apply(interval) ?? interval, sinks);
                 run.Observe(snapshot);
                 if (snapshot.Final)
                 {
@@ -170,10 +168,10 @@ internal sealed partial class RecordCommand
 
             // Like timeout(1): a command outliving the trace is asked to stop, and its status is returned.
             if (reason is StopReason.Terminate or StopReason.Duration or StopReason.Failed && command is { HasExited: false })
-                command.Signal(SIGTERM);
+                command.Terminate();
             // The quit key ends the run as Ctrl-C in the terminal would, which the command would have seen too.
             if (reason == StopReason.Quit && command is { HasExited: false })
-                command.Signal(SIGINT);
+                command.Interrupt();
             if (command is not null)
             {
                 await command.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(reason == StopReason.CommandExited ? 30 : 5)).ConfigureAwait(false);

@@ -84,7 +84,7 @@ public class EventPointTests(InfluxDb1Fixture influx) : IClassFixture<InfluxDb1F
     {
         var alert = new EventPoint("alert",
             [new("comm", "demo"), new("field", "p999"), new("op", "malloc"), new("pid", "42"), new("rule", "slow"), new("size_class", "1M"), new("source", "alloc_latency"), new("state", "firing")],
-            [new("value", 7_010_000L), new("threshold", 5_000_000L), new("firing", true)]);
+            [new("value", 7_010_000L), new("threshold", 5_000_000L), new("firing", true)]) { Kind = EventKind.Alert };
         // Slow calls have lines of their own (SpikeLineTests); any other point is listed generically.
         var other = new EventPoint("other_event", [new("pid", "42")], [new("latency", 9L)]);
         var sink = new ConsoleTableSink(new StringWriter(), timeZone: TimeZoneInfo.Utc);

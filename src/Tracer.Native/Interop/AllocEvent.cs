@@ -72,6 +72,9 @@ public unsafe struct SpikeEvent
     public fixed byte Comm[AllocEvent.CommLength];
 
     public const int CommOffset = 144;
+
+    /// <summary>One entry of <see cref="CauseNs"/>.</summary>
+    public readonly ulong Cause(SpikeCause cause) => CauseNs[(int)cause];
 }
 
 /// <summary>Indices of <see cref="SpikeEvent.CauseNs"/> (<c>enum spike_cause</c>).</summary>

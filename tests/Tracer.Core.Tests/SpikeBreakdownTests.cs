@@ -1,6 +1,6 @@
-using Tracer.Probes;
+using Tracer.Core;
 
-namespace Tracer.Probes.Tests;
+namespace Tracer.Core.Tests;
 
 /// <summary>A slow call's cause is the largest share of its time, from the counters read at entry and return.</summary>
 public class SpikeBreakdownTests

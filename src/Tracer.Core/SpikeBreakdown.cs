@@ -1,4 +1,4 @@
-namespace Tracer.Probes;
+namespace Tracer.Core;
 
 /// <summary>
 /// Where the time of one slow call went, from the calling thread's own counters (read at entry and return) and the
