@@ -11,11 +11,13 @@ public sealed class NginxServer : IDisposable
 {
     public const string Binary = "/usr/sbin/nginx";
     private readonly ServerProcess _server;
+    private readonly ReservedPort _port;
 
-    private NginxServer(string directory, int port, ServerProcess server)
+    private NginxServer(string directory, ReservedPort port, ServerProcess server)
     {
+        _port = port;
         Directory = directory;
-        Port = port;
+        Port = port.Number;
         _server = server;
     }
 
@@ -36,7 +38,9 @@ public sealed class NginxServer : IDisposable
         dir.UnixFileMode |= UnixFileMode.OtherRead | UnixFileMode.OtherExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
         System.IO.Directory.CreateDirectory(Path.Combine(dir.FullName, "html"));
         File.WriteAllText(Path.Combine(dir.FullName, "html", "index.html"), "<p>alloclat</p>\n");
-        int port = FreePort.Next();
+        // Held for the server's life; the server (SO_REUSEADDR) listens on it.
+        var reserved = new ReservedPort();
+        int port = reserved.Number;
         File.WriteAllText(Path.Combine(dir.FullName, "nginx.conf"), $$"""
             daemon off;
             master_process on;
@@ -60,7 +64,7 @@ public sealed class NginxServer : IDisposable
             }
             """);
         var server = new ServerProcess(Binary, ["-p", dir.FullName, "-c", Path.Combine(dir.FullName, "nginx.conf")], dir.FullName, TimeSpan.FromMinutes(10));
-        var nginx = new NginxServer(dir.FullName, port, server);
+        var nginx = new NginxServer(dir.FullName, reserved, server);
         try
         {
             await Wait.UntilAsync(async () => !server.HasExited && File.Exists(Path.Combine(dir.FullName, "nginx.pid")) && await Accepts(port),
@@ -108,6 +112,7 @@ public sealed class NginxServer : IDisposable
     public void Dispose()
     {
         _server.Dispose();
+        _port.Dispose();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);

@@ -12,11 +12,13 @@ public sealed class PostgresServer : IDisposable
     public const string Binary = "/usr/lib/postgresql/15/bin/postgres";
     private const string Hint = "apt-get install postgresql";
     private readonly ServerProcess _server;
+    private readonly ReservedPort _port;
 
-    private PostgresServer(string directory, int port, ServerProcess server)
+    private PostgresServer(string directory, ReservedPort port, ServerProcess server)
     {
+        _port = port;
         Directory = directory;
-        Port = port;
+        Port = port.Number;
         _server = server;
     }
 
@@ -37,11 +39,13 @@ public sealed class PostgresServer : IDisposable
         Run("chown", ["postgres:postgres", dir]);
         Run("setpriv", [.. AsPostgres, System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Binary)!, "initdb"),
             "-D", System.IO.Path.Combine(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]);
-        int port = FreePort.Next();
+        // Held for the server's life; the server (SO_REUSEADDR) listens on it.
+        var reserved = new ReservedPort();
+        int port = reserved.Number;
         var server = new ServerProcess(ServerProcess.FindExecutable("setpriv", "apt-get install util-linux"),
             [.. AsPostgres, "env", .. environment.Select(e => e.Replace("{dir}", dir, StringComparison.Ordinal)), Binary, "-D", System.IO.Path.Combine(dir, "data"), "-p", port.ToString(CultureInfo.InvariantCulture), "-k", dir,
              "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"], dir, TimeSpan.FromMinutes(10));
-        var pg = new PostgresServer(dir, port, server);
+        var pg = new PostgresServer(dir, reserved, server);
         try
         {
             await Wait.UntilAsync(() => !server.HasExited && pg.Ready(), TimeSpan.FromSeconds(60), $"PostgreSQL on 127.0.0.1:{port}", TimeSpan.FromMilliseconds(100));
@@ -98,6 +102,7 @@ public sealed class PostgresServer : IDisposable
         {
         }
         _server.Dispose();
+        _port.Dispose();
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
