@@ -184,6 +184,6 @@ clean:
 
 # Overhead, throughput and accuracy next to bpftrace and funclatency (bench/bench.mk): `make bench` writes
 # bench/results/latest.json and BENCHMARKS.md; `make bench-quick` is a short smoke run.
-.PHONY: bench bench-quick
-bench bench-quick: build
-	$(MAKE) -f bench/bench.mk BUILD=$(BUILD) DOTNET=$(DOTNET) CLANG=$(CLANG) BPFTOOL=$(BPFTOOL) $@
+.PHONY: bench bench-quick bench-section
+bench bench-quick bench-section: build
+	$(MAKE) -f bench/bench.mk BUILD=$(BUILD) DOTNET=$(DOTNET) CLANG=$(CLANG) BPFTOOL=$(BPFTOOL) SECTION=$(SECTION) QUICK=$(QUICK) $@

@@ -13,13 +13,18 @@ REFERENCE_PACKAGES := bpftrace libbpf-tools bpfcc-tools
 PROGRAMS := $(OUT)/small_alloc $(OUT)/large_alloc $(OUT)/large_alloc_jemalloc $(OUT)/mmap_storm \
 	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge $(OUT)/dotnetsmall/dotnetsmall $(OUT)/fault_switch
 
-.PHONY: bench bench-quick programs reference-tools driver
+.PHONY: bench bench-quick bench-section programs reference-tools driver
 
 bench: programs reference-tools driver
 	$(OUT)/driver/Alloclat.Bench --build $(BUILD) --json bench/results/latest.json --markdown BENCHMARKS.md
 
 bench-quick: programs reference-tools driver
 	$(OUT)/driver/Alloclat.Bench --quick --build $(BUILD) --json $(OUT)/quick.json
+
+# One section alone, e.g. `make bench-section SECTION=counts` (QUICK=1: fewer rounds and calls). Sections: fast, large,
+# goprobes, hostwide, counts, demo, throughput, accuracy, attach, lifetimes, fleet (comma-separated for several).
+bench-section: programs reference-tools driver
+	$(OUT)/driver/Alloclat.Bench $(if $(QUICK),--quick) --only $(SECTION) --build $(BUILD) --json $(OUT)/section.json
 
 programs: $(PROGRAMS)
 
@@ -28,7 +33,8 @@ reference-tools:
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null \
+		apt-get -o DPkg::Lock::Timeout=600 update -qq && \
+		apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends $$missing >/dev/null \
 			|| echo "could not install $$missing; the bench reports what it cannot run"; \
 	fi
 

@@ -199,6 +199,8 @@ sealed partial class BenchRun
             sb.Append($"- {S(n)}{(S(n).Contains("Failed to compile") ? " (bcc compiles its programs at run time against the kernel headers, which this kernel does not provide)" : "")}\n");
         sb.Append($"\nThe bench took {S(_results["duration_s"])} s.\n");
         sb.Append(CauseCostMarkdown());
+        sb.Append(ProgramCountsMarkdown());
+        sb.Append(DemoSpikesMarkdown());
         return sb.ToString();
     }
 

@@ -89,6 +89,10 @@ sealed partial class BenchRun
             _results["go_probes"] = GoProbeCost();
         if (Wanted("hostwide"))
             _results["host_wide"] = HostWide();
+        if (Wanted("counts"))
+            _results["program_counts"] = ProgramCounts();
+        if (Wanted("demo"))
+            _results["demo_spikes"] = DemoSpikes();
         if (Wanted("throughput"))
             _results["throughput"] = Throughput();
         if (Wanted("accuracy"))

@@ -46,6 +46,11 @@ func main() {
 	elapsed := time.Since(start).Nanoseconds()
 	runtime.ReadMemStats(&after)
 	fmt.Printf("loop_ns %d\ngc_count %d\n", elapsed, after.NumGC-before.NumGC)
+	// With BENCH_HOLD_END set it waits for a second line before exiting, so a tracer's counters can be read while
+	// its programs are still loaded.
+	if os.Getenv("BENCH_HOLD_END") != "" {
+		hold()
+	}
 	runtime.KeepAlive(live)
 }
 
@@ -53,8 +58,10 @@ func main() {
 // PID can attach first.
 func hold() {
 	if os.Getenv("BENCH_HOLD") != "" {
-		if _, err := bufio.NewReader(os.Stdin).ReadString('\n'); err != nil {
+		if _, err := stdin.ReadString('\n'); err != nil {
 			os.Exit(3)
 		}
 	}
 }
+
+var stdin = bufio.NewReader(os.Stdin)
