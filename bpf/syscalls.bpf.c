@@ -100,13 +100,13 @@ int tp_exit_mremap(struct trace_event_raw_sys_exit *ctx)
 SEC("tracepoint/syscalls/sys_enter_brk")
 int tp_enter_brk(struct trace_event_raw_sys_enter *ctx)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	__u64 want = ctx->args[0], cur;
 
-	/* brk(0) only asks where the break is. */
-	if (!want)
+	/* brk(0) only asks where the break is. The current break is read for targets only: every process's brk
+	 * passes here. */
+	if (!want || !is_target(bpf_get_current_pid_tgid() >> 32))
 		return 0;
-	cur = BPF_CORE_READ(task, mm, brk);
+	cur = bpf_get_current_task_btf()->mm->brk;
 	return sys_enter(want > cur ? want - cur : cur - want, OP_BRK);
 }
 
