@@ -29,7 +29,10 @@ sealed partial class BenchRun
                 sudo make bench        # about 7 minutes on 2 cores; `make bench-quick` is a smoke run under 2
 
             which builds the programs in `bench/programs` and `bench/go`, installs the reference tools from Debian
-            packages if missing, and writes this file and the machine-readable `bench/results/latest.json`.
+            packages if missing, and writes this file and the machine-readable `bench/results/latest.json`. One section
+            runs alone with `sudo make bench-section SECTION=NAME` (`QUICK=1` for fewer rounds; names: fast, large,
+            goprobes, hostwide, counts, demo, throughput, accuracy, attach, lifetimes, fleet), writing
+            `build/bench/section.json`.
 
             | | |
             | --- | --- |
