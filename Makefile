@@ -18,7 +18,8 @@ WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload
 	$(BUILD)/workloads/goalloc $(BUILD)/workloads/goalloc_stripped $(BUILD)/workloads/gogc $(BUILD)/demo/go_demo \
 	$(BUILD)/workloads/dotnet/gcwork.dll $(BUILD)/workloads/commit_workload $(BUILD)/workloads/fork_workload \
 	$(BUILD)/workloads/map_workload $(BUILD)/workloads/libcountalloc.so \
-	$(BUILD)/workloads/cxx_workload $(BUILD)/workloads/cxx_workload_jemalloc $(BUILD)/workloads/cxx_workload_tcmalloc
+	$(BUILD)/workloads/cxx_workload $(BUILD)/workloads/cxx_workload_jemalloc $(BUILD)/workloads/cxx_workload_tcmalloc \
+	$(BUILD)/workloads/brk_workload
 
 # Go builds use the Debian toolchain, the standard library only, and caches inside build/.
 GO_ENV := GOCACHE=$(CURDIR)/$(BUILD)/gocache GOPATH=$(CURDIR)/$(BUILD)/gopath GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
@@ -82,6 +83,10 @@ $(BUILD)/workloads/fork_workload: tests/workloads/fork_workload.c | deps
 	gcc -O2 -g -Wall -fno-omit-frame-pointer -o $@ $<
 
 $(BUILD)/workloads/commit_workload: tests/workloads/commit_workload.c | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $<
+
+$(BUILD)/workloads/brk_workload: tests/workloads/brk_workload.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -o $@ $<
 

@@ -64,6 +64,22 @@ public class TracingTests
         Assert.All(run.Where(p => p.Measurement == "alloc_latency"), p => Assert.Equal("alloc_workload", p.Tag("comm")));
     }
 
+    [Fact]
+    public void DefaultModeCountsEveryLargeBrkExactly()
+    {
+        var (baseline, r0) = Trace([], [Cli.Workload("brk_workload"), "0", "1048576"]);
+        var (run, r1) = Trace([], [Cli.Workload("brk_workload"), "30", "1048576"]);
+        Assert.Equal(0, r0.ExitCode);
+        Assert.Equal(0, r1.ExitCode);
+        Assert.Contains("brk_workload: done 60", r1.Stdout);
+        AssertHealthy(baseline);
+        AssertHealthy(run);
+
+        // Each sbrk moves the break by 1 MiB: one brk call measured by the size it moves the break.
+        var diff = Difference(LineProtocolFile.Counts(run, "kernel"), LineProtocolFile.Counts(baseline, "kernel"));
+        Assert.Equal(new Dictionary<(string, string), long> { [("brk", "1M")] = 60 }, diff);
+    }
+
     [Theory]
     [InlineData("alloc_workload", "glibc")]
     [InlineData("alloc_workload_jemalloc", "jemalloc")]
