@@ -19,13 +19,12 @@ internal static class KafkaPublishing
     }
 
     /// <summary>The producer sink of <c>record --kafka-brokers</c>.</summary>
-    public static KafkaSink Open(RecordOptions o, TextWriter log)
+    public static KafkaSink Open(KafkaSettings settings, int queueMessages, TextWriter log)
     {
-        var settings = Settings(o.KafkaBrokers!, o.KafkaTopic, o.KafkaProperties);
         try
         {
-            var sink = new KafkaSink(settings, log, o.KafkaQueueMessages);
-            log.WriteLine($"[INFO] publishing histograms to Kafka at {settings.Brokers}, topic {settings.Topic} (up to {o.KafkaQueueMessages} messages queued while brokers are unreachable)");
+            var sink = new KafkaSink(settings, log, queueMessages);
+            log.WriteLine($"[INFO] publishing histograms to Kafka at {settings.Brokers}, topic {settings.Topic} (up to {queueMessages} messages queued while brokers are unreachable)");
             return sink;
         }
         catch (Confluent.Kafka.KafkaException e)

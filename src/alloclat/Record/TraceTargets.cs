@@ -2,12 +2,12 @@ using Tracer.Core;
 using Tracer.Native;
 using Tracer.Probes;
 
-namespace Alloclat.Cli;
+namespace Alloclat.Cli.Record;
 
 /// <summary>Targets chosen by name (<c>-n</c>) or cgroup (<c>--cgroup</c>), and the <c>container</c> tag.</summary>
-internal sealed partial class RecordCommand
+internal sealed partial class TraceSession
 {
-    private CgroupTarget? _cgroup;
+    private readonly CgroupTarget? _cgroup;
     private readonly HashSet<int> _cgroupSeen = new();
     private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string?> _containers = new();
 
@@ -42,8 +42,9 @@ internal sealed partial class RecordCommand
     /// Processes moved into the cgroup since the last interval: traced from now on (their syscalls; their probes
     /// are placed when they next execute an image). What members fork is followed in BPF already.
     /// </summary>
-    private void AddCgroupNewcomers(BpfAllocationSource source)
+    public void AddCgroupNewcomers()
     {
+        var source = Source!;
         if (_cgroup is null)
             return;
         foreach (int pid in _cgroup.Members())
@@ -75,7 +76,7 @@ internal sealed partial class RecordCommand
     /// the process is known to be alive (found running, or stopped at exec), because its events may be read only
     /// after it has exited; a process seen first through its events is looked up then.
     /// </summary>
-    private string? ContainerOf(int pid) => _containers.TryGetValue(pid, out var known) ? known : NoteContainer(pid);
+    public string? ContainerOf(int pid) => _containers.TryGetValue(pid, out var known) ? known : NoteContainer(pid);
 
     private string? NoteContainer(int pid)
     {
