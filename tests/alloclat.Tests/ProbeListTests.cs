@@ -9,7 +9,8 @@ public class ProbeListTests
     [Fact]
     public void VerbosePreciseTracingOfAPidListsEveryProbePlaced()
     {
-        using var demo = Process.Start(Cli.Demo, "4")!;
+        // Outlives alloclat's start and its one second on a busy machine.
+        using var demo = Process.Start(Cli.Demo, "60")!;
         string output = Cli.TempOutput();
         var result = Cli.Run(["record", "-q", "-v", "-o", output, "--precise", "-p", demo.Id.ToString(), "--duration", "1s"]);
         demo.Kill();
