@@ -23,7 +23,7 @@ public class DotnetProcessTests
     [Fact]
     public void AProcessThatDoesNotRunDotnetIsNotTakenForOne()
     {
-        using var sleeper = Process.Start("sleep", "30");
+        var sleeper = CapturedProcess.Start("sleep", ["30"]);
         try
         {
             Assert.False(DotnetProcess.MapsRuntime(sleeper.Id));

@@ -11,7 +11,7 @@ public class CgroupTargetTests
         string name = $"alloclat-unit-{Environment.ProcessId}-{Random.Shared.Next(1_000_000)}";
         string root = Path.Combine(v2, name), child = Path.Combine(root, "job");
         Directory.CreateDirectory(child);
-        var p = System.Diagnostics.Process.Start("sleep", "30");
+        var p = Tracer.TestSupport.CapturedProcess.Start("sleep", ["30"]);
         try
         {
             File.WriteAllText(Path.Combine(child, "cgroup.procs"), p.Id.ToString());
@@ -24,7 +24,7 @@ public class CgroupTargetTests
         finally
         {
             p.Kill();
-            p.WaitForExit();
+            p.Wait(TimeSpan.FromSeconds(30));
             Directory.Delete(child);
             Directory.Delete(root);
         }

@@ -99,8 +99,8 @@ public partial class GoTests
         string output = Cli.TempOutput();
         var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "6s"]);
         Cli.WaitUntilTracing(p);
-        using var later = Process.Start(copy, "12 7 100")!;
-        Assert.True(later.WaitForExit(30_000));
+        var later = Tracer.TestSupport.CapturedProcess.Start(copy, ["12", "7", "100"]);
+        later.Wait(TimeSpan.FromSeconds(30));
         var result = Cli.Wait(p, TimeSpan.FromSeconds(30));
         Assert.True(result.ExitCode == 0, result.ToString());
         var counts = LineProtocolFile.Counts(LineProtocolFile.Read(output), "go", later.Id);

@@ -22,9 +22,9 @@ public class ProcessLifetimeTests
     }
 
     /// <summary>Starts a process of the binary that lives through the test and waits until its probes are in place.</summary>
-    private static Process StartLive(string program, CapturedProcess alloclat)
+    private static CapturedProcess StartLive(string program, CapturedProcess alloclat)
     {
-        var live = Process.Start(program, "600")!;
+        var live = CapturedProcess.Start(program, ["600"]);
         // The exec hook holds it (state T) until its probes are attached: asleep in the program's own image means
         // it was continued after them (before its exec it is still the forked test runner).
         Wait.UntilAsync(() => new FileInfo($"/proc/{live.Id}/exe").LinkTarget == program && State(live.Id) == 'S',
@@ -54,23 +54,28 @@ public class ProcessLifetimeTests
     {
         Cli.WaitUntilTracing(p);
         int idle = LinkDescriptors(p.Id);
-        using var live = StartLive(program, p);
-        int withLive = LinkDescriptors(p.Id);
-        Assert.True(withLive > idle, $"no links for the live process: {idle} -> {withLive}");
-
-        const int Lifetimes = 60;
-        using (var churn = new Churn(program, Lifetimes, "0"))
+        var live = StartLive(program, p);
+        try
         {
-            churn.Go();
-            Assert.Equal(Lifetimes, churn.WaitForEnd(TimeSpan.FromSeconds(120)));
-        }
-        // Links of exited processes are detached in the background: wait until the last one is gone.
-        await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= withLive, TimeSpan.FromSeconds(60),
-            $"the links of {Lifetimes} exited processes to be released");
-        Assert.Equal(withLive, LinkDescriptors(p.Id));
+            int withLive = LinkDescriptors(p.Id);
+            Assert.True(withLive > idle, $"no links for the live process: {idle} -> {withLive}");
 
-        live.Kill();
-        live.WaitForExit();
+            const int Lifetimes = 60;
+            using (var churn = new Churn(program, Lifetimes, "0"))
+            {
+                churn.Go();
+                Assert.Equal(Lifetimes, churn.WaitForEnd(TimeSpan.FromSeconds(120)));
+            }
+            // Links of exited processes are detached in the background: wait until the last one is gone.
+            await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= withLive, TimeSpan.FromSeconds(60),
+                $"the links of {Lifetimes} exited processes to be released");
+            Assert.Equal(withLive, LinkDescriptors(p.Id));
+        }
+        finally
+        {
+            live.Kill();
+            live.Wait(TimeSpan.FromSeconds(30));
+        }
         await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= idle, TimeSpan.FromSeconds(60), "the live process's links to be released after it exited");
         Assert.Equal(idle, LinkDescriptors(p.Id));
         Tmds.Linux.LibC.kill(p.Id, 15);

@@ -131,7 +131,7 @@ public class TracingTests
     [Fact]
     public void ARunningProcessIsTracedByPid()
     {
-        using var demo = Process.Start(Cli.Demo, "4")!;
+        var demo = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["4"]);
         try
         {
             Thread.Sleep(300);
@@ -155,7 +155,7 @@ public class TracingTests
     public void WhenTheTracedPidExitsEveryPointIsWrittenAndTheExitCodeSaysSo()
     {
         // Long enough to outlast alloclat's start on a busy machine, so the process is still there to be attached to.
-        using var demo = Process.Start(Cli.Demo, "4")!;
+        var demo = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["4"]);
         try
         {
             string output = Cli.TempOutput();
@@ -200,7 +200,7 @@ public class TracingTests
     [Fact]
     public void InterruptFlushesTheLastIntervalAndDetaches()
     {
-        using var demo = Process.Start(Cli.Demo, "10")!;
+        var demo = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["10"]);
         try
         {
             Thread.Sleep(200);
@@ -281,16 +281,16 @@ public class TracingTests
         string copy = Path.Combine(dir, "alloc_demo");
         File.Copy(Cli.Demo, copy);
         File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
-        using var before = Process.Start(copy, "5")!;
-        using var other = Process.Start(Cli.Demo, "5")!;
-        Process? later = null;
+        var before = Tracer.TestSupport.CapturedProcess.Start(copy, ["5"]);
+        var other = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["5"]);
+        Tracer.TestSupport.CapturedProcess? later = null;
         try
         {
             Thread.Sleep(200);
             string output = Cli.TempOutput();
             var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "6s"]);
             Cli.WaitUntilTracing(p);
-            later = Process.Start(copy, "1.5")!;
+            later = Tracer.TestSupport.CapturedProcess.Start(copy, ["1.5"]);
             var result = Cli.Wait(p, TimeSpan.FromSeconds(30));
             Assert.True(result.ExitCode == 0, result.ToString());
             var pids = LineProtocolFile.Read(output).Where(q => q.Measurement == "alloc_latency").Select(q => q.Tag("pid")).ToHashSet();
@@ -303,7 +303,6 @@ public class TracingTests
             before.Kill();
             other.Kill();
             later?.Kill();
-            later?.Dispose();
         }
     }
 }
