@@ -64,5 +64,5 @@ public sealed class RunHistograms
     public IReadOnlyList<SeriesSnapshot> Summarize() =>
         _frozen.Concat(_runs.Values.Where(r => r.Histogram.TotalCount > 0).Select(Summary)).ToList();
 
-    private static SeriesSnapshot Summary(Run r) => new(r.Measurement, r.Tags, LatencyStats.From(r.Histogram, r.Bytes));
+    private static SeriesSnapshot Summary(Run r) => new(r.Measurement, r.Tags, HistogramStats.Summarize(r.Histogram, r.Bytes));
 }

@@ -102,7 +102,7 @@ public sealed class SeriesTable : IAllocationRecorder
                 continue;
             }
             s.IdleIntervals = 0;
-            result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, LatencyStats.From(s.Histogram, s.Bytes),
+            result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, HistogramStats.Summarize(s.Histogram, s.Bytes),
                 KeepHistograms ? _encoder.Encode(s.Histogram) : null));
             _run?.Add(key, MeasurementOf(key.Op), s.Tags, s.Histogram, s.Bytes);
             s.Histogram.Reset();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Tracer.Aggregation;
 using Tracer.Core;
 using Tracer.Sinks;
 
@@ -25,7 +26,7 @@ public static class FleetPoints
         var series = new List<SeriesSnapshot>(windows.Sum(w => w.Series.Count));
         foreach (var s in windows.SelectMany(w => w.Series).OrderBy(s => HistogramMessage.FleetKeyOf(s.Measurement, s.Tags), StringComparer.Ordinal))
         {
-            series.Add(new SeriesSnapshot(s.Measurement + Schema.Measurements.FleetSuffix, s.Tags, LatencyStats.From(s.Histogram, s.Bytes)));
+            series.Add(new SeriesSnapshot(s.Measurement + Schema.Measurements.FleetSuffix, s.Tags, HistogramStats.Summarize(s.Histogram, s.Bytes)));
             hosts.Add(s.Hosts);
         }
         return new IntervalSnapshot(window.StartUnixNs, window.EndUnixNs, "fleet", series, default);

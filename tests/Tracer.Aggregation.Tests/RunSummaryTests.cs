@@ -29,7 +29,7 @@ public class RunSummaryTests
             intervalP50s.Add(Assert.Single(table.TakeSnapshot()).Stats.P50);
         }
         var series = Assert.Single(run.Summarize());
-        Assert.Equal(LatencyStats.From(all, 1900L << 20), series.Stats);
+        Assert.Equal(HistogramStats.Summarize(all, 1900L << 20), series.Stats);
         Assert.Equal(1900, series.Stats.Count);
         Assert.InRange(series.Stats.P50, 5_000_000, 6_010_000);
         Assert.True(intervalP50s.Order().ElementAt(5) < 20_000);

@@ -137,7 +137,7 @@ public class HistogramLinesTests
         h.RecordValue(12_345);
         var bytes = new HistogramEncoder().Encode(h);
         KeyValuePair<string, string>[] tags = [new("allocator", "kernel"), new("comm", "my prog,x=1"), new("op", "mmap"), new("pid", "7"), new("size_class", "1M")];
-        var snapshot = new IntervalSnapshot(1_000, 2_000_000_000, "web 1", [new SeriesSnapshot("alloc_latency", tags, LatencyStats.From(h, 99), bytes)], default) { Sequence = 5 };
+        var snapshot = new IntervalSnapshot(1_000, 2_000_000_000, "web 1", [new SeriesSnapshot("alloc_latency", tags, HistogramStats.Summarize(h, 99), bytes)], default) { Sequence = 5 };
         var buffer = new ArrayBufferWriter<byte>();
         HistogramLines.Write(snapshot, buffer);
         var m = HistogramLineReader.Parse(Encoding.UTF8.GetString(buffer.WrittenSpan).TrimEnd('\n'));
