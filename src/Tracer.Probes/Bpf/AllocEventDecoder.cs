@@ -1,0 +1,58 @@
+using System.Runtime.InteropServices;
+using Tracer.Core;
+using Tracer.Native;
+using Tracer.Native.Interop;
+
+namespace Tracer.Probes;
+
+/// <summary>
+/// Decodes the samples of the <c>events</c> perf buffer in place (<c>struct alloc_event</c>) into recorder calls:
+/// no allocation per event. Runs on the polling thread.
+/// </summary>
+internal sealed class AllocEventDecoder : IPerfSampleHandler
+{
+    private readonly bool _perThread;
+    private long _events;
+    private long _lost;
+    private long _malformed;
+
+    public AllocEventDecoder(bool perThread) => _perThread = perThread;
+
+    /// <summary>Where decoded calls go; set by each poll.</summary>
+    public IAllocationRecorder? Recorder { get; set; }
+
+    public long Events => Interlocked.Read(ref _events);
+
+    /// <summary>Samples the kernel could not write (the buffer was full).</summary>
+    public long Lost => Interlocked.Read(ref _lost);
+
+    public long Malformed => Interlocked.Read(ref _malformed);
+
+    public void OnSample(int cpu, ReadOnlySpan<byte> data)
+    {
+        if (!MemoryMarshal.TryRead(data, out AllocEvent ev))
+        {
+            Interlocked.Increment(ref _malformed);
+            return;
+        }
+        // Only a wake-up: each poll continues every process in the held map.
+        if (ev.Op == (byte)AllocOp.ExecStopped)
+            return;
+        var comm = data.Slice(AllocEvent.CommOffset, AllocEvent.CommLength);
+        // A Go stop-the-world carries the runtime's reason plus one in flags (0: the release passes none).
+        byte stopReason = ev.Op == (byte)AllocOp.GcPause ? (byte)ev.Flags : (byte)0;
+        if (_perThread)
+        {
+            var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), Tid: (int)ev.Tid, GoStopReason: stopReason);
+            Recorder!.Record(key, ev.Size, (long)ev.LatencyNs, comm, data.Slice(AllocEvent.ThreadCommOffset, AllocEvent.CommLength));
+        }
+        else
+        {
+            var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), GoStopReason: stopReason);
+            Recorder!.Record(key, ev.Size, (long)ev.LatencyNs, comm);
+        }
+        Interlocked.Increment(ref _events);
+    }
+
+    public void OnLost(int cpu, ulong count) => Interlocked.Add(ref _lost, (long)count);
+}

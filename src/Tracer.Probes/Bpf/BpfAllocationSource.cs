@@ -1,0 +1,195 @@
+using Tracer.Core;
+using Tracer.Native;
+using Tracer.Native.Interop;
+
+namespace Tracer.Probes;
+
+/// <summary>
+/// The BPF side of the collector as one event source: loads the kernel side (<see cref="BpfLoader"/>), attaches
+/// its tracepoints (<see cref="TracepointAttacher"/>) and, on request, uprobes (<see cref="UprobeAttacher"/>),
+/// passes targets stopped at exec (<see cref="ExecGate"/>), and decodes perf-buffer samples into recorder calls
+/// (<see cref="AllocEventDecoder"/>, and <see cref="SpikeReporter"/> for slow calls).
+/// </summary>
+public sealed class BpfAllocationSource : IEventSource
+{
+    private readonly BpfObject _object;
+    private readonly TargetMaps _targets;
+    private readonly BpfMap _stats;
+    private readonly BpfMap _exits;
+    private readonly AllocEventDecoder _decoder;
+    private readonly PerfBufferReader _reader;
+    private readonly PerfBufferReader? _spikeReader;
+    private readonly SpikeReporter? _spikes;
+    private readonly UprobeAttacher _uprobes;
+    private ExecGate? _gate;
+    private IAllocationRecorder? _recorder;
+
+    private BpfAllocationSource(BpfObject obj, ProbeOptions options)
+    {
+        _object = obj;
+        Options = options;
+        _targets = new TargetMaps(obj);
+        _stats = obj.Map("stats");
+        _exits = obj.Map("exits");
+        _uprobes = new UprobeAttacher(obj);
+        _decoder = new AllocEventDecoder(options.PerThread);
+        _reader = new PerfBufferReader(obj.Map("events"), options.PerfPagesPerCpu, _decoder);
+        if (options.SpikeThresholdNs > 0)
+        {
+            _spikes = new SpikeReporter(obj.Map("stacks"), options.CauseMmapLock);
+            _spikeReader = new PerfBufferReader(obj.Map("spikes"), 8, _spikes, batched: false);
+        }
+    }
+
+    /// <summary>Loads the probes into the kernel and attaches the tracepoints. Nothing is traced until then.</summary>
+    public static BpfAllocationSource Load(ProbeOptions options)
+    {
+        var obj = BpfLoader.Load(options);
+        BpfAllocationSource? source = null;
+        try
+        {
+            source = new BpfAllocationSource(obj, options);
+            TracepointAttacher.AttachSyscallsAndLifecycle(obj, BpfLoader.FiltersPids(options));
+            source._gate = ExecGate.Open(obj, options);
+            if (options.SpikeThresholdNs > 0)
+                source.UnavailableCauses = TracepointAttacher.AttachCauses(obj, options.CauseMmapLock);
+            return source;
+        }
+        catch
+        {
+            if (source is not null)
+                source.Dispose();
+            else
+                obj.Dispose();
+            throw;
+        }
+    }
+
+    public ProbeOptions Options { get; }
+
+    /// <summary>Causes this kernel cannot attribute (its tracepoint is missing); spikes are reported without them.</summary>
+    public IReadOnlyList<string> UnavailableCauses { get; private set; } = [];
+
+    public IReadOnlyList<SlowCall> TakeSlowCalls() => _spikes?.Take() ?? [];
+
+    /// <summary>Number of uprobe and uretprobe links in place.</summary>
+    public int UprobeCount => _uprobes.ProbeCount;
+
+    public long MalformedSamples => _decoder.Malformed;
+
+    /// <summary>Traces a process from now on.</summary>
+    public void AddTarget(int pid) => _targets.Add(pid);
+
+    /// <summary>
+    /// Traces every process that executes an image under this name from now on (the kernel's comm: the file name,
+    /// cut to 15 bytes). Running processes of that name are added with <see cref="AddTarget"/>.
+    /// </summary>
+    public void AddTargetName(string name) => _targets.AddName(name);
+
+    /// <summary>Traces a process from its next exec on: a command held until its probes are ready.</summary>
+    public void AddTargetAtExec(int pid) => _targets.AddAtExec(pid);
+
+    public bool RemoveTarget(int pid) => _targets.Remove(pid);
+
+    /// <summary>
+    /// Attaches the probes of each site. With a pid the kernel inserts the breakpoints in that process only; -1
+    /// inserts them in every process that maps the file. A site already attached for the same pid is skipped, so
+    /// plans can be re-applied as processes come and go.
+    /// </summary>
+    public int AttachUprobes(IEnumerable<UprobeSite> sites, int pid) => _uprobes.Attach(sites, pid);
+
+    /// <summary>Processes that have uprobes of their own in place.</summary>
+    public int ProbedProcesses => _uprobes.ProbedProcesses;
+
+    /// <summary>
+    /// Measures what a probed call costs on this host: the collector's own libc malloc is timed bare, then with the
+    /// same entry and return programs precise mode uses, then the probes are removed again.
+    /// </summary>
+    public double MeasureUprobeCostNs(int calls = 20_000) => UprobeCost.MeasureNs(_object, calls);
+
+    /// <summary>
+    /// Called on the polling thread for each target stopped at exec (with <see cref="ProbeOptions.StopOnExec"/>).
+    /// The handler places its probes; the process is continued when it returns, whatever happened.
+    /// </summary>
+    public Action<int>? ExecStopped
+    {
+        get => _gate?.Probe;
+        set
+        {
+            if (_gate is not null)
+                _gate.Probe = value;
+        }
+    }
+
+    /// <summary>
+    /// Called on the polling thread for each child of a target stopped before its first instruction (with
+    /// <see cref="ProbeOptions.StopOnFork"/>): the child's pid, its parent's, and how long it has been held so far.
+    /// The handler places its probes; the process is continued when it returns, whatever happened.
+    /// </summary>
+    public Action<int, int, TimeSpan>? ForkStopped
+    {
+        get => _gate?.ForkProbe;
+        set
+        {
+            if (_gate is not null)
+                _gate.ForkProbe = value;
+        }
+    }
+
+    /// <summary>
+    /// Attaches to a forked child the sites its parent has (the child maps what its parent mapped when it forked),
+    /// through the child's own /proc root; returns the sites attached, or null when the parent has no probes of
+    /// its own (then the child's maps must be read).
+    /// </summary>
+    public IReadOnlyList<UprobeSite>? AttachLikeParent(int child, int parent) => _uprobes.AttachLikeParent(child, parent);
+
+    /// <summary>Why no guard process protects held processes against a SIGKILL of the collector (null: one does).</summary>
+    public string? GuardProblem => _gate?.GuardProblem;
+
+    /// <summary>
+    /// Stops stopping processes at exec and continues every one held now (unprobed): the first thing to do when
+    /// tracing ends, before the sinks are flushed.
+    /// </summary>
+    public void StopHoldingExecs() => _gate?.Close();
+
+    public void Poll(int timeoutMs, IAllocationRecorder recorder)
+    {
+        _recorder = recorder;
+        _decoder.Recorder = recorder;
+        if (_spikeReader is null)
+            _reader.Poll(timeoutMs);
+        else
+            PerfBufferReader.WaitAndDrain([_reader, _spikeReader], timeoutMs);
+        // The map, not the notification, says who is held: a notification lost with a full buffer holds no one.
+        _gate?.PassHeld();
+        ReleaseExited();
+    }
+
+    /// <summary>
+    /// Releases what is kept for processes that exited: their uprobe links (detached in the background) and,
+    /// through the recorder, their series once reported. (Symbol maps stay: a spike sample read after the exit
+    /// still needs its process's map; their cache is bounded instead.)
+    /// </summary>
+    private void ReleaseExited()
+    {
+        while (_exits.TryPop(out uint tgid))
+        {
+            int pid = (int)tgid;
+            _uprobes.Release(pid);
+            _recorder?.ProcessExited(pid);
+        }
+    }
+
+    public SourceCounters ReadCounters() => new(
+        _decoder.Events,
+        _decoder.Lost,
+        (long)(_stats.SumPerCpu((uint)BpfStat.InflightDropped) + _stats.SumPerCpu((uint)BpfStat.LiveDropped)));
+
+    public void Dispose()
+    {
+        _gate?.Dispose();
+        _spikeReader?.Dispose();
+        _reader.Dispose();
+        _object.Dispose();
+    }
+}
