@@ -42,7 +42,7 @@ $(BUILD)/.deps: Makefile
 	@command -v $(DOTNET) >/dev/null || { echo "the .NET SDK 10 is needed (dotnet on PATH)"; exit 1; }
 	@touch $@
 
-bpf: $(BUILD)/alloclat.bpf.o
+bpf: $(BUILD)/alloclat.bpf.o $(BUILD)/BpfNames.g.cs
 
 $(BUILD)/vmlinux.h: | deps
 	@mkdir -p $(BUILD)
@@ -58,6 +58,11 @@ $(BUILD)/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) $(BUILD)/vmlinux.h
 
 $(BUILD)/alloclat.bpf.o: $(BPF_UNITS)
 	$(BPFTOOL) gen object $@ $^
+
+# The program and map names the C# side uses, and checks of its operation numbers and stat indexes, generated from
+# the object and the header: a rename in bpf/ breaks the build of Tracer.Probes, not a run.
+$(BUILD)/BpfNames.g.cs: $(BUILD)/alloclat.bpf.o bpf/alloclat.h scripts/bpf-names
+	BPFTOOL=$(BPFTOOL) scripts/bpf-names $(BUILD)/alloclat.bpf.o bpf/alloclat.h > $@.tmp && mv $@.tmp $@
 
 workloads: $(WORKLOADS)
 

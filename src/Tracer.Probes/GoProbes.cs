@@ -94,8 +94,8 @@ public static partial class GoProbes
                 continue;
             sites.Add(new UprobeSite(attachPath, large.Location.StartFileOffset, candidate.Function, Allocators.Go, AllocOp.GoLarge)
             {
-                EntryProgram = "go_large_enter",
-                ExitProgram = "go_large_exit",
+                EntryProgram = BpfPrograms.GoLargeEnter,
+                ExitProgram = BpfPrograms.GoLargeExit,
                 ReturnOffsets = ReturnOffsets(large.Scan),
                 CookieFlags = (ulong)candidate.SizeRegister,
                 Address = large.Location.Start,
@@ -115,7 +115,7 @@ public static partial class GoProbes
         {
             sites.Add(new UprobeSite(attachPath, stop.Location.StartFileOffset, facts.StopTheWorld, Allocators.Go, AllocOp.GcPause)
             {
-                EntryProgram = "go_stw_begin",
+                EntryProgram = BpfPrograms.GoStwBegin,
                 ExitProgram = null,
                 CookieFlags = facts.StopReasonRegister is { } r ? StopReasonPassed | (ulong)r : 0,
                 Address = stop.Location.Start,
@@ -123,7 +123,7 @@ public static partial class GoProbes
             sites.Add(new UprobeSite(attachPath, start.Location.StartFileOffset, facts.StartTheWorld, Allocators.Go, AllocOp.GcPause)
             {
                 EntryProgram = null,
-                ExitProgram = "go_stw_end",
+                ExitProgram = BpfPrograms.GoStwEnd,
                 ReturnOffsets = ReturnOffsets(start.Scan),
                 Address = start.Location.Start,
                 ReturnAddresses = start.Scan.Sites.Select(s => s.Address).ToArray(),

@@ -8,16 +8,16 @@ namespace Tracer.Probes;
 /// </summary>
 public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, byte Allocator, AllocOp Op)
 {
-    public const string AllocExitProgram = "alloc_exit";
+    public const string AllocExitProgram = BpfPrograms.AllocExit;
 
     /// <summary>The program at the function's first instruction, or null for a return-only probe.</summary>
     public string? EntryProgram { get; init; } = Op switch
     {
-        AllocOp.Calloc => "alloc_enter_calloc",
-        AllocOp.Realloc or AllocOp.AlignedAlloc or AllocOp.Memalign => "alloc_enter_size2",
-        AllocOp.PosixMemalign => "alloc_enter_posix_memalign",
-        AllocOp.Free or AllocOp.Delete or AllocOp.DeleteArray => "alloc_enter_free",
-        _ => "alloc_enter_size1",
+        AllocOp.Calloc => BpfPrograms.AllocEnterCalloc,
+        AllocOp.Realloc or AllocOp.AlignedAlloc or AllocOp.Memalign => BpfPrograms.AllocEnterSize2,
+        AllocOp.PosixMemalign => BpfPrograms.AllocEnterPosixMemalign,
+        AllocOp.Free or AllocOp.Delete or AllocOp.DeleteArray => BpfPrograms.AllocEnterFree,
+        _ => BpfPrograms.AllocEnterSize1,
     };
 
     /// <summary>The program at the function's return, or null for an entry-only probe.</summary>

@@ -29,15 +29,15 @@ public sealed class BpfAllocationSource : IEventSource
         _object = obj;
         Options = options;
         _targets = new TargetMaps(obj);
-        _stats = obj.Map("stats");
-        _exits = obj.Map("exits");
+        _stats = obj.Map(BpfMaps.Stats);
+        _exits = obj.Map(BpfMaps.Exits);
         _uprobes = new UprobeAttacher(obj);
         _decoder = new AllocEventDecoder(options.PerThread);
-        _reader = new PerfBufferReader(obj.Map("events"), options.PerfPagesPerCpu, _decoder);
+        _reader = new PerfBufferReader(obj.Map(BpfMaps.Events), options.PerfPagesPerCpu, _decoder);
         if (options.SpikeThresholdNs > 0)
         {
-            _spikes = new SpikeReporter(obj.Map("stacks"), options.CauseMmapLock);
-            _spikeReader = new PerfBufferReader(obj.Map("spikes"), 8, _spikes, batched: false);
+            _spikes = new SpikeReporter(obj.Map(BpfMaps.Stacks), options.CauseMmapLock);
+            _spikeReader = new PerfBufferReader(obj.Map(BpfMaps.Spikes), 8, _spikes, batched: false);
         }
     }
 

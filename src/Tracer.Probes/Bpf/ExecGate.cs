@@ -14,7 +14,7 @@ internal sealed class ExecGate : IDisposable
 {
     // A forked child's return from each way of forking: where it is stopped for its own probes.
     private static readonly string[] s_forkReturnPrograms =
-        ["tp_exit_clone", "tp_exit_clone3", "tp_exit_fork", "tp_exit_vfork"];
+        [BpfPrograms.TpExitClone, BpfPrograms.TpExitClone3, BpfPrograms.TpExitFork, BpfPrograms.TpExitVfork];
 
     private readonly ExecHold? _hold;
     private readonly Action<int, HeldProcess> _release;
@@ -32,12 +32,12 @@ internal sealed class ExecGate : IDisposable
     public static ExecGate Open(BpfObject obj, ProbeOptions options)
     {
         bool holds = options.StopOnExec || options.StopOnFork;
-        var gate = new ExecGate(holds ? new ExecHold(obj.Map("held"), obj.Map("lease")) : null);
+        var gate = new ExecGate(holds ? new ExecHold(obj.Map(BpfMaps.Held), obj.Map(BpfMaps.Lease)) : null);
         try
         {
             gate._hold?.Start(options.GuardPath);
             if (BpfLoader.FiltersPids(options))
-                obj.Attach(TracepointAttacher.ExecProgram);
+                obj.Attach(BpfPrograms.TpExec);
             if (BpfLoader.ConfigFor(options).StopOnFork != 0)
                 foreach (var p in s_forkReturnPrograms)
                     obj.Attach(p);

@@ -16,8 +16,8 @@ internal sealed class TargetMaps
 
     public TargetMaps(BpfObject obj)
     {
-        _targets = obj.Map("targets");
-        _names = obj.Map("target_names");
+        _targets = obj.Map(BpfMaps.Targets);
+        _names = obj.Map(BpfMaps.TargetNames);
     }
 
     public void Add(int pid) => _targets.Update<uint, byte>((uint)pid, TargetActive);

@@ -7,23 +7,21 @@ internal static class TracepointAttacher
 {
     private static readonly string[] s_syscallPrograms =
     [
-        "tp_enter_mmap", "tp_exit_mmap", "tp_enter_munmap", "tp_exit_munmap",
-        "tp_enter_mremap", "tp_exit_mremap", "tp_enter_brk", "tp_exit_brk",
-        "tp_enter_mprotect", "tp_exit_mprotect", "tp_enter_madvise", "tp_exit_madvise",
+        BpfPrograms.TpEnterMmap, BpfPrograms.TpExitMmap, BpfPrograms.TpEnterMunmap, BpfPrograms.TpExitMunmap,
+        BpfPrograms.TpEnterMremap, BpfPrograms.TpExitMremap, BpfPrograms.TpEnterBrk, BpfPrograms.TpExitBrk,
+        BpfPrograms.TpEnterMprotect, BpfPrograms.TpExitMprotect, BpfPrograms.TpEnterMadvise, BpfPrograms.TpExitMadvise,
     ];
 
     // Only tracepoints that fire while the kernel does the slow work itself; faults, context switches and on-CPU
     // time come from the thread's own counters, read by the call's entry and return programs.
     private static readonly (string Cause, string[] Programs)[] s_causePrograms =
     [
-        ("direct reclaim", ["tp_reclaim_begin", "tp_reclaim_end"]),
-        ("memcg reclaim", ["tp_memcg_reclaim_begin", "tp_memcg_reclaim_end"]),
-        ("compaction", ["tp_compaction_begin", "tp_compaction_end"]),
+        ("direct reclaim", [BpfPrograms.TpReclaimBegin, BpfPrograms.TpReclaimEnd]),
+        ("memcg reclaim", [BpfPrograms.TpMemcgReclaimBegin, BpfPrograms.TpMemcgReclaimEnd]),
+        ("compaction", [BpfPrograms.TpCompactionBegin, BpfPrograms.TpCompactionEnd]),
     ];
 
-    private static readonly (string Cause, string[] Programs) s_mmapLockPrograms = ("mmap_lock", ["tp_lock_wait", "tp_lock_taken"]);
-
-    public const string ExecProgram = "tp_exec";
+    private static readonly (string Cause, string[] Programs) s_mmapLockPrograms = ("mmap_lock", [BpfPrograms.TpLockWait, BpfPrograms.TpLockTaken]);
 
     /// <summary>
     /// The syscall tracepoints and the lifecycle ones but exec (which <see cref="ExecGate"/> attaches once the guard
@@ -34,9 +32,9 @@ internal static class TracepointAttacher
     {
         foreach (var p in s_syscallPrograms)
             obj.Attach(p);
-        obj.Attach("tp_exit");
+        obj.Attach(BpfPrograms.TpExit);
         if (filterPids)
-            obj.Attach("tp_fork");
+            obj.Attach(BpfPrograms.TpFork);
     }
 
     /// <summary>Attaches the tracepoints of each cause; returns the causes this kernel has no tracepoint for.</summary>
