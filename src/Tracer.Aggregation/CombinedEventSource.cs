@@ -27,15 +27,16 @@ public sealed class CombinedEventSource : IEventSource
 
     public SourceCounters ReadCounters()
     {
-        long events = 0, lost = 0, dropped = 0;
+        long events = 0, lost = 0, dropped = 0, targetsFull = 0;
         foreach (var s in _sources)
         {
             var c = s.ReadCounters();
             events += c.Events;
             lost += c.Lost;
             dropped += c.InflightDropped;
+            targetsFull += c.TargetsFull;
         }
-        return new SourceCounters(events, lost, dropped);
+        return new SourceCounters(events, lost, dropped, targetsFull);
     }
 
     public IReadOnlyList<SlowCall> TakeSlowCalls()

@@ -24,7 +24,8 @@ public interface IAllocationRecorder
 }
 
 /// <summary>Counters a source reports per interval (cumulative since start; the collector takes differences).</summary>
-public readonly record struct SourceCounters(long Events, long Lost, long InflightDropped);
+/// <param name="TargetsFull">processes or threads of targets not followed because the kernel's target table was full</param>
+public readonly record struct SourceCounters(long Events, long Lost, long InflightDropped, long TargetsFull = 0);
 
 /// <summary>A producer of allocation events: the BPF probes, or a test's synthetic feed.</summary>
 public interface IEventSource : IDisposable

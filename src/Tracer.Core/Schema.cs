@@ -91,6 +91,7 @@ public static class Schema
         public const string Lost = "lost";
         public const string InflightDropped = "inflight_dropped";
         public const string SinkDropped = "sink_dropped";
+        public const string TargetsFull = "targets_full";
 
         public const string Start = "start";
         public const string Intervals = "intervals";

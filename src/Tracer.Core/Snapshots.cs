@@ -25,7 +25,8 @@ public sealed record SeriesSnapshot(
 }
 
 /// <summary>Health of the collector over one interval (measurement <c>alloclat_stats</c>).</summary>
-public readonly record struct CollectorStats(long Events, long Lost, long InflightDropped, long SinkDropped);
+/// <param name="TargetsFull">processes or threads of targets not followed because the kernel's target table was full</param>
+public readonly record struct CollectorStats(long Events, long Lost, long InflightDropped, long SinkDropped, long TargetsFull = 0);
 
 /// <summary>Everything measured in one interval. Timestamps are Unix nanoseconds; points carry the end.</summary>
 public sealed record IntervalSnapshot(

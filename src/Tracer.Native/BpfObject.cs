@@ -40,6 +40,16 @@ public sealed unsafe class BpfObject : IDisposable
         }
     }
 
+    /// <summary>Sizes a map before load (its <c>max_entries</c>).</summary>
+    public void SetMaxEntries(string name, uint maxEntries)
+    {
+        if (IsLoaded)
+            throw new InvalidOperationException("a map can only be sized before load");
+        int err = NativeMethods.bpf_map__set_max_entries(FindMapPointer(name), maxEntries);
+        if (err != 0)
+            throw new LibbpfException($"bpf_map__set_max_entries({name}, {maxEntries})", -err);
+    }
+
     /// <summary>Writes the object's read-only data (<c>const volatile</c> globals) before load.</summary>
     public void SetReadOnlyData<T>(in T value) where T : unmanaged
     {

@@ -72,8 +72,10 @@ public sealed class ConsoleTableSink : ISnapshotSink
             .Append("  lost ").Append(stats.Lost.ToString(CultureInfo.InvariantCulture))
             .Append("  inflight drops ").Append(stats.InflightDropped.ToString(CultureInfo.InvariantCulture))
             .Append("  sink drops ").Append(stats.SinkDropped.ToString(CultureInfo.InvariantCulture))
-            .Append("  series ").Append(snapshot.Series.Count.ToString(CultureInfo.InvariantCulture))
-            .Append('\n');
+            .Append("  series ").Append(snapshot.Series.Count.ToString(CultureInfo.InvariantCulture));
+        if (stats.TargetsFull > 0)
+            sb.Append("  targets not followed ").Append(stats.TargetsFull.ToString(CultureInfo.InvariantCulture));
+        sb.Append('\n');
 
         if (snapshot.Series.Count == 0)
         {

@@ -29,7 +29,8 @@ public static class LineProtocol
         s_nextP90 = Key(',', Schema.Fields.P90), s_nextP99 = Key(',', Schema.Fields.P99), s_nextP999 = Key(',', Schema.Fields.P999),
         s_nextP9999 = Key(',', Schema.Fields.P9999), s_nextMax = Key(',', Schema.Fields.Max);
     private static readonly byte[] s_firstEvents = Key(' ', Schema.Fields.Events), s_nextLost = Key(',', Schema.Fields.Lost),
-        s_nextInflightDropped = Key(',', Schema.Fields.InflightDropped), s_nextSinkDropped = Key(',', Schema.Fields.SinkDropped);
+        s_nextInflightDropped = Key(',', Schema.Fields.InflightDropped), s_nextSinkDropped = Key(',', Schema.Fields.SinkDropped),
+        s_nextTargetsFull = Key(',', Schema.Fields.TargetsFull);
 
     private static byte[] Key(char separator, string name) => Encoding.ASCII.GetBytes(separator + name + "=");
 
@@ -204,6 +205,9 @@ public static class LineProtocol
         WriteField(s_nextLost, stats.Lost, output);
         WriteField(s_nextInflightDropped, stats.InflightDropped, output);
         WriteField(s_nextSinkDropped, stats.SinkDropped, output);
+        // Only in an interval that had any: a full target table is rare, and the usual point stays as it was.
+        if (stats.TargetsFull > 0)
+            WriteField(s_nextTargetsFull, stats.TargetsFull, output);
         WriteTimestamp(timestampNs, output);
     }
 

@@ -44,6 +44,9 @@ internal static unsafe partial class NativeMethods
     internal static partial int bpf_map__fd(/* const struct bpf_map * */ nint map);
 
     [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map__set_max_entries(/* struct bpf_map * */ nint map, /* __u32 */ uint maxEntries);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
     internal static partial int bpf_map__set_initial_value(/* struct bpf_map * */ nint map, /* const void * */ byte* data, /* size_t */ nuint size);
 
     [LibraryImport(LibBpf, SetLastError = true)]

@@ -183,7 +183,8 @@ public sealed class BpfAllocationSource : IEventSource
     public SourceCounters ReadCounters() => new(
         _decoder.Events,
         _decoder.Lost,
-        (long)(_stats.SumPerCpu((uint)BpfStat.InflightDropped) + _stats.SumPerCpu((uint)BpfStat.LiveDropped)));
+        (long)(_stats.SumPerCpu((uint)BpfStat.InflightDropped) + _stats.SumPerCpu((uint)BpfStat.LiveDropped)),
+        (long)_stats.SumPerCpu((uint)BpfStat.TargetsFull));
 
     public void Dispose()
     {

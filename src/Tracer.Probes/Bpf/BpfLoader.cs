@@ -34,6 +34,7 @@ internal static class BpfLoader
         try
         {
             obj.SetReadOnlyData(ConfigFor(options));
+            obj.SetMaxEntries(BpfMaps.Targets, options.MaxTargets);
             obj.Load();
             return obj;
         }

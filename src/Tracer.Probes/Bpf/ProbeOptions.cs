@@ -48,6 +48,12 @@ public sealed record ProbeOptions
     /// </summary>
     public bool CauseMmapLock { get; init; }
 
+    /// <summary>
+    /// Entries of the kernel's target table (<c>targets</c>): the traced processes and, while they start, their
+    /// threads. A fork or exec that finds it full is not followed and is counted (<c>alloclat_stats.targets_full</c>).
+    /// </summary>
+    public uint MaxTargets { get; init; } = 16384;
+
     /// <summary>Perf-buffer pages per CPU (a power of two).</summary>
     public int PerfPagesPerCpu { get; init; } = 64;
 

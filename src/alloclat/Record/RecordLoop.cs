@@ -72,10 +72,12 @@ internal sealed class RecordLoop(RecordOptions o, TraceSession session, SinkSet 
         command?.Release();
         var commandExit = command?.WaitForExitAsync().ContinueWith(_ => Stop(StopReason.CommandExited), TaskScheduler.Default);
 
+        var warnings = new CollectorWarnings(err);
         await foreach (var interval in collector.Snapshots.Reader.ReadAllAsync())
         {
             var snapshot = sinks.WithDrops(alerts?.Apply(interval) ?? interval);
             run.Observe(snapshot);
+            warnings.Observe(snapshot.Stats);
             if (snapshot.Final)
             {
                 // The polling thread merged its last interval before sending it: the run is complete.
