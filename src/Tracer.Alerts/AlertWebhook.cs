@@ -3,20 +3,24 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Threading.Channels;
+using Tracer.Core;
 
 namespace Tracer.Alerts;
 
 /// <summary>
 /// Posts alert notifications as JSON to a URL from a background task, so a slow or dead receiver never holds up
 /// tracing: <see cref="Enqueue"/> only puts the body on a bounded queue (the oldest is dropped when full). A
-/// failed delivery (connection error, timeout, 408, 429, 5xx) is retried with exponential backoff; any other 4xx
-/// is final. Failures are reported as one line each on the log writer.
+/// failed delivery (connection error, timeout, 408, 429, 5xx) is retried as <see cref="RetryPolicy"/> says
+/// (exponential backoff with jitter, honouring <c>Retry-After</c>), up to
+/// <see cref="AlertWebhookOptions.MaxAttempts"/>; any other 4xx is final. Failures are reported as one line each
+/// on the log writer.
 /// </summary>
 public sealed class AlertWebhook : IAsyncDisposable
 {
     private readonly AlertWebhookOptions _options;
     private readonly TextWriter _log;
     private readonly HttpClient _http;
+    private readonly RetryPolicy _retry;
     private readonly Channel<string> _queue;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _worker;
@@ -24,12 +28,17 @@ public sealed class AlertWebhook : IAsyncDisposable
     private long _failed;
     private long _dropped;
 
-    public AlertWebhook(AlertWebhookOptions options, TextWriter log, HttpMessageHandler? handler = null)
+    /// <param name="options">Where and how persistently to deliver.</param>
+    /// <param name="log">One line per notification given up on.</param>
+    /// <param name="handler">The HTTP handler; a default one when null.</param>
+    /// <param name="retry">The delays between attempts; by default the options' delays on the system clock.</param>
+    public AlertWebhook(AlertWebhookOptions options, TextWriter log, HttpMessageHandler? handler = null, RetryPolicy? retry = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(log);
         _options = options;
         _log = log;
+        _retry = retry ?? new RetryPolicy(options.InitialDelay, options.MaxDelay, options.MaxRetryAfter);
         _http = handler is null ? new HttpClient() : new HttpClient(handler);
         _http.Timeout = options.RequestTimeout;
         _queue = Channel.CreateBounded<string>(new BoundedChannelOptions(options.QueueCapacity)
@@ -92,7 +101,7 @@ public sealed class AlertWebhook : IAsyncDisposable
         _queue.Writer.TryComplete();
         try
         {
-            await _worker.WaitAsync(_options.DrainTimeout).ConfigureAwait(false);
+            await _worker.WaitAsync(_options.DrainTimeout, _retry.Time).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
@@ -118,11 +127,11 @@ public sealed class AlertWebhook : IAsyncDisposable
 
     private async Task DeliverAsync(string body)
     {
-        var delay = _options.InitialDelay;
         for (int attempt = 1; ; attempt++)
         {
             string problem;
             bool retryable;
+            TimeSpan? retryAfter = null;
             try
             {
                 using var content = new StringContent(body, Encoding.UTF8, "application/json");
@@ -135,6 +144,8 @@ public sealed class AlertWebhook : IAsyncDisposable
                 int status = (int)response.StatusCode;
                 problem = $"HTTP {status.ToString(CultureInfo.InvariantCulture)}";
                 retryable = status >= 500 || response.StatusCode is HttpStatusCode.RequestTimeout or HttpStatusCode.TooManyRequests;
+                if (response.Headers.TryGetValues("Retry-After", out var values) && _retry.TryParseRetryAfter(values.FirstOrDefault(), out var ra))
+                    retryAfter = ra;
             }
             catch (OperationCanceledException) when (_stop.IsCancellationRequested)
             {
@@ -151,8 +162,8 @@ public sealed class AlertWebhook : IAsyncDisposable
                 _log.WriteLine($"[WARN] alert webhook {_options.Url}: notification not delivered after {attempt} attempt(s): {problem}");
                 return;
             }
-            await Task.Delay(delay, _stop.Token).ConfigureAwait(false);
-            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, _options.MaxDelay.Ticks));
+            if (!await _retry.WaitAsync(_retry.NextDelay(attempt, retryAfter), _stop.Token).ConfigureAwait(false))
+                throw new OperationCanceledException(_stop.Token);
         }
     }
 }

@@ -6,10 +6,16 @@ public sealed record AlertWebhookOptions(Uri Url)
     /// <summary>Attempts per notification, the first included.</summary>
     public int MaxAttempts { get; init; } = 6;
 
-    /// <summary>Wait before the first retry; doubled after each failure up to <see cref="MaxDelay"/>.</summary>
+    /// <summary>
+    /// Base of the wait before the first retry; the base doubles after each failure up to <see cref="MaxDelay"/>,
+    /// and each wait is drawn between half the base and the base (jitter).
+    /// </summary>
     public TimeSpan InitialDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Upper bound on a receiver's <c>Retry-After</c>.</summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Timeout of one request.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);

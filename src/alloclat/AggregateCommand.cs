@@ -16,10 +16,9 @@ internal sealed class AggregateCommand(AggregateOptions o, IConsole console)
     {
         var settings = KafkaPublishing.Settings(o.KafkaBrokers!, o.KafkaTopic, o.KafkaProperties);
         var name = o.Host ?? KernelSupport.HostName();
-        await using var writer = new InfluxWriter(o.Influx.WriterOptions(), _err);
-        var ping = await writer.PingAsync(CancellationToken.None);
-        if (!ping.Reachable)
-            _err.WriteLine($"[WARN] InfluxDB at {o.Influx.Url} is unreachable ({ping.Message}); offsets are committed only once fleet points are written");
+        var writer = InfluxReporting.OpenWriter(o.Influx.WriterOptions(), _err);
+        await using var disposeWriter = writer;
+        await InfluxReporting.ReportPingAsync(writer, _err, o.Influx.Url!, "offsets are committed only once fleet points are written");
         await using var alerts = o.Alerts.Count == 0 ? null : new AlertStage(o.Alerts, _err);
         var aggregator = new KafkaAggregator(settings,
             new AggregatorOptions { Group = o.Group, Interval = o.Interval, LatenessIntervals = o.LatenessIntervals, Name = name },

@@ -17,6 +17,8 @@ public enum ReturnCode
     BinaryError = 8,
     SinkError = 9,
     OutputError = 10,
+    /// <summary>Points were lost to the database: rejected by it, or not sent by the end of the flush timeout.</summary>
+    DatabasePointsLost = 11,
     Interrupted = 130,
 }
 

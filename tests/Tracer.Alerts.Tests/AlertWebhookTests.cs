@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tracer.Core;
 using Tracer.TestSupport;
 
 namespace Tracer.Alerts.Tests;
@@ -43,7 +44,6 @@ public sealed class AlertWebhookTests
         Assert.All(requests, r => Assert.Equal("/hook", r.Path));
         Assert.All(requests, r => Assert.StartsWith("application/json", r.Header("Content-Type")));
         Assert.Single(requests.Select(r => r.BodyText).Distinct());
-        Assert.True(requests[2].Since(requests[1]) >= TimeSpan.FromMilliseconds(90), "the second retry waits twice the first delay");
 
         using var doc = JsonDocument.Parse(requests[2].BodyText);
         var root = doc.RootElement;
@@ -87,6 +87,49 @@ public sealed class AlertWebhookTests
         }
         Assert.Single(server.Requests);
         Assert.Contains("not delivered after 1 attempt(s): HTTP 400", log.ToString());
+    }
+
+    [Fact]
+    public async Task Retries_WaitExactlyTheDoublingBackoff_NeverLess()
+    {
+        await using var server = new ScriptedHttpServer();
+        server.Enqueue(new ScriptedResponse(503), new ScriptedResponse(503), new ScriptedResponse(200));
+        var clock = new FakeClock();
+        var options = Fast(server.Url);
+        var retry = new RetryPolicy(options.InitialDelay, options.MaxDelay, options.MaxRetryAfter, clock, new MaxJitter());
+        await using var webhook = new AlertWebhook(options, new StringWriter(), retry: retry);
+        webhook.Enqueue(StepTransitions()[1]);
+
+        // The first retry waits the initial delay, the second twice that: one tick short of each, nothing is sent.
+        foreach (var (delay, sent) in new[] { (TimeSpan.FromMilliseconds(50), 1), (TimeSpan.FromMilliseconds(100), 2) })
+        {
+            await clock.WaitForTimerAsync(delay);
+            clock.Advance(delay - TimeSpan.FromTicks(1));
+            Assert.Equal(sent, server.Requests.Count);
+            clock.Advance(TimeSpan.FromTicks(1));
+            await server.WaitForRequestsAsync(sent + 1, TimeSpan.FromSeconds(20));
+        }
+        await Wait.UntilAsync(() => webhook.Delivered == 1, TimeSpan.FromSeconds(10), "delivery to be counted");
+        Assert.Equal(3, server.Requests.Count);
+    }
+
+    [Fact]
+    public async Task RetryAfter_IsHonoured_InsteadOfTheBackoff()
+    {
+        await using var server = new ScriptedHttpServer();
+        server.Enqueue(new ScriptedResponse(429, null, new Dictionary<string, string> { ["Retry-After"] = "7" }), new ScriptedResponse(200));
+        var clock = new FakeClock();
+        var options = Fast(server.Url);
+        await using var webhook = new AlertWebhook(options, new StringWriter(),
+            retry: new RetryPolicy(options.InitialDelay, options.MaxDelay, options.MaxRetryAfter, clock));
+        webhook.Enqueue(StepTransitions()[1]);
+
+        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(7));
+        clock.Advance(TimeSpan.FromSeconds(7) - TimeSpan.FromTicks(1));
+        Assert.Single(server.Requests);
+        clock.Advance(TimeSpan.FromTicks(1));
+        await Wait.UntilAsync(() => webhook.Delivered == 1, TimeSpan.FromSeconds(20), "delivery after Retry-After");
+        Assert.Equal(2, server.Requests.Count);
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using Tracer.Core;
+
 namespace Tracer.Sinks.Tests;
 
 public class RetryPolicyTests

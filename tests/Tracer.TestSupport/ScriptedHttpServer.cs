@@ -17,26 +17,47 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
     private const int MaxHeaderBytes = 64 * 1024;
     private const int MaxBodyBytes = 64 * 1024 * 1024;
 
-    private readonly TcpListener _listener;
+    private readonly Socket _socket;
+    private bool _listening;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<ScriptedResponse> _script = new();
     private readonly List<RecordedRequest> _requests = [];
     private readonly ConcurrentDictionary<TcpClient, Task> _connections = new();
     private readonly Func<RecordedRequest, ScriptedResponse?>? _responder;
-    private readonly Task _acceptLoop;
+    private Task _acceptLoop;
     private volatile ScriptedResponse _default = ScriptedResponse.NoContent;
 
     /// <param name="responder">Chooses the answer per request; null (or a null answer) falls back to the script.</param>
     /// <param name="port">Port on 127.0.0.1; 0 for any free one (give a <see cref="ReservedPort"/>'s to bring up a server where a client already points).</param>
-    public ScriptedHttpServer(Func<RecordedRequest, ScriptedResponse?>? responder = null, int port = 0)
+    /// <param name="listening">
+    /// False: the port is bound (no one else can take it) but connections are refused, as from a server that is
+    /// down, until <see cref="Listen"/>.
+    /// </param>
+    public ScriptedHttpServer(Func<RecordedRequest, ScriptedResponse?>? responder = null, int port = 0, bool listening = true)
     {
         _responder = responder;
-        _listener = new TcpListener(IPAddress.Loopback, port);
+        _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         // A port given is usually a ReservedPort, still held bound by the test: sharing it needs SO_REUSEADDR.
-        _listener.Server.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        _socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
+        Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
+        if (listening)
+            Listen();
+        else
+            _acceptLoop = Task.CompletedTask;
+    }
+
+    /// <summary>Starts accepting connections (once; a server made listening already does).</summary>
+    public void Listen()
+    {
+        lock (_socket)
+        {
+            if (_listening)
+                return;
+            _listening = true;
+            _socket.Listen(128);
+            _acceptLoop = Task.Run(AcceptLoopAsync);
+        }
     }
 
     public int Port { get; }
@@ -75,7 +96,7 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
         if (_stop.IsCancellationRequested)
             return;
         _stop.Cancel();
-        _listener.Stop();
+        _socket.Dispose();
         foreach (var client in _connections.Keys)
             client.Dispose();
         try
@@ -96,7 +117,7 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
             TcpClient client;
             try
             {
-                client = await _listener.AcceptTcpClientAsync(_stop.Token).ConfigureAwait(false);
+                client = new TcpClient { Client = await _socket.AcceptAsync(_stop.Token).ConfigureAwait(false) };
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
             {

@@ -7,7 +7,7 @@ internal sealed class AggregateCommandLine
 {
     public static readonly VerbHelp Help = new(
         ["alloclat aggregate --kafka-brokers HOST:PORT[,...] --influx-url URL (--influx-db DB | --influx-org ORG --influx-bucket B) [options]"],
-        "Exit codes: 0 ok, 2 bad option, 9 InfluxDB rejected the points.");
+        "Exit codes: 0 ok, 2 bad option, 9 InfluxDB configuration error (credentials, missing database, untrusted certificate).");
 
     private const string Description = """
         Consumes the histograms collectors publish (record --kafka-brokers), merges each series over all hosts per

@@ -14,16 +14,35 @@ public sealed record InfluxSettings
     public string? Bucket { get; init; }
     public string? TokenFile { get; init; }
     public int QueueLines { get; init; } = 100_000;
+    /// <summary>--influx-flush-timeout: the most a slow or hung database may delay exit.</summary>
+    public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>--influx-ca: PEM file of a private CA trusted for the database's certificate.</summary>
+    public string? CaFile { get; init; }
 
     /// <summary>
     /// The writer's options, with the secrets from the environment (ALLOCLAT_INFLUX_PASSWORD, ALLOCLAT_INFLUX_TOKEN)
-    /// or the token file. A v2 target without a token is a usage error: called before anything is opened.
+    /// or the token file. A v2 target without a token, or an unreadable CA file, is a usage error: called before
+    /// anything is opened.
     /// </summary>
     public InfluxWriterOptions WriterOptions()
     {
+        var options = Target() with { QueueCapacity = QueueLines, FlushTimeout = FlushTimeout, CaFile = CaFile };
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new AlloclatException(ReturnCode.ArgumentError, e.Message);
+        }
+        return options;
+    }
+
+    private InfluxWriterOptions Target()
+    {
         if (Database is not null)
             return InfluxWriterOptions.ForV1(new Uri(Url!), Database, User,
-                Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_PASSWORD")) with { QueueCapacity = QueueLines };
+                Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_PASSWORD"));
         string? token = Environment.GetEnvironmentVariable("ALLOCLAT_INFLUX_TOKEN");
         if (TokenFile is not null)
         {
@@ -38,7 +57,7 @@ public sealed record InfluxSettings
         }
         if (string.IsNullOrEmpty(token))
             throw new AlloclatException(ReturnCode.ArgumentError, "InfluxDB 2.x/3.x needs a token: set ALLOCLAT_INFLUX_TOKEN or pass --influx-token-file");
-        return InfluxWriterOptions.ForV2(new Uri(Url!), Org!, Bucket!, token) with { QueueCapacity = QueueLines };
+        return InfluxWriterOptions.ForV2(new Uri(Url!), Org!, Bucket!, token);
     }
 }
 
@@ -60,12 +79,15 @@ internal sealed class InfluxOptionGroup
     public Option<string?> Bucket { get; } = Opt.Text("--influx-bucket", "BUCKET", "InfluxDB 2.x/3.x bucket", OptionValues.NonEmpty);
     public Option<string?> TokenFile { get; } = Opt.Text("--influx-token-file", "FILE", "file holding the InfluxDB 2.x/3.x token");
     public Option<int?> Queue { get; }
+    public Option<TimeSpan?> FlushTimeout { get; } = Opt.Value("--influx-flush-timeout", "TIME",
+        "the most a slow or hung database may delay exit (default 5s; 0: do not wait); what is still unsent then is counted lost (exit code 11)", OptionValues.FlushTimeout);
+    public Option<string?> Ca { get; } = Opt.Text("--influx-ca", "FILE", "PEM file of a private CA to trust for the database's TLS certificate", OptionValues.NonEmpty);
     private readonly Option<string?> _token = Opt.Refused("--influx-token",
         "--influx-token is not accepted on the command line (it would show in ps): set ALLOCLAT_INFLUX_TOKEN or use --influx-token-file");
 
     public void AddTo(Command command)
     {
-        foreach (var option in new Option[] { Url, Database, User, Org, Bucket, TokenFile, Queue, _token })
+        foreach (var option in new Option[] { Url, Database, User, Org, Bucket, TokenFile, Queue, FlushTimeout, Ca, _token })
             command.Options.Add(option);
     }
 
@@ -78,6 +100,8 @@ internal sealed class InfluxOptionGroup
         Bucket = r.GetValue(Bucket),
         TokenFile = r.GetValue(TokenFile),
         QueueLines = r.GetValue(Queue) ?? _defaultQueue,
+        FlushTimeout = r.GetValue(FlushTimeout) ?? TimeSpan.FromSeconds(5),
+        CaFile = r.GetValue(Ca),
     };
 
     /// <summary>The combinations that make sense: a URL with either a 1.x database or a 2.x org and bucket.</summary>
@@ -85,8 +109,8 @@ internal sealed class InfluxOptionGroup
     {
         if (s.Url is null)
         {
-            if (s.Database is not null || s.Org is not null || s.Bucket is not null)
-                throw Usage.Error("--influx-db/--influx-org/--influx-bucket need --influx-url");
+            if (s.Database is not null || s.Org is not null || s.Bucket is not null || s.CaFile is not null)
+                throw Usage.Error("--influx-db/--influx-org/--influx-bucket/--influx-ca need --influx-url");
             return;
         }
         bool v1 = s.Database is not null, v2 = s.Org is not null || s.Bucket is not null;

@@ -48,6 +48,14 @@ internal static class OptionValues
             ? d : throw new FormatException($"invalid duration '{value}' for {name}: must be between 1ms and 365 days");
     }
 
+    /// <summary>How long to flush at exit: 0 (do not wait) to 1 hour.</summary>
+    public static TimeSpan FlushTimeout(string name, string value)
+    {
+        var d = Quantity.ParseDuration(value, name);
+        return d >= TimeSpan.Zero && d <= TimeSpan.FromHours(1)
+            ? d : throw new FormatException($"invalid duration '{value}' for {name}: must be between 0 and 1h");
+    }
+
     /// <summary>A latency threshold (<c>500us</c>, <c>5ms</c>, as alert rules write them), or <c>off</c> (or 0) for none.</summary>
     public static TimeSpan Threshold(string name, string value)
     {

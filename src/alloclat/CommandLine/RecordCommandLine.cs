@@ -18,8 +18,8 @@ internal sealed class RecordCommandLine
         """
         Exit codes: the traced command's own code with -- COMMAND; otherwise 0 ok, 2 bad option, 3 no privilege,
         4 missing kernel feature, 5 libbpf missing or too old, 6 no such process, 7 traced process exited,
-        8 binary not ELF or no allocator found, 9 InfluxDB rejected the points, 10 the output cannot be written,
-        130 interrupted.
+        8 binary not ELF or no allocator found, 9 InfluxDB configuration error (credentials, missing database,
+        untrusted certificate), 10 the output cannot be written, 11 points lost to the database, 130 interrupted.
         """);
 
     public const string Description = """

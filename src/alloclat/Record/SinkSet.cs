@@ -47,13 +47,9 @@ internal sealed class SinkSet : IAsyncDisposable
                 sinks.Add(KafkaPublishing.Open(kafka, o.KafkaQueueMessages, err));
             if (checkedRun.Influx is { } influxOptions)
             {
-                var influx = new InfluxSink(influxOptions, err);
+                var influx = new InfluxSink(InfluxReporting.OpenWriter(influxOptions, err));
                 sinks.Add(influx);
-                var ping = await influx.Writer.PingAsync(CancellationToken.None);
-                if (!ping.Reachable)
-                    err.WriteLine($"[WARN] InfluxDB at {o.Influx.Url} is unreachable ({ping.Message}); tracing goes on and points are queued until it answers");
-                else if (!ping.Ok)
-                    err.WriteLine($"[WARN] {ping.Message}");
+                _ = InfluxReporting.ReportPingAsync(influx.Writer, err, o.Influx.Url!, "tracing goes on and points are queued until it answers");
             }
             return new SinkSet(sinks, err);
         }
@@ -117,12 +113,15 @@ internal sealed class SinkSet : IAsyncDisposable
 
     /// <summary>
     /// The run's exit code once the sinks are closed: without a traced command (whose own code is returned), a
-    /// database that refused the points is 9, an output that failed is 10.
+    /// database that refuses the points until its configuration is fixed is 9, an output that failed is 10, points
+    /// lost to the database are 11.
     /// </summary>
     public int Settle(int exitCode, bool tracedCommand)
     {
         if (!tracedCommand && exitCode == 0 && _sinks.OfType<InfluxSink>().Any(s => s.Writer.FatalError is not null))
             exitCode = (int)ReturnCode.SinkError;
+        foreach (var influx in _sinks.OfType<InfluxSink>())
+            exitCode = InfluxReporting.ReportLosses(influx.Writer, _err, exitCode, decidesExitCode: !tracedCommand);
         foreach (var failed in _sinks.OfType<OutputGuard>().Where(g => g.Failure is not null))
         {
             _err.WriteLine($"[INFO] {failed.NotWritten} of {failed.Written + failed.NotWritten} intervals were not written to {failed.Path}");

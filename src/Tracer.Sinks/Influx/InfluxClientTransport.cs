@@ -3,17 +3,9 @@ using System.Text;
 using InfluxDB.Client;
 using InfluxDB.Client.Api.Domain;
 using InfluxDB.Client.Core.Exceptions;
+using Tracer.Core;
 
 namespace Tracer.Sinks;
-
-/// <summary>
-/// What one write came to, before <see cref="InfluxWriter"/> decides between delivered, retry, split, drop and
-/// fatal. <see cref="Status"/> 0 is a request that got no HTTP answer (<see cref="Message"/> says why).
-/// </summary>
-internal readonly record struct InfluxWriteAnswer(int Status, string? Reason, string Message, TimeSpan? RetryAfter, Uri? Location)
-{
-    public bool Delivered => Status is >= 200 and < 300;
-}
 
 /// <summary>
 /// The InfluxDB 2.x/3.x write path through the official client (InfluxDB.Client): one
@@ -27,17 +19,21 @@ internal readonly record struct InfluxWriteAnswer(int Status, string? Reason, st
 /// makes the client fail while building that exception (<see cref="FormatException"/>); the answer then comes from
 /// the response as <see cref="ResponseObserver"/> saw it, with the date honoured.
 /// </remarks>
-internal sealed class InfluxClientTransport : IDisposable
+internal sealed class InfluxClientTransport : IInfluxTransport
 {
     private readonly InfluxWriterOptions _options;
+    private readonly InfluxConnection _connection;
+    private readonly TimeProvider _time;
     private readonly HttpClient _http;
     private readonly InfluxDBClient _client;
     private readonly WriteApiAsync _write;
 
-    public InfluxClientTransport(InfluxWriterOptions options, HttpMessageHandler handler)
+    public InfluxClientTransport(InfluxWriterOptions options, InfluxConnection connection, TimeProvider time)
     {
         _options = options;
-        _http = new HttpClient(new ResponseObserver(handler), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
+        _connection = connection;
+        _time = time;
+        _http = new HttpClient(new ResponseObserver(connection.Handler), disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.ParseAdd("alloclat");
         var clientOptions = new InfluxDBClientOptions(options.Url.ToString())
         {
@@ -53,8 +49,7 @@ internal sealed class InfluxClientTransport : IDisposable
         _write = _client.GetWriteApiAsync();
     }
 
-    /// <summary>Writes lines [<paramref name="start"/>, start + <paramref name="count"/>) of <paramref name="batch"/>.</summary>
-    public async Task<InfluxWriteAnswer> WriteAsync(List<byte[]> batch, int start, int count, CancellationToken cancellationToken)
+    public async Task<InfluxWriteAnswer> WriteAsync(IReadOnlyList<byte[]> batch, int start, int count, CancellationToken cancellationToken)
     {
         var records = new string[count];
         for (int i = 0; i < count; i++)
@@ -75,7 +70,7 @@ internal sealed class InfluxClientTransport : IDisposable
         await SendAsync(ct => _write.WriteRecordsAsyncWithIRestResponse([], WritePrecision.Ns, _options.Bucket, _options.Org, ct), cancellationToken)
             .ConfigureAwait(false);
 
-    private static async Task<InfluxWriteAnswer> SendAsync(Func<CancellationToken, Task> send, CancellationToken cancellationToken)
+    private async Task<InfluxWriteAnswer> SendAsync(Func<CancellationToken, Task> send, CancellationToken cancellationToken)
     {
         var seen = new ObservedResponse();
         ResponseObserver.Current.Value = seen;
@@ -87,13 +82,13 @@ internal sealed class InfluxClientTransport : IDisposable
         catch (HttpException e) when (e.Status == 0)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return new InfluxWriteAnswer(0, null, ExceptionText.Describe(e.InnerException ?? e), null, null);
+            return _connection.NoAnswer(e.InnerException ?? e);
         }
         catch (HttpException e)
         {
             TimeSpan? retryAfter = e.RetryAfter is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
             string? header = HeaderValue(e, "Retry-After") ?? seen.RetryAfter;
-            if (retryAfter is null && RetryPolicy.TryParseRetryAfter(header, DateTimeOffset.UtcNow, out var parsed))
+            if (retryAfter is null && RetryPolicy.TryParseRetryAfter(header, _time.GetUtcNow(), out var parsed))
                 retryAfter = parsed;
             var location = HeaderValue(e, "Location") ?? seen.Location?.ToString();
             return new InfluxWriteAnswer(e.Status, seen.Reason, string.IsNullOrWhiteSpace(e.Message) ? seen.Body ?? "" : e.Message,
@@ -102,13 +97,13 @@ internal sealed class InfluxClientTransport : IDisposable
         catch (Exception e) when (e is FormatException or OverflowException && seen.Status > 0)
         {
             // The client could not read a Retry-After that is an HTTP date: answer from the response itself.
-            TimeSpan? retryAfter = RetryPolicy.TryParseRetryAfter(seen.RetryAfter, DateTimeOffset.UtcNow, out var parsed) ? parsed : null;
+            TimeSpan? retryAfter = RetryPolicy.TryParseRetryAfter(seen.RetryAfter, _time.GetUtcNow(), out var parsed) ? parsed : null;
             return new InfluxWriteAnswer(seen.Status, seen.Reason, InfluxServerMessage.Extract(seen.Body ?? "", null, seen.Reason), retryAfter, seen.Location);
         }
         catch (HttpRequestException e)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return new InfluxWriteAnswer(0, null, ExceptionText.Describe(e), null, null);
+            return _connection.NoAnswer(e);
         }
     }
 

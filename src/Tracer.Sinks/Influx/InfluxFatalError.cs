@@ -11,6 +11,9 @@ public enum InfluxFatalKind
 
     /// <summary>A redirect or another answer that only a configuration change can fix.</summary>
     Configuration,
+
+    /// <summary>The server's TLS certificate is not trusted (unknown CA, wrong host name, expired).</summary>
+    Certificate,
 }
 
 /// <summary>

@@ -8,4 +8,11 @@ namespace Tracer.Sinks;
 /// <param name="DatabaseEnsured">InfluxDB 1.x accepted <c>CREATE DATABASE</c> (it is idempotent: the database may have existed).</param>
 /// <param name="Message">What happened, without secrets.</param>
 public sealed record InfluxPingResult(
-    bool Reachable, bool Ok, int? StatusCode, string? ServerVersion, bool DatabaseEnsured, string Message);
+    bool Reachable, bool Ok, int? StatusCode, string? ServerVersion, bool DatabaseEnsured, string Message)
+{
+    /// <summary>
+    /// A configuration error found at start (an untrusted TLS certificate): the writer is in that fatal state
+    /// already, and <see cref="Message"/> is its one line, to be shown as an error rather than as "unreachable".
+    /// </summary>
+    public InfluxFatalError? Fatal { get; init; }
+}

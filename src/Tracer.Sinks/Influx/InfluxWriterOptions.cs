@@ -51,8 +51,17 @@ public sealed record InfluxWriterOptions
     /// <summary>Most lines held while the server is slow or away; the oldest are dropped beyond it.</summary>
     public int QueueCapacity { get; init; } = 100_000;
 
-    /// <summary>How long <see cref="InfluxWriter.DisposeAsync"/> keeps trying to send what is queued.</summary>
+    /// <summary>
+    /// How long <see cref="InfluxWriter.DisposeAsync"/> keeps trying to send what is queued: the bound on the
+    /// delay a slow or hung server can add to exit, whatever is in flight.
+    /// </summary>
     public TimeSpan FlushTimeout { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// PEM file of the CA (or CAs) that signed the server's certificate, trusted besides the system's CAs; null:
+    /// the system's only.
+    /// </summary>
+    public string? CaFile { get; init; }
 
     /// <summary>Time limit of one HTTP request, from connect to the end of the response headers.</summary>
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -125,6 +134,8 @@ public sealed record InfluxWriterOptions
         if (FlushTimeout < TimeSpan.Zero || RequestTimeout <= TimeSpan.Zero || InitialRetryDelay <= TimeSpan.Zero
             || MaxRetryDelay < InitialRetryDelay || MaxRetryAfter < TimeSpan.Zero || FatalRetryDelay <= TimeSpan.Zero)
             throw new ArgumentException("InfluxDB timeouts and retry delays must be positive (and max retry delay at least the initial one)");
+        if (CaFile is not null)
+            InfluxCertificateTrust.Load(CaFile);
     }
 
     /// <summary>Where points go, for messages: <c>http://host:8086 db=alloclat</c>; no secrets.</summary>
@@ -142,6 +153,8 @@ public sealed record InfluxWriterOptions
             sb.Append(", password set");
         if (Token is not null)
             sb.Append(", token set");
+        if (CaFile is not null)
+            sb.Append(", CA ").Append(CaFile);
         sb.Append(", batch ").Append(BatchSize).Append(", queue ").Append(QueueCapacity).Append(" }");
         return sb.ToString();
     }
