@@ -63,7 +63,8 @@ internal static class InfluxReporting
         err.WriteLine($"[ERROR] {lost} of {total} point{(total == 1 ? "" : "s")} were lost to InfluxDB at {writer.Options.Target}: "
             + $"{rejected} rejected by the server, {unsent} not sent within the flush timeout ({writer.Options.FlushTimeout.TotalSeconds:0.###} s)"
             + (overflowed > 0 ? $"; {overflowed} more were dropped from the full queue" : "")
-            + (writer.LastFailure is { } why ? $"; last failure: {why}" : ""));
+            // A fatal error was reported in its own line already.
+            + (writer.FatalError is null && writer.LastFailure is { } why ? $"; last failure: {why}" : ""));
         if (decidesExitCode && exitCode == (int)ReturnCode.Ok && writer.FatalError is null)
             return (int)ReturnCode.DatabasePointsLost;
         return exitCode;

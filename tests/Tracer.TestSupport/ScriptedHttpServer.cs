@@ -2,7 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace Tracer.TestSupport;
@@ -18,6 +20,7 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
     private const int MaxBodyBytes = 64 * 1024 * 1024;
 
     private readonly Socket _socket;
+    private readonly X509Certificate2? _certificate;
     private bool _listening;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<ScriptedResponse> _script = new();
@@ -33,9 +36,12 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
     /// False: the port is bound (no one else can take it) but connections are refused, as from a server that is
     /// down, until <see cref="Listen"/>.
     /// </param>
-    public ScriptedHttpServer(Func<RecordedRequest, ScriptedResponse?>? responder = null, int port = 0, bool listening = true)
+    /// <param name="certificate">Serve HTTPS with this certificate (with its private key); plain HTTP when null.</param>
+    public ScriptedHttpServer(Func<RecordedRequest, ScriptedResponse?>? responder = null, int port = 0, bool listening = true,
+        X509Certificate2? certificate = null)
     {
         _responder = responder;
+        _certificate = certificate;
         _socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
         // A port given is usually a ReservedPort, still held bound by the test: sharing it needs SO_REUSEADDR.
         _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
@@ -62,7 +68,7 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
 
     public int Port { get; }
 
-    public Uri Url => new($"http://127.0.0.1:{Port}/");
+    public Uri Url => new($"{(_certificate is null ? "http" : "https")}://127.0.0.1:{Port}/");
 
     /// <summary>Answer once the script is used up (204 unless changed).</summary>
     public ScriptedResponse DefaultResponse
@@ -134,7 +140,21 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
             using (client)
             {
                 client.NoDelay = true;
-                var stream = client.GetStream();
+                Stream stream = client.GetStream();
+                if (_certificate is not null)
+                {
+                    var tls = new SslStream(stream);
+                    try
+                    {
+                        await tls.AuthenticateAsServerAsync(_certificate).WaitAsync(TimeSpan.FromSeconds(10), _stop.Token).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is System.Security.Authentication.AuthenticationException or IOException or TimeoutException)
+                    {
+                        await tls.DisposeAsync().ConfigureAwait(false);
+                        return;
+                    }
+                    stream = tls;
+                }
                 var reader = new RequestReader(stream);
                 while (!_stop.IsCancellationRequested)
                 {
@@ -208,7 +228,7 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
     };
 
     /// <summary>Parses requests off one connection, keeping bytes that belong to the next request.</summary>
-    private sealed class RequestReader(NetworkStream stream)
+    private sealed class RequestReader(Stream stream)
     {
         private byte[] _buffer = new byte[16 * 1024];
         private int _start;

@@ -19,6 +19,23 @@ public class ConfigFileTests
     }
 
     [Fact]
+    public void TheInfluxSafetyOptionsComeFromTheInfluxSection()
+    {
+        string path = Write("""
+            [influx]
+            url = "https://db.internal:8086"
+            db = "alloclat"
+            flush-timeout = "3s"
+            ca = "/etc/alloclat/influx-ca.pem"
+            """);
+        var o = OptionParser.ParseRecord(["--config", path, "-p", "42"]);
+        Assert.Equal(TimeSpan.FromSeconds(3), o.InfluxFlushTimeout);
+        Assert.Equal("/etc/alloclat/influx-ca.pem", o.InfluxCa);
+        Assert.Equal(TimeSpan.FromSeconds(5), OptionParser.ParseRecord(["-p", "42"]).InfluxFlushTimeout);
+        Assert.Equal(TimeSpan.Zero, OptionParser.ParseRecord(["-p", "42", "--influx-flush-timeout", "0"]).InfluxFlushTimeout);
+    }
+
+    [Fact]
     public void OptionsComeFromTheFileAndTheCommandLineAfterItWins()
     {
         string path = Write("""

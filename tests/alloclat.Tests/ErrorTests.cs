@@ -30,6 +30,8 @@ public class ErrorTests
     [InlineData("record -p 1 --influx-url ftp://x --influx-db d", "invalid URL 'ftp://x'")]
     [InlineData("record -p 1 --influx-url http://127.0.0.1:1", "either --influx-db")]
     [InlineData("record -p 1 --perf-pages 3", "power of two")]
+    [InlineData("record -p 1 --influx-ca /etc/ssl/ca.pem", "--influx-ca need --influx-url")]
+    [InlineData("record -p 1 --influx-url http://127.0.0.1:1 --influx-db d --influx-flush-timeout soon", "invalid duration 'soon' for --influx-flush-timeout")]
     [InlineData("trace -p 1", "unknown command 'trace'")]
     public void BadOptionsAreRejectedWithTheirReasonWithoutStartingTheBinary(string args, string message) =>
         AssertOneLineError(InProcessCli.Run(args.Split(' ')), 2, message);
@@ -102,15 +104,28 @@ public class ErrorTests
         AssertOneLineError(Cli.Run(["record", "--", "no-such-command-anywhere"]), 2, "command not found: no-such-command-anywhere");
 
     [Fact]
-    public void AnUnreachableInfluxDbIsAWarningAndNothingIsLost()
+    public async Task AnUnreachableInfluxDbIsAWarningAndNothingIsLostFromTheFile()
     {
+        // Held bound and refusing connections: a database that is down.
         using var reserved = new Tracer.TestSupport.ReservedPort();
         int port = reserved.Number;
         string output = Cli.TempOutput();
         var r = Cli.Run(["record", "-q", "-o", output, "--influx-url", $"http://127.0.0.1:{port}", "--influx-db", "alloclat",
-            "--", Cli.Workload("alloc_workload"), "10", "0", "0"]);
+            "--influx-flush-timeout", "1s", "--", Cli.Workload("alloc_workload"), "10", "0", "0"]);
+        // The traced command's own exit code; the points the database never got are counted in one line.
         Assert.True(r.ExitCode == 0, r.ToString());
         Assert.Contains($"[WARN] InfluxDB at http://127.0.0.1:{port} is unreachable", r.Stderr);
-        Assert.Equal(50, LineProtocolFile.Counts(LineProtocolFile.Read(output), "kernel")[("mmap", "1M")]);
+        var points = LineProtocolFile.Read(output);
+        Assert.Equal(50, LineProtocolFile.Counts(points, "kernel")[("mmap", "1M")]);
+        Assert.Contains($"[ERROR] {points.Count} of {points.Count} points were lost to InfluxDB at http://127.0.0.1:{port}/ db=alloclat: 0 rejected by the server, "
+            + $"{points.Count} not sent within the flush timeout (1 s)", r.Stderr);
+    }
+
+    [Fact]
+    public void AnUnreadableInfluxCaFileIsOneLine()
+    {
+        string missing = Path.Combine(Path.GetTempPath(), "alloclat-no-such-ca-" + Guid.NewGuid().ToString("N") + ".pem");
+        var r = Cli.Run(["record", "-q", "-d", "1s", "--all", "--influx-url", "https://127.0.0.1:1", "--influx-db", "d", "--influx-ca", missing]);
+        AssertOneLineError(r, 2, $"cannot read the InfluxDB CA file {missing}: ");
     }
 }

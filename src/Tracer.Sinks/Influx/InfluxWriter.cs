@@ -209,7 +209,7 @@ public sealed class InfluxWriter : IAsyncDisposable
         if (unsent > 0)
         {
             _log.WriteAlways($"{unsent} point{(unsent == 1 ? "" : "s")} could not be sent to {_options.Target} within "
-                + $"{Seconds(_options.FlushTimeout)} and are lost ({LastFailure ?? "shutdown"})");
+                + $"{Seconds(_options.FlushTimeout)} and are lost ({(_fatal?.Kind == InfluxFatalKind.Certificate ? "its TLS certificate is not trusted" : LastFailure ?? "shutdown")})");
         }
         _transport.Dispose();
         _connection.Dispose();
@@ -346,6 +346,7 @@ public sealed class InfluxWriter : IAsyncDisposable
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
+            _lastFailure ??= "no answer to the request in flight";
             return InfluxDecision.Aborted;
         }
         catch (OperationCanceledException)
