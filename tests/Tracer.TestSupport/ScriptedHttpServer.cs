@@ -27,7 +27,7 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
     private readonly List<RecordedRequest> _requests = [];
     private readonly ConcurrentDictionary<TcpClient, Task> _connections = new();
     private readonly Func<RecordedRequest, ScriptedResponse?>? _responder;
-    private Task _acceptLoop;
+    private Task _acceptLoop = Task.CompletedTask;
     private volatile ScriptedResponse _default = ScriptedResponse.NoContent;
 
     /// <param name="responder">Chooses the answer per request; null (or a null answer) falls back to the script.</param>
@@ -49,8 +49,6 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
         if (listening)
             Listen();
-        else
-            _acceptLoop = Task.CompletedTask;
     }
 
     /// <summary>Starts accepting connections (once; a server made listening already does).</summary>

@@ -85,7 +85,7 @@ public sealed class InfluxExitTests
         Assert.True(r.ExitCode == 11, r.ToString());
         int points = LineProtocolFile.Read(output).Count;
         Assert.True(points >= 5, r.ToString());
-        Assert.NotEmpty(db.Requests.Where(q => q.Path == "/write"));
+        Assert.Contains(db.Requests, q => q.Path == "/write");
         string counts = failure == "400" ? $"{points} rejected by the server, 0 not sent" : $"0 rejected by the server, {points} not sent";
         var line = Assert.Single(r.Stderr.Split('\n'), l => l.StartsWith("[ERROR] ", StringComparison.Ordinal));
         Assert.StartsWith($"[ERROR] {points} of {points} points were lost to InfluxDB at {db.Url} db=alloclat: {counts} within the flush timeout (1 s)", line);

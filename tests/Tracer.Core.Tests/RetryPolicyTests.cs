@@ -1,6 +1,6 @@
 using Tracer.Core;
 
-namespace Tracer.Sinks.Tests;
+namespace Tracer.Core.Tests;
 
 public class RetryPolicyTests
 {
@@ -61,5 +61,37 @@ public class RetryPolicyTests
         var random = new Random(7);
         var delays = Enumerable.Range(0, 20).Select(_ => RetryPolicy.Backoff(3, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), random)).Distinct().Count();
         Assert.True(delays > 10, $"only {delays} distinct delays out of 20");
+    }
+
+    [Fact]
+    public void NextDelay_TakesTheServersRetryAfter_CappedAtItsBound()
+    {
+        var policy = new RetryPolicy(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), random: new Random(1));
+        Assert.Equal(TimeSpan.FromSeconds(7), policy.NextDelay(3, TimeSpan.FromSeconds(7)));
+        Assert.Equal(TimeSpan.FromMinutes(5), policy.NextDelay(1, TimeSpan.FromDays(3)));
+        // No (or a zero) Retry-After: the jittered backoff for that many failures.
+        Assert.InRange(policy.NextDelay(3, TimeSpan.Zero).TotalSeconds, 2, 4);
+        Assert.InRange(policy.NextDelay(3).TotalSeconds, 2, 4);
+    }
+
+    [Fact]
+    public void RetryAfter_DatesAreReadAgainstThePolicysClock()
+    {
+        var clock = new FixedClock(Now);
+        var policy = new RetryPolicy(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30), TimeSpan.FromMinutes(5), clock);
+        Assert.True(policy.TryParseRetryAfter("Mon, 23 Nov 2026 09:00:42 GMT", out var delay));
+        Assert.Equal(TimeSpan.FromSeconds(42), delay);
+    }
+
+    [Fact]
+    public void Policy_RefusesDelaysThatCannotWork()
+    {
+        Assert.Throws<ArgumentException>(() => new RetryPolicy(TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.Zero));
+        Assert.Throws<ArgumentException>(() => new RetryPolicy(TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(1), TimeSpan.Zero));
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
     }
 }
