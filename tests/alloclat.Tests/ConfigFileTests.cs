@@ -28,11 +28,11 @@ public class ConfigFileTests
             flush-timeout = "3s"
             ca = "/etc/alloclat/influx-ca.pem"
             """);
-        var o = OptionParser.ParseRecord(["--config", path, "-p", "42"]);
-        Assert.Equal(TimeSpan.FromSeconds(3), o.InfluxFlushTimeout);
-        Assert.Equal("/etc/alloclat/influx-ca.pem", o.InfluxCa);
-        Assert.Equal(TimeSpan.FromSeconds(5), OptionParser.ParseRecord(["-p", "42"]).InfluxFlushTimeout);
-        Assert.Equal(TimeSpan.Zero, OptionParser.ParseRecord(["-p", "42", "--influx-flush-timeout", "0"]).InfluxFlushTimeout);
+        var o = AlloclatCommandLine.ParseRecord(["--config", path, "-p", "42"]);
+        Assert.Equal(TimeSpan.FromSeconds(3), o.Influx.FlushTimeout);
+        Assert.Equal("/etc/alloclat/influx-ca.pem", o.Influx.CaFile);
+        Assert.Equal(TimeSpan.FromSeconds(5), AlloclatCommandLine.ParseRecord(["-p", "42"]).Influx.FlushTimeout);
+        Assert.Equal(TimeSpan.Zero, AlloclatCommandLine.ParseRecord(["-p", "42", "--influx-flush-timeout", "0"]).Influx.FlushTimeout);
     }
 
     [Fact]
