@@ -21,24 +21,18 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
 
     private readonly Socket _socket;
     private readonly X509Certificate2? _certificate;
-    private bool _listening;
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentQueue<ScriptedResponse> _script = new();
     private readonly List<RecordedRequest> _requests = [];
     private readonly ConcurrentDictionary<TcpClient, Task> _connections = new();
     private readonly Func<RecordedRequest, ScriptedResponse?>? _responder;
-    private Task _acceptLoop = Task.CompletedTask;
+    private readonly Task _acceptLoop;
     private volatile ScriptedResponse _default = ScriptedResponse.NoContent;
 
     /// <param name="responder">Chooses the answer per request; null (or a null answer) falls back to the script.</param>
     /// <param name="port">Port on 127.0.0.1; 0 for any free one (give a <see cref="ReservedPort"/>'s to bring up a server where a client already points).</param>
-    /// <param name="listening">
-    /// False: the port is bound (no one else can take it) but connections are refused, as from a server that is
-    /// down, until <see cref="Listen"/>.
-    /// </param>
     /// <param name="certificate">Serve HTTPS with this certificate (with its private key); plain HTTP when null.</param>
-    public ScriptedHttpServer(Func<RecordedRequest, ScriptedResponse?>? responder = null, int port = 0, bool listening = true,
-        X509Certificate2? certificate = null)
+    public ScriptedHttpServer(Func<RecordedRequest, ScriptedResponse?>? responder = null, int port = 0, X509Certificate2? certificate = null)
     {
         _responder = responder;
         _certificate = certificate;
@@ -47,21 +41,8 @@ public sealed class ScriptedHttpServer : IAsyncDisposable, IDisposable
         _socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         _socket.Bind(new IPEndPoint(IPAddress.Loopback, port));
         Port = ((IPEndPoint)_socket.LocalEndPoint!).Port;
-        if (listening)
-            Listen();
-    }
-
-    /// <summary>Starts accepting connections (once; a server made listening already does).</summary>
-    public void Listen()
-    {
-        lock (_socket)
-        {
-            if (_listening)
-                return;
-            _listening = true;
-            _socket.Listen(128);
-            _acceptLoop = Task.Run(AcceptLoopAsync);
-        }
+        _socket.Listen(128);
+        _acceptLoop = Task.Run(AcceptLoopAsync);
     }
 
     public int Port { get; }

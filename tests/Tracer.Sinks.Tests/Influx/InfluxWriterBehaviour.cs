@@ -6,7 +6,7 @@ namespace Tracer.Sinks.Tests;
 /// <summary>
 /// What the writer does whichever transport carries its batches: the queue, retries, 413 splitting, drop
 /// accounting, fatal states and the flush deadline, against a scripted server on a real 127.0.0.1 socket bound to
-/// port 0. Each transport's test class derives from this one (v1 <c>/write</c> by hand, v2 through
+/// port 0 (or to a <see cref="ReservedPort"/>, refusing connections until the server comes up). Each transport's test class derives from this one (v1 <c>/write</c> by hand, v2 through
 /// InfluxDB.Client) and adds what only it does. Waits and timeouts run on <see cref="FakeClock"/>, so "retried
 /// after 7 s, never before" and "never retried" are shown without sleeping.
 /// </summary>
@@ -325,14 +325,14 @@ public abstract class InfluxWriterBehaviour
     [Fact]
     public async Task ServerDownAtStart_QueuedPointsAreSentOnceItComesUp()
     {
-        await using var server = new ScriptedHttpServer(listening: false);
+        using var reserved = new ReservedPort();
         var log = new CapturingWriter();
-        await using var writer = new InfluxWriter(Fast(server.Url), log);
+        await using var writer = new InfluxWriter(Fast(reserved.Url), log);
         writer.Write(Lines(0, 3));
         await Wait.UntilAsync(() => log.Text.Contains("Connection refused"), Patience, "a connection-refused log line");
         writer.Write(Lines(3, 3));
 
-        server.Listen();
+        await using var server = new ScriptedHttpServer(port: reserved.Number);
         Assert.True(await writer.FlushAsync(Patience));
         Assert.Equal(LineList(0, 6), server.Requests.SelectMany(r => r.Lines));
         Assert.Equal(0, writer.TakeDropped());
@@ -342,9 +342,9 @@ public abstract class InfluxWriterBehaviour
     [Fact]
     public async Task QueueOverflow_WhileServerDown_KeepsTheNewest_AndCountsEveryDrop()
     {
-        await using var server = new ScriptedHttpServer(listening: false);
+        using var reserved = new ReservedPort();
         var log = new CapturingWriter();
-        var sink = new InfluxSink(Fast(server.Url) with { QueueCapacity = 10 }, log);
+        var sink = new InfluxSink(Fast(reserved.Url) with { QueueCapacity = 10 }, log);
         for (int i = 0; i < 25; i++)
             sink.Writer.Write(Lines(i, 1));
         await Wait.UntilAsync(() => sink.Writer.DroppedLines == 15 && sink.Writer.QueuedLines == 10, Patience,
@@ -353,7 +353,7 @@ public abstract class InfluxWriterBehaviour
         Assert.Equal(15, ((Tracer.Core.ISnapshotSink)sink).TakeDropped());
         Assert.Equal(0, sink.TakeDropped());
 
-        server.Listen();
+        await using var server = new ScriptedHttpServer(port: reserved.Number);
         Assert.True(await sink.Writer.FlushAsync(Patience));
         await sink.DisposeAsync();
         Assert.Equal(LineList(15, 10), server.Requests.SelectMany(r => r.Lines));

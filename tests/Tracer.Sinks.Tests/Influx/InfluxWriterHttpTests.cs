@@ -240,9 +240,9 @@ public class InfluxWriterHttpTests : InfluxWriterBehaviour
     [Fact]
     public async Task Ping_UnreachableServer_IsAWarning_NotAnException()
     {
-        await using var down = new ScriptedHttpServer(listening: false);
-        int port = down.Port;
-        await using var writer = new InfluxWriter(V1(down.Url), new CapturingWriter());
+        using var reserved = new ReservedPort();
+        int port = reserved.Number;
+        await using var writer = new InfluxWriter(V1(reserved.Url), new CapturingWriter());
         var result = await writer.PingAsync();
 
         Assert.False(result.Reachable);
