@@ -193,7 +193,8 @@ clean:
 	rm -rf $(BUILD) bin src/*/bin src/*/obj tests/*/bin tests/*/obj
 
 # Overhead, throughput and accuracy next to bpftrace and funclatency (bench/bench.mk): `make bench` writes
-# bench/results/latest.json and BENCHMARKS.md; `make bench-quick` is a short smoke run.
-.PHONY: bench bench-quick bench-section
-bench bench-quick bench-section: build
+# bench/results/latest.json and BENCHMARKS.md; `make bench-quick` is a short smoke run; `make bench-soak` runs --all
+# for 30 minutes under process churn (bench/results/soak.json, shown in BENCHMARKS.md by the next `make bench`).
+.PHONY: bench bench-quick bench-section bench-soak
+bench bench-quick bench-section bench-soak: build
 	$(MAKE) -f bench/bench.mk BUILD=$(BUILD) DOTNET=$(DOTNET) CLANG=$(CLANG) BPFTOOL=$(BPFTOOL) SECTION=$(SECTION) QUICK=$(QUICK) $@

@@ -13,7 +13,7 @@ REFERENCE_PACKAGES := bpftrace libbpf-tools bpfcc-tools
 PROGRAMS := $(OUT)/small_alloc $(OUT)/large_alloc $(OUT)/large_alloc_jemalloc $(OUT)/mmap_storm \
 	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge $(OUT)/dotnetsmall/dotnetsmall $(OUT)/fault_switch
 
-.PHONY: bench bench-quick bench-section programs reference-tools driver
+.PHONY: bench bench-quick bench-section bench-soak programs reference-tools driver
 
 bench: programs reference-tools driver
 	$(OUT)/driver/Alloclat.Bench --build $(BUILD) --json bench/results/latest.json --markdown BENCHMARKS.md
@@ -25,6 +25,11 @@ bench-quick: programs reference-tools driver
 # goprobes, hostwide, counts, demo, throughput, accuracy, attach, lifetimes, fleet (comma-separated for several).
 bench-section: programs reference-tools driver
 	$(OUT)/driver/Alloclat.Bench $(if $(QUICK),--quick) --only $(SECTION) --build $(BUILD) --json $(OUT)/section.json
+
+# Half an hour of --all under process churn: RSS at 1, 10 and 30 minutes (SOAK_MINUTES to change the length).
+SOAK_MINUTES ?= 30
+bench-soak: driver
+	$(OUT)/driver/Alloclat.Bench --only soak --soak-minutes $(SOAK_MINUTES) --build $(BUILD) --json bench/results/soak.json
 
 programs: $(PROGRAMS)
 

@@ -103,8 +103,9 @@ static void sweep(int held_fd)
 		prev = &key;
 	}
 	for (int i = 0; i < n; i++)
-		/* Only the one who removes the entry continues the process: the collector may have just done it. */
-		if (delete_key(held_fd, &keys[i]) == 0)
+		/* Key 0 is the collector's heartbeat for other collectors, not a process (kill(0) signals a group). Only the
+		 * one who removes an entry continues the process: the collector may have just done it. */
+		if (keys[i] != 0 && delete_key(held_fd, &keys[i]) == 0)
 			kill((pid_t)keys[i], SIGCONT);
 }
 

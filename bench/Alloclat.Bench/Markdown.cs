@@ -171,6 +171,18 @@ sealed partial class BenchRun
                 sb.Append($"| {S(r!["starts"])} | {S(r["loop_s"])} | {S(r["exit_s"])} | {S(r["exit_ratio_to_no_starts"])} | {S(r["rss_mb_before"])} → {S(r["rss_mb_after"])} | {S(r["link_fds_before"])} → {S(r["link_fds_after"])} |\n");
         }
 
+        // The soak has its own target (make bench-soak) and file; a full bench shows its last result.
+        string soakFile = Path.Combine("bench", "results", "soak.json");
+        if ((_results["soak"] ?? (File.Exists(soakFile) ? JsonNode.Parse(File.ReadAllText(soakFile))?["soak"] : null)) is JsonObject soak)
+        {
+            sb.Append($"\n## Soak: `--all` under process churn (`make bench-soak`)\n\n`alloclat record --all` for {S(soak["minutes"])} minutes " +
+                      $"while a shell starts {S(soak["processes_started"])} short-lived processes (about 30 a second). RSS must follow the " +
+                      "processes alive, not those that ever ran: flat within 10 % between 1, 10 and 30 minutes.\n\n" +
+                      "| RSS at 1 min (MB) | at 10 min | at the end | spread | exit after SIGTERM (s) |\n| ---: | ---: | ---: | ---: | ---: |\n" +
+                      $"| {S(soak["rss_mb_1_min"])} | {S(soak["rss_mb_10_min"])} | {S(soak["rss_mb_last"])} | {S(soak["spread_percent"])} % | {S(soak["exit_s"])} |\n\n" +
+                      $"RSS each minute (MB): {string.Join(", ", soak["rss_mb_per_minute"]!.AsArray().Select(v => S(v)))}.\n");
+        }
+
         if (_results["fleet"] is JsonObject fleet)
         {
             sb.Append("""

@@ -31,6 +31,7 @@ sealed partial class BenchRun
     string[]? _only;
     // Renders the Markdown of an earlier run's JSON, without measuring.
     string? _render;
+    int? _soakMinutes;
 
     bool Wanted(string section) => _only is null || _only.Contains(section);
 
@@ -53,6 +54,7 @@ sealed partial class BenchRun
                 case "--markdown": MarkdownPath = args[++i]; break;
                 case "--only": _only = args[++i].Split(','); break;
                 case "--render": _render = args[++i]; break;
+                case "--soak-minutes": _soakMinutes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 default: throw new BenchException($"unknown option {args[i]}");
             }
         }
@@ -103,6 +105,9 @@ sealed partial class BenchRun
             _results["lifetimes"] = Lifetimes();
         if (Wanted("fleet"))
             _results["fleet"] = Fleet();
+        // Half an hour: only when asked for (make bench-soak).
+        if (_only?.Contains("soak") == true)
+            _results["soak"] = Soak();
         _results["not_run"] = new JsonArray(_skipped.Select(s => (JsonNode)s).ToArray());
         _results["duration_s"] = Math.Round((DateTime.UtcNow - started).TotalSeconds, 1);
         Console.WriteLine();

@@ -8,13 +8,15 @@ namespace Tracer.Aggregation;
 /// <see cref="SeriesTable"/> on the polling thread as each interval closes, and read once the polling has ended
 /// (or from the thread that received the last snapshot, which the channel orders after the last merge).
 /// Series are kept for the whole run, also after the table forgets them for being idle; those of processes that
-/// exited keep their figures, not their histograms (<see cref="Freeze"/>).
+/// exited keep their figures, not their histograms (<see cref="Freeze"/>), and of those only the slowest
+/// <see cref="MaxExitedSeries"/> are listed: a run over days of short-lived processes holds memory for the live
+/// ones and a bounded list, and counts the series it no longer lists.
 /// </summary>
 public sealed class RunHistograms
 {
-    private sealed class Run
+    private sealed class Run(LongHistogram histogram)
     {
-        public readonly LongHistogram Histogram = LatencyHistograms.Create();
+        public readonly LongHistogram Histogram = histogram;
         public string Measurement = "";
         public IReadOnlyList<KeyValuePair<string, string>> Tags = [];
         public long Bytes;
@@ -23,15 +25,31 @@ public sealed class RunHistograms
     private readonly Dictionary<SeriesKey, Run> _runs = new();
     private readonly List<SeriesSnapshot> _frozen = new();
 
+    /// <param name="maxExitedSeries">series of exited processes listed at most (the slowest by p99.9 are kept)</param>
+    /// <param name="pool">where histograms come from and go back to (shared with the <see cref="SeriesTable"/>)</param>
+    public RunHistograms(int maxExitedSeries = 4096, HistogramPool? pool = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(maxExitedSeries);
+        MaxExitedSeries = maxExitedSeries;
+        Pool = pool ?? new HistogramPool();
+    }
+
+    public int MaxExitedSeries { get; }
+
+    public HistogramPool Pool { get; }
+
     /// <summary>Series still open (with a histogram) and series frozen after their process exited.</summary>
     public int Count => _runs.Count + _frozen.Count;
+
+    /// <summary>Series of exited processes no longer listed, being faster than the <see cref="MaxExitedSeries"/> kept.</summary>
+    public long OmittedSeries { get; private set; }
 
     /// <summary>Adds one closed interval of one series. The tags are those last seen (a process renamed by exec).</summary>
     public void Add(in SeriesKey key, string measurement, IReadOnlyList<KeyValuePair<string, string>> tags, HistogramBase interval, long bytes)
     {
         if (!_runs.TryGetValue(key, out var run))
         {
-            run = new Run();
+            run = new Run(Pool.Rent());
             _runs.Add(key, run);
         }
         run.Histogram.Add(interval);
@@ -57,12 +75,28 @@ public sealed class RunHistograms
             _runs.Remove(key, out var run);
             if (run!.Histogram.TotalCount > 0)
                 _frozen.Add(Summary(run));
+            Pool.Return(run.Histogram);
         }
+        if (_frozen.Count > 2 * MaxExitedSeries)
+            TrimFrozen();
+    }
+
+    private void TrimFrozen()
+    {
+        if (_frozen.Count <= MaxExitedSeries)
+            return;
+        // Slowest first; the order is total, so which series are kept does not depend on when they exited.
+        _frozen.Sort((a, b) => b.Stats.P999 != a.Stats.P999 ? b.Stats.P999.CompareTo(a.Stats.P999) : b.Stats.Max.CompareTo(a.Stats.Max));
+        OmittedSeries += _frozen.Count - MaxExitedSeries;
+        _frozen.RemoveRange(MaxExitedSeries, _frozen.Count - MaxExitedSeries);
     }
 
     /// <summary>Whole-run statistics of every series that saw a call.</summary>
-    public IReadOnlyList<SeriesSnapshot> Summarize() =>
-        _frozen.Concat(_runs.Values.Where(r => r.Histogram.TotalCount > 0).Select(Summary)).ToList();
+    public IReadOnlyList<SeriesSnapshot> Summarize()
+    {
+        TrimFrozen();
+        return _frozen.Concat(_runs.Values.Where(r => r.Histogram.TotalCount > 0).Select(Summary)).ToList();
+    }
 
     private static SeriesSnapshot Summary(Run r) => new(r.Measurement, r.Tags, HistogramStats.Summarize(r.Histogram, r.Bytes));
 }

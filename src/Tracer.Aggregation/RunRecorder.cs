@@ -50,8 +50,9 @@ public sealed class RunRecorder
     {
         ArgumentNullException.ThrowIfNull(histograms);
         Trim();
-        var totals = new RunTotals(_intervals, _events, _lost, _inflight, _sink, _spikes);
-        return new RunSummary(Math.Max(_start, 0), _end, _host, histograms.Summarize(), totals, _worst.ToList());
+        var series = histograms.Summarize();
+        var totals = new RunTotals(_intervals, _events, _lost, _inflight, _sink, _spikes, histograms.OmittedSeries);
+        return new RunSummary(Math.Max(_start, 0), _end, _host, series, totals, _worst.ToList());
     }
 
     private void Trim()

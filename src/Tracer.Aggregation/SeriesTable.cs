@@ -10,9 +10,9 @@ namespace Tracer.Aggregation;
 /// </summary>
 public sealed class SeriesTable : IAllocationRecorder
 {
-    private sealed class Series
+    private sealed class Series(LongHistogram histogram)
     {
-        public readonly LongHistogram Histogram = LatencyHistograms.Create();
+        public readonly LongHistogram Histogram = histogram;
         public readonly byte[] Comm = new byte[16];
         public int CommLength;
         public string? Thread;
@@ -28,6 +28,8 @@ public sealed class SeriesTable : IAllocationRecorder
     // follows the series alive at once, not every series there ever was.
     private readonly Stack<Series> _free = new();
     private const int MaxFree = 64;
+    private readonly HistogramPool _pool;
+    private readonly Action<int>? _forgotten;
     private readonly int _evictAfterIdleIntervals;
     private readonly HistogramEncoder _encoder = new();
     private readonly Func<int, string?>? _containerOf;
@@ -37,8 +39,12 @@ public sealed class SeriesTable : IAllocationRecorder
     /// <param name="evictAfterIdleIntervals">forget a series after this many intervals without events</param>
     /// <param name="containerOf">the <c>container</c> tag of a process (null: none), asked when a series' tags are built</param>
     /// <param name="run">where each closed interval histogram is also merged, for the run summary</param>
-    public SeriesTable(bool keepHistograms = false, int evictAfterIdleIntervals = 60, Func<int, string?>? containerOf = null, RunHistograms? run = null)
+    /// <param name="processForgotten">told of each exited process once its last series is gone (two snapshots after its exit), so what others keep for its tags can go too</param>
+    public SeriesTable(bool keepHistograms = false, int evictAfterIdleIntervals = 60, Func<int, string?>? containerOf = null, RunHistograms? run = null,
+        Action<int>? processForgotten = null)
     {
+        _pool = run?.Pool ?? new HistogramPool();
+        _forgotten = processForgotten;
         KeepHistograms = keepHistograms;
         _evictAfterIdleIntervals = evictAfterIdleIntervals;
         _containerOf = containerOf;
@@ -56,7 +62,7 @@ public sealed class SeriesTable : IAllocationRecorder
     {
         if (!_series.TryGetValue(key, out var s))
         {
-            s = _free.Count > 0 ? _free.Pop() : new Series();
+            s = _free.Count > 0 ? _free.Pop() : new Series(_pool.Rent());
             _series.Add(key, s);
             if (key.Tid != 0)
             {
@@ -111,7 +117,13 @@ public sealed class SeriesTable : IAllocationRecorder
         if (evict is not null)
             foreach (var k in evict)
             {
-                if (_series.Remove(k, out var gone) && _free.Count < MaxFree)
+                if (!_series.Remove(k, out var gone))
+                    continue;
+                if (_free.Count >= MaxFree)
+                {
+                    _pool.Return(gone.Histogram);
+                }
+                else
                 {
                     gone.Histogram.Reset();
                     gone.Bytes = 0;
@@ -124,6 +136,9 @@ public sealed class SeriesTable : IAllocationRecorder
         // A process that exited an interval ago (its late events counted) adds nothing more to the run.
         if (_run is not null && _exitedBefore.Count > 0)
             _run.Freeze(_exitedBefore);
+        if (_forgotten is not null)
+            foreach (int pid in _exitedBefore)
+                _forgotten(pid);
         (_exitedBefore, _exited) = (_exited, _exitedBefore);
         _exited.Clear();
         return result;

@@ -12,5 +12,8 @@ public sealed record RunSummary(
     RunTotals Totals,
     IReadOnlyList<EventPoint> WorstSpikes);
 
-/// <summary>Sums over every interval of the run.</summary>
-public readonly record struct RunTotals(long Intervals, long Events, long Lost, long InflightDropped, long SinkDropped, long Spikes);
+/// <summary>
+/// Sums over every interval of the run. <paramref name="OmittedSeries"/>: series of exited processes not listed (only
+/// the slowest few thousand are kept); their calls are in <paramref name="Events"/>.
+/// </summary>
+public readonly record struct RunTotals(long Intervals, long Events, long Lost, long InflightDropped, long SinkDropped, long Spikes, long OmittedSeries = 0);

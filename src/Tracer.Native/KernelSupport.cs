@@ -73,17 +73,20 @@ public static unsafe class KernelSupport
     /// True while the process can still run: it exists and is not a zombie. A target whose parent has not reaped it
     /// yet has exited all the same.
     /// </summary>
-    public static bool ProcessRunning(int pid)
+    public static bool ProcessRunning(int pid) => ProcessState(pid) is not ('\0' or 'Z' or 'X');
+
+    /// <summary>The process's state letter in /proc/PID/stat (R, S, T, Z, ...), or NUL when it does not exist.</summary>
+    public static char ProcessState(int pid)
     {
         try
         {
             string stat = File.ReadAllText($"/proc/{pid}/stat");
             int close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length && stat[close + 2] is not ('Z' or 'X');
+            return close > 0 && close + 2 < stat.Length ? stat[close + 2] : '\0';
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false;
+            return '\0';
         }
     }
 

@@ -107,6 +107,11 @@ public static class ProbePlanner
         return env;
     }
 
+    /// <summary>What one file contributes to a plan; sites name the file by <see cref="ProbePlanner"/>'s open path.</summary>
+    private sealed record FilePlan(IReadOnlyList<UprobeSite> Sites, string? Allocator, IReadOnlyList<string> Problems, string OpenPath);
+
+    private static readonly FilePlanCache<FilePlan> s_files = new(capacity: 128);
+
     public static ProbePlan ForFiles(IEnumerable<(string Path, string AttachPath)> files, bool precise)
     {
         var sites = new List<UprobeSite>();
@@ -116,49 +121,58 @@ public static class ProbePlanner
         foreach (var (path, attachPath) in files)
         {
             searched.Add(path);
-            ElfFile elf;
-            try
-            {
-                elf = ElfFile.Open(attachPath);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException)
-            {
+            var file = s_files.GetOrAdd(path, attachPath, precise, () => PlanFile(path, attachPath, precise));
+            if (file is null)
                 continue;
-            }
-            using (elf)
-            {
-                try
-                {
-                    if (GoProbes.Identify(elf, path, out string? notGo) is { } goBinary)
-                    {
-                        var go = GoProbes.Sites(elf, path, attachPath, goBinary, problems);
-                        sites.AddRange(go);
-                        names.Add($"go ({path}, {goBinary.Version} from {goBinary.VersionSource}: {string.Join(" ", go.Select(s => s.Symbol).Distinct())})");
-                        continue;
-                    }
-                    if (notGo is not null)
-                    {
-                        problems.Add(notGo);
-                        continue;
-                    }
-                    if (!precise || AllocatorCatalog.Classify(path, elf) is not { } id)
-                        continue;
-                    var found = AllocatorCatalog.Sites(elf, attachPath, id);
-                    if (found.Count == 0)
-                        continue;
-                    sites.AddRange(found);
-                    names.Add($"{Core.Allocators.Name(id)} ({path}: {string.Join(" ", found.Select(s => s.Symbol))})");
-                }
-                catch (UnprobeableBinaryException e)
-                {
-                    problems.Add(e.Message);
-                }
-                catch (ElfFormatException e)
-                {
-                    problems.Add($"{path}: {e.Message}");
-                }
-            }
+            // A cached plan was made through another process's root: the kernel opens this process's file.
+            sites.AddRange(file.OpenPath == attachPath ? file.Sites : file.Sites.Select(s => s with { Path = attachPath }));
+            if (file.Allocator is not null)
+                names.Add(file.Allocator);
+            problems.AddRange(file.Problems);
         }
         return new ProbePlan(sites, names, searched, problems);
+    }
+
+    /// <summary>One file's part of a plan; null when it cannot be read (not cached: it may be readable later).</summary>
+    private static FilePlan? PlanFile(string path, string attachPath, bool precise)
+    {
+        ElfFile elf;
+        try
+        {
+            elf = ElfFile.Open(attachPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ElfFormatException)
+        {
+            return null;
+        }
+        var problems = new List<string>();
+        using (elf)
+        {
+            try
+            {
+                if (GoProbes.Identify(elf, path, out string? notGo) is { } goBinary)
+                {
+                    var go = GoProbes.Sites(elf, path, attachPath, goBinary, problems);
+                    return new FilePlan(go, $"go ({path}, {goBinary.Version} from {goBinary.VersionSource}: {string.Join(" ", go.Select(s => s.Symbol).Distinct())})", problems, attachPath);
+                }
+                if (notGo is not null)
+                    return new FilePlan([], null, [notGo], attachPath);
+                if (!precise || AllocatorCatalog.Classify(path, elf) is not { } id)
+                    return new FilePlan([], null, [], attachPath);
+                var found = AllocatorCatalog.Sites(elf, attachPath, id);
+                if (found.Count == 0)
+                    return new FilePlan([], null, [], attachPath);
+                return new FilePlan(found, $"{Core.Allocators.Name(id)} ({path}: {string.Join(" ", found.Select(s => s.Symbol))})", [], attachPath);
+            }
+            catch (UnprobeableBinaryException e)
+            {
+                problems.Add(e.Message);
+            }
+            catch (ElfFormatException e)
+            {
+                problems.Add($"{path}: {e.Message}");
+            }
+        }
+        return new FilePlan([], null, problems, attachPath);
     }
 }

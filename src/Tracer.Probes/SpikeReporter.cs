@@ -39,6 +39,9 @@ internal sealed class SpikeReporter : IPerfSampleHandler
 
     public long Suppressed { get; private set; }
 
+    /// <summary>Forgets an exited process's memory map (its samples, read before its exit was, are symbolized).</summary>
+    public void ProcessExited(int pid) => _symbolizer.Forget(pid);
+
     public IReadOnlyList<SlowCall> Take()
     {
         if (_pending.Count == 0)

@@ -22,6 +22,7 @@ public static class RunSummaryJson
         w.WriteNumber("inflight_dropped", t.InflightDropped);
         w.WriteNumber("sink_dropped", t.SinkDropped);
         w.WriteNumber("spikes", t.Spikes);
+        w.WriteNumber("omitted_series", t.OmittedSeries);
         w.WriteEndObject();
         w.WriteStartArray("series");
         foreach (var s in summary.Series.OrderBy(s => s.Measurement, StringComparer.Ordinal)

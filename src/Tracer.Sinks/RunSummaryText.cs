@@ -40,6 +40,8 @@ public static class RunSummaryText
                 sb.Append('\n');
             }
         }
+        if (t.OmittedSeries > 0)
+            sb.Append("  (").Append(t.OmittedSeries).Append(" faster series of exited processes not listed; their calls are in the events above)\n");
         if (summary.WorstSpikes.Count > 0)
         {
             sb.Append("slowest calls:\n");

@@ -79,6 +79,12 @@ internal static unsafe partial class NativeMethods
     internal static partial int bpf_obj_get_info_by_fd(int bpf_fd, /* void * */ void* info, /* __u32 * */ uint* info_len);
 
     [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_get_next_id(/* __u32 */ uint start_id, /* __u32 * */ uint* next_id);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_get_fd_by_id(/* __u32 */ uint id);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
     internal static partial /* struct perf_buffer * */ nint perf_buffer__new_raw(
         int map_fd, /* size_t */ nuint page_cnt, /* struct perf_event_attr * */ PerfEventAttr* attr,
         /* perf_buffer_event_fn */ delegate* unmanaged<nint, int, PerfEventHeader*, int> event_cb,

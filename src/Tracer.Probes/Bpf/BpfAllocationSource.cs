@@ -167,8 +167,8 @@ public sealed class BpfAllocationSource : IEventSource
 
     /// <summary>
     /// Releases what is kept for processes that exited: their uprobe links (detached in the background) and,
-    /// through the recorder, their series once reported. (Symbol maps stay: a spike sample read after the exit
-    /// still needs its process's map; their cache is bounded instead.)
+    /// through the recorder, their series once reported, and their memory map kept for symbolizing stacks (the
+    /// samples a process sent before its exit were read before its exit was).
     /// </summary>
     private void ReleaseExited()
     {
@@ -176,6 +176,7 @@ public sealed class BpfAllocationSource : IEventSource
         {
             int pid = (int)tgid;
             _uprobes.Release(pid);
+            _spikes?.ProcessExited(pid);
             _recorder?.ProcessExited(pid);
         }
     }

@@ -9,7 +9,9 @@ namespace Tracer.Probes;
 /// The hook stops a target only while the lease is valid; a thread of its own renews it, so a collector that is
 /// killed stops holding within <see cref="LeaseValid"/>, and the guard process then continues what was held.
 /// Every stopped process is in the <c>held</c> map; whoever deletes its entry (this class, the guard, or the
-/// process's own exit) is the one who sends SIGCONT, so no process is continued twice or left stopped.
+/// process's own exit) is the one who sends SIGCONT, so no process is continued twice or left stopped. Other
+/// collectors on the host hold the same processes in maps of their own: the SIGCONT is left to the last one that
+/// lets go (<see cref="ExecHoldPeers"/>), so each has placed its probes before the process runs.
 /// </summary>
 internal sealed class ExecHold : IDisposable
 {
@@ -25,11 +27,15 @@ internal sealed class ExecHold : IDisposable
     private readonly object _grant = new();
     private Thread? _renewer;
     private bool _revoked;
+    private readonly ExecHoldPeers _peers;
+    // Released by this collector while another still held them: continued once no one holds them (see ReleaseAll).
+    private readonly List<int> _deferred = new();
 
     public ExecHold(BpfMap held, BpfMap lease)
     {
         _held = held;
         _lease = lease;
+        _peers = new ExecHoldPeers(held, LeaseValid);
     }
 
     /// <summary>Why no guard is running (null when one is): a SIGKILL would then leave held processes stopped.</summary>
@@ -54,7 +60,9 @@ internal sealed class ExecHold : IDisposable
         {
             if (_revoked)
                 return;
-            _lease.Update(0u, new HoldLease { RenewedNs = (ulong)MonotonicClock.NowMonotonicNs(), ValidNs = (ulong)(LeaseValid.Ticks * 100) });
+            ulong now = (ulong)MonotonicClock.NowMonotonicNs();
+            _lease.Update(0u, new HoldLease { RenewedNs = now, ValidNs = (ulong)(LeaseValid.Ticks * 100) });
+            _held.Update(ExecHoldPeers.HeartbeatKey, new HeldProcess { SinceNs = now });
         }
     }
 
@@ -70,6 +78,8 @@ internal sealed class ExecHold : IDisposable
             int n = _held.ReadKeys<uint>(_keys);
             for (int i = 0; i < n; i++)
             {
+                if (_keys[i] == ExecHoldPeers.HeartbeatKey)
+                    continue;
                 int pid = (int)_keys[i];
                 try
                 {
@@ -80,9 +90,33 @@ internal sealed class ExecHold : IDisposable
                 {
                     // An entry already gone was continued by the guard, or its process exited (its pid may be reused).
                     if (_held.Delete(_keys[i]))
-                        ProcessSignals.Continue(pid);
+                    {
+                        if (_peers.OthersHold(pid))
+                            _deferred.Add(pid);
+                        else
+                            ProcessSignals.Continue(pid);
+                    }
                 }
             }
+            if (_deferred.Count > 0)
+                ContinueDeferred();
+        }
+    }
+
+    /// <summary>
+    /// Processes left to another collector's SIGCONT: once none holds them, one still stopped is continued here (two
+    /// collectors letting go at the same instant may each have seen the other's entry).
+    /// </summary>
+    private void ContinueDeferred()
+    {
+        for (int i = _deferred.Count - 1; i >= 0; i--)
+        {
+            int pid = _deferred[i];
+            if (_peers.OthersHold(pid))
+                continue;
+            _deferred.RemoveAt(i);
+            if (KernelSupport.ProcessState(pid) == 'T')
+                ProcessSignals.Continue(pid);
         }
     }
 
@@ -95,6 +129,8 @@ internal sealed class ExecHold : IDisposable
             {
                 _revoked = true;
                 _lease.Update(0u, new HoldLease());
+                // Other collectors stop waiting for this one.
+                _held.Delete(ExecHoldPeers.HeartbeatKey);
             }
         }
         _stop.Cancel();
@@ -106,5 +142,6 @@ internal sealed class ExecHold : IDisposable
         Revoke();
         _renewer?.Join();
         _stop.Dispose();
+        _peers.Dispose();
     }
 }

@@ -15,6 +15,7 @@ internal sealed class RecordCommand(RecordOptions options, IConsole console)
     public async Task<int> RunAsync()
     {
         var checkedRun = new Preflight(_o, _err).Run();
+        using var heap = new HeapBudget();
         var sinks = await SinkSet.OpenAsync(_o, checkedRun, console, _err);
         var alerts = CreateAlerts();
         var session = new TraceSession(_o, checkedRun, _err);

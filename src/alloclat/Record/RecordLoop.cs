@@ -47,7 +47,8 @@ internal sealed class RecordLoop(RecordOptions o, TraceSession session, SinkSet 
 
         var runHistograms = new RunHistograms();
         var run = new RunRecorder();
-        var table = new SeriesTable(keepHistograms: o.KafkaBrokers is not null || o.Histograms, containerOf: session.ContainerOf, run: runHistograms);
+        var table = new SeriesTable(keepHistograms: o.KafkaBrokers is not null || o.Histograms, containerOf: session.ContainerOf, run: runHistograms,
+            processForgotten: session.ForgetContainer);
         var collector = new IntervalCollector(session.Events, table, o.Interval, host);
         Exception? pollFailure = null;
         var poller = new Thread(() =>

@@ -47,7 +47,8 @@ internal sealed partial class TraceSession
         var source = Source!;
         if (_cgroup is null)
             return;
-        foreach (int pid in _cgroup.Members())
+        var members = _cgroup.Members();
+        foreach (int pid in members)
         {
             if (_cgroupSeen.Add(pid))
             {
@@ -55,6 +56,8 @@ internal sealed partial class TraceSession
                 source.AddTarget(pid);
             }
         }
+        // Members that left (most of them exited) are not remembered: the set follows the cgroup, not its history.
+        _cgroupSeen.IntersectWith(members);
     }
 
     private void AddRunning(BpfAllocationSource source, int pid, string why)
@@ -81,10 +84,14 @@ internal sealed partial class TraceSession
     private string? NoteContainer(int pid)
     {
         string? container = ProcessCgroup.ContainerOf(pid) ?? _cgroup?.PathOf(pid);
-        if (_containers.Count > 65536)
-            _containers.Clear();
         _containers[pid] = container;
         return container;
+    }
+
+    /// <summary>An exited process whose series are all gone: its tag is not needed again.</summary>
+    public void ForgetContainer(int pid)
+    {
+        _containers.TryRemove(pid, out _);
     }
 
     private static IEnumerable<int> ProcessesNamed(IReadOnlyList<string> names)
