@@ -13,7 +13,7 @@ public sealed class HistogramPool
     private readonly Stack<LongHistogram> _free = new();
 
     /// <param name="capacity">histograms kept at most; beyond that a returned one is left to the collector</param>
-    public HistogramPool(int capacity = 512)
+    public HistogramPool(int capacity = 128)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(capacity);
         Capacity = capacity;

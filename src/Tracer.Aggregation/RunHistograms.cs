@@ -4,7 +4,8 @@ using Tracer.Core;
 namespace Tracer.Aggregation;
 
 /// <summary>
-/// One histogram per series for the whole run, the sum of that series' interval histograms. Filled by the
+/// One histogram per series for the whole run, the sum of that series' interval histograms, kept as the buckets it
+/// fills (<see cref="SparseCounts"/>: a few hundred bytes for most series, not 220 KB). Filled by the
 /// <see cref="SeriesTable"/> on the polling thread as each interval closes, and read once the polling has ended
 /// (or from the thread that received the last snapshot, which the channel orders after the last merge).
 /// Series are kept for the whole run, also after the table forgets them for being idle; those of processes that
@@ -14,9 +15,9 @@ namespace Tracer.Aggregation;
 /// </summary>
 public sealed class RunHistograms
 {
-    private sealed class Run(LongHistogram histogram)
+    private sealed class Run
     {
-        public readonly LongHistogram Histogram = histogram;
+        public readonly SparseCounts Counts = new();
         public string Measurement = "";
         public IReadOnlyList<KeyValuePair<string, string>> Tags = [];
         public long Bytes;
@@ -26,7 +27,8 @@ public sealed class RunHistograms
     private readonly List<SeriesSnapshot> _frozen = new();
 
     /// <param name="maxExitedSeries">series of exited processes listed at most (the slowest by p99.9 are kept)</param>
-    /// <param name="pool">where histograms come from and go back to (shared with the <see cref="SeriesTable"/>)</param>
+    /// <param name="pool">where histograms come from and go back to (shared with the <see cref="SeriesTable"/>; the
+    /// run borrows one only to summarise a series)</param>
     public RunHistograms(int maxExitedSeries = 4096, HistogramPool? pool = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(maxExitedSeries);
@@ -49,10 +51,10 @@ public sealed class RunHistograms
     {
         if (!_runs.TryGetValue(key, out var run))
         {
-            run = new Run(Pool.Rent());
+            run = new Run();
             _runs.Add(key, run);
         }
-        run.Histogram.Add(interval);
+        run.Counts.Add(interval);
         run.Measurement = measurement;
         run.Tags = tags;
         run.Bytes += bytes;
@@ -73,9 +75,8 @@ public sealed class RunHistograms
         foreach (var key in done)
         {
             _runs.Remove(key, out var run);
-            if (run!.Histogram.TotalCount > 0)
+            if (run!.Counts.TotalCount > 0)
                 _frozen.Add(Summary(run));
-            Pool.Return(run.Histogram);
         }
         if (_frozen.Count > 2 * MaxExitedSeries)
             TrimFrozen();
@@ -95,8 +96,20 @@ public sealed class RunHistograms
     public IReadOnlyList<SeriesSnapshot> Summarize()
     {
         TrimFrozen();
-        return _frozen.Concat(_runs.Values.Where(r => r.Histogram.TotalCount > 0).Select(Summary)).ToList();
+        return _frozen.Concat(_runs.Values.Where(r => r.Counts.TotalCount > 0).Select(Summary)).ToList();
     }
 
-    private static SeriesSnapshot Summary(Run r) => new(r.Measurement, r.Tags, HistogramStats.Summarize(r.Histogram, r.Bytes));
+    private SeriesSnapshot Summary(Run r)
+    {
+        var dense = Pool.Rent();
+        try
+        {
+            r.Counts.CopyTo(dense);
+            return new SeriesSnapshot(r.Measurement, r.Tags, HistogramStats.Summarize(dense, r.Bytes));
+        }
+        finally
+        {
+            Pool.Return(dense);
+        }
+    }
 }

@@ -10,9 +10,10 @@ namespace Tracer.Aggregation;
 /// </summary>
 public sealed class SeriesTable : IAllocationRecorder
 {
-    private sealed class Series(LongHistogram histogram)
+    private sealed class Series
     {
-        public readonly LongHistogram Histogram = histogram;
+        // Null while the series is idle: its histogram went back to the pool after an interval without events.
+        public LongHistogram? Histogram;
         public readonly byte[] Comm = new byte[16];
         public int CommLength;
         public string? Thread;
@@ -24,8 +25,8 @@ public sealed class SeriesTable : IAllocationRecorder
     private readonly Dictionary<SeriesKey, Series> _series = new();
     // Exited processes, kept for two snapshots: the last sample of a process can be read just after its exit.
     private HashSet<int> _exited = new(), _exitedBefore = new();
-    // A histogram is about 200 KB: series of processes that come and go reuse those of the ones that went, so memory
-    // follows the series alive at once, not every series there ever was.
+    // A histogram is about 220 KB: series that come and go, and series idle for an interval, give theirs back to the
+    // pool, so memory follows the series with events at once, not every series there ever was.
     private readonly Stack<Series> _free = new();
     private const int MaxFree = 64;
     private readonly HistogramPool _pool;
@@ -62,7 +63,7 @@ public sealed class SeriesTable : IAllocationRecorder
     {
         if (!_series.TryGetValue(key, out var s))
         {
-            s = _free.Count > 0 ? _free.Pop() : new Series(_pool.Rent());
+            s = _free.Count > 0 ? _free.Pop() : new Series();
             _series.Add(key, s);
             if (key.Tid != 0)
             {
@@ -81,7 +82,7 @@ public sealed class SeriesTable : IAllocationRecorder
             s.CommLength = name.Length;
             s.Tags = WithTargetTags(key, s, BuildTags(key, Encoding.UTF8.GetString(name)));
         }
-        s.Histogram.RecordValue(LatencyHistograms.Clamp(latencyNs));
+        (s.Histogram ??= _pool.Rent()).RecordValue(LatencyHistograms.Clamp(latencyNs));
         s.Bytes += (long)size;
     }
 
@@ -101,17 +102,22 @@ public sealed class SeriesTable : IAllocationRecorder
             bool exited = (_exited.Count > 0 && _exited.Contains(key.Pid)) || (_exitedBefore.Count > 0 && _exitedBefore.Contains(key.Pid));
             if (exited)
                 (evict ??= new()).Add(key);
-            if (s.Histogram.TotalCount == 0)
+            if (s.Histogram is not { TotalCount: > 0 } histogram)
             {
+                if (s.Histogram is not null)
+                {
+                    _pool.Return(s.Histogram);
+                    s.Histogram = null;
+                }
                 if (!exited && ++s.IdleIntervals >= _evictAfterIdleIntervals)
                     (evict ??= new()).Add(key);
                 continue;
             }
             s.IdleIntervals = 0;
-            result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, HistogramStats.Summarize(s.Histogram, s.Bytes),
-                KeepHistograms ? _encoder.Encode(s.Histogram) : null));
-            _run?.Add(key, MeasurementOf(key.Op), s.Tags, s.Histogram, s.Bytes);
-            s.Histogram.Reset();
+            result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, HistogramStats.Summarize(histogram, s.Bytes),
+                KeepHistograms ? _encoder.Encode(histogram) : null));
+            _run?.Add(key, MeasurementOf(key.Op), s.Tags, histogram, s.Bytes);
+            histogram.Reset();
             s.Bytes = 0;
         }
         if (evict is not null)
@@ -119,13 +125,13 @@ public sealed class SeriesTable : IAllocationRecorder
             {
                 if (!_series.Remove(k, out var gone))
                     continue;
-                if (_free.Count >= MaxFree)
+                if (gone.Histogram is not null)
                 {
                     _pool.Return(gone.Histogram);
+                    gone.Histogram = null;
                 }
-                else
+                if (_free.Count < MaxFree)
                 {
-                    gone.Histogram.Reset();
                     gone.Bytes = 0;
                     gone.IdleIntervals = 0;
                     gone.CommLength = 0;

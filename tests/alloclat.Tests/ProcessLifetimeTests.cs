@@ -6,7 +6,7 @@ namespace Alloclat.Tests;
 /// <summary>
 /// What alloclat keeps for a process (its uprobe links and their file descriptors, its series, its symbols) goes
 /// when the process exits: after many short-lived processes of a traced binary, alloclat holds the links of the
-/// live ones and no more.
+/// live ones and no more, and its memory has not grown with the lifetimes.
 /// </summary>
 public class ProcessLifetimeTests
 {
@@ -15,6 +15,10 @@ public class ProcessLifetimeTests
         .Select(fd => { try { return new FileInfo(fd).LinkTarget ?? ""; } catch (IOException) { return ""; } })
         .Count(t => t.StartsWith("anon_inode:[perf_event]", StringComparison.Ordinal) || t.StartsWith("anon_inode:bpf_link", StringComparison.Ordinal));
 
+    private static long RssKb(int pid) => long.Parse(File.ReadLines($"/proc/{pid}/status")
+        .First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1],
+        System.Globalization.CultureInfo.InvariantCulture);
+
     private static char State(int pid)
     {
         string stat = File.ReadAllText($"/proc/{pid}/stat");
@@ -22,9 +26,9 @@ public class ProcessLifetimeTests
     }
 
     /// <summary>Starts a process of the binary that lives through the test and waits until its probes are in place.</summary>
-    private static CapturedProcess StartLive(string program, CapturedProcess alloclat)
+    private static Process StartLive(string program, CapturedProcess alloclat)
     {
-        var live = CapturedProcess.Start(program, ["600"]);
+        var live = Process.Start(program, "600")!;
         // The exec hook holds it (state T) until its probes are attached: asleep in the program's own image means
         // it was continued after them (before its exec it is still the forked test runner).
         Wait.UntilAsync(() => new FileInfo($"/proc/{live.Id}/exe").LinkTarget == program && State(live.Id) == 'S',
@@ -54,28 +58,43 @@ public class ProcessLifetimeTests
     {
         Cli.WaitUntilTracing(p);
         int idle = LinkDescriptors(p.Id);
-        var live = StartLive(program, p);
+        using var live = StartLive(program, p);
         try
         {
-            int withLive = LinkDescriptors(p.Id);
-            Assert.True(withLive > idle, $"no links for the live process: {idle} -> {withLive}");
-
-            const int Lifetimes = 60;
-            using (var churn = new Churn(program, Lifetimes, "0"))
-            {
-                churn.Go();
-                Assert.Equal(Lifetimes, churn.WaitForEnd(TimeSpan.FromSeconds(120)));
-            }
-            // Links of exited processes are detached in the background: wait until the last one is gone.
-            await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= withLive, TimeSpan.FromSeconds(60),
-                $"the links of {Lifetimes} exited processes to be released");
-            Assert.Equal(withLive, LinkDescriptors(p.Id));
+            await LinksFollowLiveProcesses(p, program, live, idle);
         }
         finally
         {
-            live.Kill();
-            live.Wait(TimeSpan.FromSeconds(30));
+            // A failed assertion must not leave the 600-second process behind.
+            if (!live.HasExited)
+                live.Kill();
         }
+    }
+
+    private static async Task LinksFollowLiveProcesses(CapturedProcess p, string program, Process live, int idle)
+    {
+        int withLive = LinkDescriptors(p.Id);
+        long rssWithLive = RssKb(p.Id);
+        Assert.True(withLive > idle, $"no links for the live process: {idle} -> {withLive}");
+
+        const int Lifetimes = 60;
+        using (var churn = new Churn(program, Lifetimes, "0"))
+        {
+            churn.Go();
+            // Each start waits at exec for its probes: seconds each on a loaded machine, so the bound is generous.
+            Assert.Equal(Lifetimes, churn.WaitForEnd(TimeSpan.FromSeconds(600)));
+        }
+        // Links of exited processes are detached in the background: wait until the last one is gone.
+        await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= withLive, TimeSpan.FromSeconds(60),
+            $"the links of {Lifetimes} exited processes to be released");
+        Assert.Equal(withLive, LinkDescriptors(p.Id));
+        // Memory follows what is live (one process), not the lifetimes: what grew is at most the young generation's
+        // budget (16 MiB) and the histograms of one interval's series, never about a megabyte per lifetime.
+        long grown = RssKb(p.Id) - rssWithLive;
+        Assert.True(grown < 32 * 1024, $"RSS grew by {grown} kB over {Lifetimes} lifetimes of a process that is gone");
+
+        live.Kill();
+        live.WaitForExit();
         await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= idle, TimeSpan.FromSeconds(60), "the live process's links to be released after it exited");
         Assert.Equal(idle, LinkDescriptors(p.Id));
         Tmds.Linux.LibC.kill(p.Id, 15);

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Tracer.TestSupport;
 
 namespace Alloclat.Tests;
 
