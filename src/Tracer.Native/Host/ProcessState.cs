@@ -1,0 +1,28 @@
+namespace Tracer.Native;
+
+/// <summary>Whether a process exists, and whether it can still run.</summary>
+public static partial class KernelSupport
+{
+    public static bool ProcessExists(int pid) => pid > 0 && Directory.Exists($"/proc/{pid}");
+
+    /// <summary>
+    /// True while the process can still run: it exists and is not a zombie. A target whose parent has not reaped it
+    /// yet has exited all the same.
+    /// </summary>
+    public static bool ProcessRunning(int pid) => ProcessState(pid) is not ('\0' or 'Z' or 'X');
+
+    /// <summary>The process's state letter in /proc/PID/stat (R, S, T, Z, ...), or NUL when it does not exist.</summary>
+    public static char ProcessState(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length ? stat[close + 2] : '\0';
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return '\0';
+        }
+    }
+}
