@@ -28,6 +28,8 @@ internal sealed class SpikeReporter : IPerfSampleHandler
     private readonly StackSymbolizer _symbolizer = new();
     private readonly long _clockOffsetNs = MonotonicClock.MeasureOffsetNs();
     private List<SlowCall> _pending = new();
+    private List<int> _exitedThisInterval = new();
+    private List<int> _exitedLastInterval = new();
 
     private readonly bool _mmapLockMeasured;
 
@@ -39,11 +41,18 @@ internal sealed class SpikeReporter : IPerfSampleHandler
 
     public long Suppressed { get; private set; }
 
-    /// <summary>Forgets an exited process's memory map (its samples, read before its exit was, are symbolized).</summary>
-    public void ProcessExited(int pid) => _symbolizer.Forget(pid);
+    /// <summary>
+    /// Forgets an exited process's memory map, one interval after its exit was read: its last samples, written to
+    /// the stack buffer before the exit event reached the event buffer, may still be unread when the exit is seen.
+    /// </summary>
+    public void ProcessExited(int pid) => _exitedThisInterval.Add(pid);
 
     public IReadOnlyList<SlowCall> Take()
     {
+        foreach (int pid in _exitedLastInterval)
+            _symbolizer.Forget(pid);
+        _exitedLastInterval.Clear();
+        (_exitedLastInterval, _exitedThisInterval) = (_exitedThisInterval, _exitedLastInterval);
         if (_pending.Count == 0)
             return [];
         var taken = _pending;

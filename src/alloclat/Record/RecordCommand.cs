@@ -15,6 +15,7 @@ internal sealed class RecordCommand(RecordOptions options, IConsole console)
     public async Task<int> RunAsync()
     {
         var checkedRun = new Preflight(_o, _err).Run();
+        using var signals = new StopSignals();
         using var heap = new HeapBudget();
         var sinks = await SinkSet.OpenAsync(_o, checkedRun, console, _err);
         var alerts = CreateAlerts();
@@ -23,7 +24,7 @@ internal sealed class RecordCommand(RecordOptions options, IConsole console)
         try
         {
             session.Start(sinks.Screen);
-            outcome = await new RecordLoop(_o, session, sinks, alerts, checkedRun.Host, _err).RunAsync();
+            outcome = await new RecordLoop(_o, session, sinks, alerts, signals, checkedRun.Host, _err).RunAsync();
         }
         finally
         {

@@ -15,7 +15,7 @@ internal sealed record RecordOutcome(int ExitCode, RunSummary? Summary);
 /// and hands every snapshot to the sinks, until the duration ends, a signal or the quit key arrives, the command or
 /// the target exits, or polling fails. Then the command outliving the trace is asked to stop, as timeout(1) does.
 /// </summary>
-internal sealed class RecordLoop(RecordOptions o, TraceSession session, SinkSet sinks, AlertStage? alerts, string host, TextWriter err)
+internal sealed class RecordLoop(RecordOptions o, TraceSession session, SinkSet sinks, AlertStage? alerts, StopSignals signals, string host, TextWriter err)
 {
     private enum StopReason { None, Signal, Terminate, Duration, CommandExited, TargetExited, Failed, Quit }
 
@@ -38,8 +38,7 @@ internal sealed class RecordLoop(RecordOptions o, TraceSession session, SinkSet 
             }
             stop.Cancel();
         }
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; Stop(StopReason.Signal); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; Stop(StopReason.Terminate); });
+        signals.Deliver(s => Stop(s == PosixSignal.SIGTERM ? StopReason.Terminate : StopReason.Signal));
         using var sigwinch = screen is null ? null : PosixSignalRegistration.Create(PosixSignal.SIGWINCH, _ => screen.Redraw());
         if (screen is not null)
             KeyboardInput.Start(screen, () => Stop(StopReason.Quit));
