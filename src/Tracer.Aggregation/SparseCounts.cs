@@ -14,9 +14,6 @@ internal sealed class SparseCounts
 
     public long TotalCount { get; private set; }
 
-    /// <summary>Buckets with a count.</summary>
-    public int Buckets => _counts.Count;
-
     /// <summary>Adds every bucket of an interval histogram.</summary>
     public void Add(HistogramBase interval)
     {

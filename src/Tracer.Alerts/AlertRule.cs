@@ -1,4 +1,3 @@
-using System.Globalization;
 using Tracer.Core;
 
 namespace Tracer.Alerts;
@@ -60,9 +59,4 @@ public sealed record AlertRule
         AbsoluteNs ?? (baselineNs is long b ? (long)Math.Min(long.MaxValue, Math.Ceiling(Factor!.Value * b)) : null);
 
     public override string ToString() => Expression;
-
-    /// <summary>The threshold part as text: <c>5ms</c> or <c>4x baseline(30)</c>.</summary>
-    public string ThresholdText => AbsoluteNs is long ns
-        ? Quantity.FormatDuration(ns)
-        : $"{Factor!.Value.ToString("0.###", CultureInfo.InvariantCulture)}x baseline({BaselineIntervals.ToString(CultureInfo.InvariantCulture)})";
 }

@@ -21,8 +21,6 @@ public sealed class AlertStage : IAsyncDisposable
         _webhook = webhook;
     }
 
-    public AlertEngine Engine => _engine;
-
     public IntervalSnapshot Apply(IntervalSnapshot snapshot)
     {
         var transitions = _engine.Evaluate(snapshot);

@@ -22,9 +22,6 @@ public static class DotnetProcess
     /// <summary>True when the process maps the .NET runtime; false when it does not or is gone.</summary>
     public static bool MapsRuntime(int pid) => MapsLibrary(pid, RuntimeLibrary);
 
-    /// <summary>True when the process maps the .NET host resolver, the step before the runtime is loaded.</summary>
-    public static bool MapsHost(int pid) => MapsLibrary(pid, "libhostfxr.so") || MapsLibrary(pid, "libhostpolicy.so");
-
     private static bool MapsLibrary(int pid, string name)
     {
         try

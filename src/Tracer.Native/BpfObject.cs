@@ -130,9 +130,6 @@ public sealed unsafe class BpfObject : IDisposable
     /// </summary>
     public void DetachLater(IEnumerable<BpfLink> links) => _reaper.Add(links);
 
-    /// <summary>Links handed to <see cref="DetachLater"/> not yet detached.</summary>
-    public int LinksBeingDetached => _reaper.Pending;
-
     private nint FindProgram(string name)
     {
         nint prog = NativeMethods.bpf_object__find_program_by_name(_handle, name);

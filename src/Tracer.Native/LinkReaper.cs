@@ -13,7 +13,6 @@ internal sealed class LinkReaper : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<BpfLink> _detached;
     private readonly Thread[] _threads;
-    private int _pending;
     private const int Threads = 8;
 
     public LinkReaper(Action<BpfLink> detached)
@@ -25,15 +24,10 @@ internal sealed class LinkReaper : IDisposable
             t.Start();
     }
 
-    public int Pending => Volatile.Read(ref _pending);
-
     public void Add(IEnumerable<BpfLink> links)
     {
         foreach (var link in links)
-        {
-            Interlocked.Increment(ref _pending);
             _queue.Add(link);
-        }
     }
 
     private void Run()
@@ -44,7 +38,6 @@ internal sealed class LinkReaper : IDisposable
             {
                 link.Dispose();
                 _detached(link);
-                Interlocked.Decrement(ref _pending);
             }
         }
         catch (OperationCanceledException)

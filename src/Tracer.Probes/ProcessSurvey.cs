@@ -1,5 +1,6 @@
 using Tracer.Core;
 using Tracer.Elf;
+using Tracer.Native;
 
 namespace Tracer.Probes;
 
@@ -22,10 +23,7 @@ public sealed class ProcessSurvey
     public IEnumerable<ProcessReport> All()
     {
         int self = Environment.ProcessId;
-        var pids = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-            if (int.TryParse(Path.GetFileName(dir), out int pid) && pid != self)
-                pids.Add(pid);
+        var pids = ProcessFinder.All().Where(pid => pid != self).ToList();
         pids.Sort();
         foreach (int pid in pids)
             if (Inspect(pid) is { } report)
@@ -35,8 +33,8 @@ public sealed class ProcessSurvey
     /// <summary>The report of one process; null when it is a kernel thread or has exited.</summary>
     public ProcessReport? Inspect(int pid)
     {
-        string? name = ReadText($"/proc/{pid}/comm")?.TrimEnd('\n');
-        if (name is null || IsKernelThread(pid))
+        string? name = ProcessFinder.NameOf(pid);
+        if (name is null || ProcessStat.Read(pid) is not { IsKernelThread: false })
             return null;
         string cgroup = ProcessCgroup.Describe(pid);
         string? container = ProcessCgroup.ContainerOf(pid);
@@ -182,27 +180,5 @@ public sealed class ProcessSurvey
         {
         }
         return set;
-    }
-
-    /// <summary>Kernel threads have the PF_KTHREAD flag (0x00200000) in field 9 of /proc/PID/stat.</summary>
-    private static bool IsKernelThread(int pid)
-    {
-        string? stat = ReadText($"/proc/{pid}/stat");
-        if (stat is null)
-            return true;
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return fields.Length > 6 && uint.TryParse(fields[6], out uint flags) && (flags & 0x00200000) != 0;
-    }
-
-    private static string? ReadText(string path)
-    {
-        try
-        {
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }

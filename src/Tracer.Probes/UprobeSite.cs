@@ -50,7 +50,4 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
         string programs = string.Join("+", new[] { EntryProgram, ExitProgram }.Where(p => p is not null));
         return $"{Path}: {Symbol} at {at}, {programs}{rets}";
     }
-
-    /// <summary>How many probes this site places.</summary>
-    public int ProbeCount => (EntryProgram is null ? 0 : 1) + (ExitProgram is null ? 0 : ReturnOffsets?.Count ?? 1);
 }

@@ -18,6 +18,7 @@ internal static class ExitCodeMap
         KernelFeatureMissingException => ReturnCode.KernelFeatureError,
         LibbpfUnavailableException => ReturnCode.LibbpfError,
         TargetGoneException => ReturnCode.ProcessNotFound,
+        UntraceableProcessException => ReturnCode.ProcessNotFound,
         TargetAccessDeniedException => ReturnCode.PrivilegeError,
         InvalidTargetException => ReturnCode.ArgumentError,
         UnprobeableBinaryException => ReturnCode.BinaryError,

@@ -12,17 +12,5 @@ public static partial class KernelSupport
     public static bool ProcessRunning(int pid) => ProcessState(pid) is not ('\0' or 'Z' or 'X');
 
     /// <summary>The process's state letter in /proc/PID/stat (R, S, T, Z, ...), or NUL when it does not exist.</summary>
-    public static char ProcessState(int pid)
-    {
-        try
-        {
-            string stat = File.ReadAllText($"/proc/{pid}/stat");
-            int close = stat.LastIndexOf(')');
-            return close > 0 && close + 2 < stat.Length ? stat[close + 2] : '\0';
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return '\0';
-        }
-    }
+    public static char ProcessState(int pid) => ProcessStat.Read(pid)?.State ?? '\0';
 }

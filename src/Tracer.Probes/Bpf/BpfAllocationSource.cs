@@ -72,11 +72,6 @@ public sealed class BpfAllocationSource : IEventSource
 
     public IReadOnlyList<SlowCall> TakeSlowCalls() => _spikes?.Take() ?? [];
 
-    /// <summary>Number of uprobe and uretprobe links in place.</summary>
-    public int UprobeCount => _uprobes.ProbeCount;
-
-    public long MalformedSamples => _decoder.Malformed;
-
     /// <summary>Traces a process from now on.</summary>
     public void AddTarget(int pid) => _targets.Add(pid);
 
@@ -88,8 +83,6 @@ public sealed class BpfAllocationSource : IEventSource
 
     /// <summary>Traces a process from its next exec on: a command held until its probes are ready.</summary>
     public void AddTargetAtExec(int pid) => _targets.AddAtExec(pid);
-
-    public bool RemoveTarget(int pid) => _targets.Remove(pid);
 
     /// <summary>
     /// Attaches the probes of each site. With a pid the kernel inserts the breakpoints in that process only; -1

@@ -24,8 +24,6 @@ internal sealed class TargetMaps
 
     public void AddAtExec(int pid) => _targets.Update<uint, byte>((uint)pid, TargetAtExec);
 
-    public bool Remove(int pid) => _targets.Delete((uint)pid);
-
     /// <summary>The kernel's comm: the name cut to 15 bytes, NUL padded.</summary>
     public void AddName(string name)
     {

@@ -11,12 +11,8 @@ internal sealed class UprobeAttacher
 {
     private readonly BpfObject _object;
     private readonly Dictionary<int, ProcessProbes> _probes = new();
-    private int _probeCount;
 
     public UprobeAttacher(BpfObject obj) => _object = obj;
-
-    /// <summary>Number of uprobe and uretprobe links in place.</summary>
-    public int ProbeCount => Volatile.Read(ref _probeCount);
 
     /// <summary>Processes that have uprobes of their own in place.</summary>
     public int ProbedProcesses
@@ -53,8 +49,6 @@ internal sealed class UprobeAttacher
                     probes.Links.Add(_object.AttachUprobe(exit, pid, site.Path, site.FileOffset, site.Cookie, retprobe: true));
             }
             added++;
-            Interlocked.Add(ref _probeCount, site.ProbeCount);
-            probes.ProbeCount += site.ProbeCount;
         }
         return added;
     }
@@ -84,8 +78,7 @@ internal sealed class UprobeAttacher
         ProcessProbes? probes;
         lock (_probes)
         {
-            if (_probes.Remove(pid, out probes))
-                Interlocked.Add(ref _probeCount, -probes.ProbeCount);
+            _probes.Remove(pid, out probes);
         }
         if (probes is not null)
             _object.DetachLater(probes.Links);
@@ -96,6 +89,5 @@ internal sealed class UprobeAttacher
         public readonly HashSet<(string Path, ulong Offset, AllocOp Op)> Sites = new();
         public readonly List<BpfLink> Links = new();
         public readonly List<UprobeSite> Placed = new();
-        public int ProbeCount;
     }
 }

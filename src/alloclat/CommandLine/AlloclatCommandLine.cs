@@ -78,8 +78,6 @@ internal sealed class AlloclatCommandLine
 
     private const string RootDescription = RecordCommandLine.Description + "\nEach verb lists its options with --help (alloclat record --help).";
 
-    public string HelpFor(string verb) => _help.Render(verb == "" ? _root : _root.Subcommands.First(c => c.Name == verb));
-
     /// <summary>Parses and runs; every mistake is one <c>[ERROR]</c> line on the console's error writer and exit code 2.</summary>
     public async Task<int> RunAsync(IReadOnlyList<string> args)
     {

@@ -36,10 +36,8 @@ internal sealed class Preflight(RecordOptions options, TextWriter err)
         Libbpf.EnsureLoaded();
         KernelSupport.EnsureTracefs();
 
-        if (_o.Pid is int pid && !KernelSupport.ProcessExists(pid))
-            throw new AlloclatException(ReturnCode.ProcessNotFound, $"process {pid} does not exist");
-        if (_o.Pid is int target)
-            PidTarget.Check(target);
+        if (_o.Pid is int pid)
+            ProcessTarget.Require(pid);
         (ulong Inode, ulong Device)? binaryId = _o.Binary is null ? null : CheckBinary(_o.Binary);
         var cgroup = _o.Cgroup is null ? null : CgroupTarget.Open(_o.Cgroup);
 

@@ -245,19 +245,8 @@ internal sealed partial class TraceSession : IDisposable
     /// <summary>Adds running processes of the binary and probes their allocators.</summary>
     private void AddBinaryProcesses(BpfAllocationSource source, (ulong Inode, ulong Device) id)
     {
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        foreach (int pid in ProcessFinder.Running(id))
         {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid))
-                continue;
-            try
-            {
-                if (KernelSupport.FileIdentity($"{dir}/exe") != id)
-                    continue;
-            }
-            catch (FileNotFoundException)
-            {
-                continue;
-            }
             source.AddTarget(pid);
             _dotnet?.AddRunningProcess(pid);
             try

@@ -18,9 +18,9 @@ internal sealed partial class TraceSession
             foreach (var name in _o.Names)
                 source.AddTargetName(name);
             int found = 0;
-            foreach (int pid in ProcessesNamed(_o.Names))
+            foreach (int pid in ProcessFinder.Named(_o.Names))
             {
-                AddRunning(source, pid, $"named {ProcessName(pid)}");
+                AddRunning(source, pid, $"named {ProcessFinder.NameOf(pid)}");
                 found++;
             }
             if (found == 0)
@@ -92,30 +92,5 @@ internal sealed partial class TraceSession
     public void ForgetContainer(int pid)
     {
         _containers.TryRemove(pid, out _);
-    }
-
-    private static IEnumerable<int> ProcessesNamed(IReadOnlyList<string> names)
-    {
-        int self = Environment.ProcessId;
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out int pid) || pid == self)
-                continue;
-            string? comm = ProcessName(pid);
-            if (comm is not null && names.Contains(comm))
-                yield return pid;
-        }
-    }
-
-    private static string? ProcessName(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/comm").TrimEnd('\n');
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
     }
 }
