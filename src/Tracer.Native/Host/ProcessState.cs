@@ -1,10 +1,8 @@
 namespace Tracer.Native;
 
-/// <summary>Whether a process exists, and whether it can still run.</summary>
+/// <summary>Whether a process can still run.</summary>
 public static partial class KernelSupport
 {
-    public static bool ProcessExists(int pid) => pid > 0 && Directory.Exists($"/proc/{pid}");
-
     /// <summary>
     /// True while the process can still run: it exists and is not a zombie. A target whose parent has not reaped it
     /// yet has exited all the same.
