@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using Tracer.Core;
 using Tracer.Elf;
+using Tracer.Elf.Disassembly;
+using Tracer.Elf.Go;
 
 namespace Tracer.Probes;
 

@@ -1,5 +1,6 @@
 using Tracer.Core;
 using Tracer.Elf;
+using Tracer.Elf.Loader;
 
 namespace Tracer.Probes;
 

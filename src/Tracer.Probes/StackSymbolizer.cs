@@ -1,4 +1,5 @@
 using Tracer.Elf;
+using Tracer.Elf.Go;
 
 namespace Tracer.Probes;
 

@@ -1,4 +1,0 @@
-namespace Tracer.Elf;
-
-/// <summary>Outcome of looking for a pclntab: the table, or why there is none.</summary>
-internal sealed record PclntabLoadResult(GoPclntab? Table, string? Failure);
