@@ -31,15 +31,15 @@ public class ProcessTargetTests
     [Fact]
     public async Task AZombieIsReportedAsOne()
     {
-        // The shell's child exits at once; sleep, which the shell becomes, never reaps it.
-        var parent = CapturedProcess.Start("/bin/sh", ["-c", "/bin/true & echo $!; exec sleep 60"]);
+        // The child exits at once and its parent never waits for it (a shell could reap it before it execs sleep).
+        var parent = CapturedProcess.Start("perl", ["-e", "$| = 1; my $p = fork; exit 0 unless $p; print \"$p\\n\"; sleep 60"]);
         try
         {
             int zombie = 0;
             await Wait.UntilAsync(() => int.TryParse(parent.StdoutSoFar.Split('\n')[0].Trim(), out zombie), TimeSpan.FromSeconds(30), "the shell to say its child's pid");
             await Wait.UntilAsync(() => ProcessStat.Read(zombie)?.State == 'Z', TimeSpan.FromSeconds(30), "the child to become a zombie");
             var e = Assert.Throws<UntraceableProcessException>(() => ProcessTarget.Require(zombie));
-            Assert.Equal($"process {zombie} (true) is a zombie: it has exited and waits for its parent to reap it; there is nothing left to trace", e.Message);
+            Assert.Equal($"process {zombie} (perl) is a zombie: it has exited and waits for its parent to reap it; there is nothing left to trace", e.Message);
         }
         finally
         {
