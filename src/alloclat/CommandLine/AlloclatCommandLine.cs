@@ -62,14 +62,10 @@ internal sealed class AlloclatCommandLine
         }
     }
 
+    // The record verb's usage lines come first, as record's own help shows them.
     private static readonly string[] RootUsage =
     [
-        "alloclat record [options] -- COMMAND [ARGS...]   trace a command it starts",
-        "alloclat record [options] -p PID                 trace a running process",
-        "alloclat record [options] --binary PATH          every process of that binary, now and later",
-        "alloclat record [options] -n NAME                every process of that name, now and later",
-        "alloclat record [options] --cgroup PATH          every process in that cgroup (v1 or v2) and below",
-        "alloclat record [options] --all                  every process (default mode only)",
+        .. RecordCommandLine.Help.UsageLines,
         "alloclat aggregate [options]                     merge many hosts' histograms from Kafka",
         "alloclat merge [options] FILES...                merge --histograms files offline",
         "alloclat ps [-n NAME]                            processes that can be traced, and how",
