@@ -47,6 +47,12 @@ internal sealed class SpikeReporter : IPerfSampleHandler
     /// </summary>
     public void ProcessExited(int pid) => _exitedThisInterval.Add(pid);
 
+    /// <summary>
+    /// Reads the memory map of a process held at exec or fork, while it is stopped: a process that lives for
+    /// milliseconds may be gone when its samples are read.
+    /// </summary>
+    public void ProcessHeld(int pid) => _symbolizer.Remember(pid);
+
     public IReadOnlyList<SlowCall> Take()
     {
         foreach (int pid in _exitedLastInterval)

@@ -51,6 +51,8 @@ public sealed class BpfAllocationSource : IEventSource
             source = new BpfAllocationSource(obj, options);
             TracepointAttacher.AttachSyscallsAndLifecycle(obj, BpfLoader.FiltersPids(options));
             source._gate = ExecGate.Open(obj, options);
+            if (source._spikes is { } spikes)
+                source._gate.Held = spikes.ProcessHeld;
             if (options.SpikeThresholdNs > 0)
                 source.UnavailableCauses = TracepointAttacher.AttachCauses(obj, options.CauseMmapLock);
             return source;

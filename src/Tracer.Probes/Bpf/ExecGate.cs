@@ -59,8 +59,15 @@ internal sealed class ExecGate : IDisposable
     /// </summary>
     public Action<int, int, TimeSpan>? ForkProbe { get; set; }
 
+    /// <summary>
+    /// Told first of every held process, while it is still stopped: a process that runs for milliseconds is best
+    /// looked at now (its memory map is read then, for symbolizing its stacks after it has exited).
+    /// </summary>
+    public Action<int>? Held { get; set; }
+
     private void Release(int pid, HeldProcess why)
     {
+        Held?.Invoke(pid);
         if (why.Kind == HeldProcess.KindFork)
             ForkProbe?.Invoke(pid, (int)why.Parent, TimeSpan.FromTicks(Math.Max(0, MonotonicClock.NowMonotonicNs() - (long)why.SinceNs) / 100));
         else
@@ -71,7 +78,7 @@ internal sealed class ExecGate : IDisposable
     public string? GuardProblem => _hold?.GuardProblem;
 
     /// <summary>Probes and continues every process held now. The map, not the notification, says who is held.</summary>
-    public void PassHeld() => _hold?.ReleaseAll(Probe is null && ForkProbe is null ? null : _release);
+    public void PassHeld() => _hold?.ReleaseAll(Probe is null && ForkProbe is null && Held is null ? null : _release);
 
     /// <summary>Stops stopping processes at exec and continues every one held now (unprobed).</summary>
     public void Close() => _hold?.Revoke();
@@ -81,6 +88,7 @@ internal sealed class ExecGate : IDisposable
         // A process stopped at exec whose notification was not handled yet must not stay stopped.
         Probe = null;
         ForkProbe = null;
+        Held = null;
         _hold?.Dispose();
     }
 }
