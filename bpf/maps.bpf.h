@@ -43,11 +43,16 @@ SHARED struct {
 	__uint(value_size, sizeof(__u32));
 } spikes SEC(".maps");
 
+/* User stacks of slow calls, each frame as the mapped file's build-id and file offset: a process that lives for
+ * milliseconds is symbolized after it has exited, when its memory map is gone. A frame in a file without a GNU
+ * build-id (a Go binary, anonymous JIT code) or taken while the mmap lock was contended keeps its address
+ * (status BPF_STACK_BUILD_ID_IP). */
 SHARED struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
 	__uint(max_entries, 1024);
+	__uint(map_flags, BPF_F_STACK_BUILD_ID);
 	__uint(key_size, sizeof(__u32));
-	__uint(value_size, 127 * sizeof(__u64));
+	__uint(value_size, 127 * sizeof(struct bpf_stack_build_id));
 } stacks SEC(".maps");
 
 /* Thread-group ids being traced (and, transiently, tids of their threads: see tp_fork), each TARGET_ACTIVE or

@@ -17,11 +17,11 @@ internal sealed class SpikeReporter : IPerfSampleHandler
     public const int MaxPerInterval = 100;
     private const int MaxFrames = 127;
 
-    /// <summary>One entry of the <c>stacks</c> map: the instruction pointers of a user stack, innermost first.</summary>
+    /// <summary>One entry of the <c>stacks</c> map: the frames of a user stack, innermost first.</summary>
     [InlineArray(MaxFrames)]
     private struct StackFrames
     {
-        private ulong _ip;
+        private StackBuildIdFrame _frame;
     }
 
     private readonly BpfMap _stacks;

@@ -1,25 +1,61 @@
 using Tracer.Elf;
 using Tracer.Elf.Go;
+using Tracer.Elf.Loader;
+using Tracer.Native.Interop;
 
 namespace Tracer.Probes;
 
 /// <summary>
-/// Turns user-space addresses of a process into <c>function+0xoffset</c>: through the process's memory map to a
-/// file and file offset, then through that file's function symbols (or, for a stripped Go binary, its pclntab).
-/// Files are read once and kept by path; a process's map is read again when an address falls outside it.
-/// A process that lives for milliseconds may be gone before its samples are read: its map is then the one
-/// <see cref="Remember"/> read while it was known to be alive (held at exec or fork), and its files are read from
-/// the collector's own root when the inode there is still the one the process had mapped.
+/// Turns the frames of a user stack into <c>function+0xoffset</c>. A frame the kernel gave as a build-id and file
+/// offset is named through the file with that build-id, which needs nothing of the process: a process that lived
+/// for milliseconds is symbolized after it has exited. A frame given as an address goes through the process's
+/// memory map to a file and offset; that map is the one read last (at the exec or fork hold, see
+/// <see cref="Remember"/>), read again when an address falls outside it while the process lives. Either way the
+/// file's function symbols (or, for a stripped Go binary, its pclntab) name the frame.
 /// </summary>
 public sealed class StackSymbolizer
 {
     private sealed record FileFunctions(ulong[] Starts, ElfSymbol[] Symbols, GoPclntab? Pclntab, Func<ulong, ulong?> ToVaddr);
 
-    private readonly Dictionary<int, IReadOnlyList<MapEntry>> _maps = new();
-    private readonly Dictionary<string, FileFunctions?> _files = new(StringComparer.Ordinal);
+    /// <summary>A file found by its build-id: its name as the process mapped it, and its functions once read.</summary>
+    private sealed class BuildIdFile(string name, string openPath)
+    {
+        public string Name { get; } = name;
+        public string OpenPath { get; } = openPath;
+        public bool Loaded { get; set; }
+        public FileFunctions? Functions { get; set; }
+    }
+
+    /// <summary>What was known of a process when it was held: where to look for the files it will map.</summary>
+    private sealed record Launch(string Root, string Executable, IReadOnlyDictionary<string, string> Environment);
+
     private const int MaxCachedFiles = 256;
 
-    /// <summary>Frames from the innermost out; unknown addresses are kept as <c>[file+0xoffset]</c> or hex.</summary>
+    private readonly Dictionary<int, IReadOnlyList<MapEntry>> _maps = new();
+    private readonly Dictionary<int, Launch> _launches = new();
+    private readonly HashSet<int> _indexed = new();
+    private readonly Dictionary<string, FileFunctions?> _files = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, BuildIdFile> _byBuildId = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string?> _examined = new(StringComparer.Ordinal);
+    private bool _ownFilesIndexed;
+
+    /// <summary>Frames from the innermost out, up to the first empty one; unknown ones are kept as <c>[file+0xoffset]</c> or hex.</summary>
+    public IReadOnlyList<string> Symbolize(int pid, ReadOnlySpan<StackBuildIdFrame> stack)
+    {
+        var frames = new List<string>(stack.Length);
+        foreach (ref readonly var f in stack)
+        {
+            if (f.Status == StackBuildIdFrame.StatusValid)
+                frames.Add(SymbolizeInFile(pid, BuildIdHex(f), f.OffsetOrIp));
+            else if (f.Status == StackBuildIdFrame.StatusIp && f.OffsetOrIp != 0)
+                frames.Add(Symbolize(pid, f.OffsetOrIp));
+            else
+                break;
+        }
+        return frames;
+    }
+
+    /// <summary>Frames given as addresses, from the innermost out, up to the first zero.</summary>
     public IReadOnlyList<string> Symbolize(int pid, ReadOnlySpan<ulong> addresses)
     {
         var frames = new List<string>(addresses.Length);
@@ -32,18 +68,127 @@ public sealed class StackSymbolizer
         return frames;
     }
 
-    /// <summary>Forgets a process's map (it exited, or executed a new image).</summary>
-    public void Forget(int pid) => _maps.Remove(pid);
+    /// <summary>Forgets what is kept of a process (it exited, or executed a new image).</summary>
+    public void Forget(int pid)
+    {
+        _maps.Remove(pid);
+        _launches.Remove(pid);
+        _indexed.Remove(pid);
+    }
 
     /// <summary>
-    /// Reads a process's map now, while it is known to be alive (stopped at exec, say: its executable is mapped
-    /// then), replacing what was kept; a process already gone keeps nothing.
+    /// Reads what is needed of a process now, while it is known to be alive (stopped at exec or fork): its memory
+    /// map (its executable is mapped then), and its executable and environment, from which the libraries it is
+    /// about to map are found should one of its frames name a build-id not seen yet. A process already gone keeps
+    /// nothing.
     /// </summary>
     public void Remember(int pid)
     {
-        _maps.Remove(pid);
+        Forget(pid);
         if (TryReadMaps(pid) is { } maps)
             Keep(pid, maps);
+        try
+        {
+            string root = $"/proc/{pid}/root";
+            if (new FileInfo($"/proc/{pid}/exe").LinkTarget is { } exe)
+                _launches[pid] = new Launch(root, exe, ProbePlanner.ReadEnvironment(pid));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+        }
+    }
+
+    private static string BuildIdHex(in StackBuildIdFrame f) => Convert.ToHexStringLower(f.BuildId);
+
+    /// <summary>A build-id as the kernel writes it in a frame: its bytes, zero-padded to the frame's 20.</summary>
+    private static string FrameKey(string buildIdHex) => buildIdHex.PadRight(StackBuildIdFrame.BuildIdSize * 2, '0');
+
+    private string SymbolizeInFile(int pid, string buildId, ulong fileOffset)
+    {
+        if (!_byBuildId.TryGetValue(buildId, out var file))
+        {
+            IndexFilesOf(pid);
+            if (!_byBuildId.TryGetValue(buildId, out file))
+                return $"[build-id {buildId[..16]}+0x{fileOffset:x}]";
+        }
+        if (!file.Loaded)
+        {
+            file.Functions = LoadFunctions(file.OpenPath);
+            file.Loaded = true;
+        }
+        return Name(file.Functions, fileOffset) ?? $"[{file.Name}+0x{fileOffset:x}]";
+    }
+
+    /// <summary>
+    /// Learns the build-ids of every file a process may have mapped: those in its last map read, the libraries
+    /// its executable needs (resolved the way the loader does, with its own environment), and the collector's own
+    /// (the same system libraries, most often). Each file is read once; a build-id found proves the file.
+    /// </summary>
+    private void IndexFilesOf(int pid)
+    {
+        if (!_indexed.Add(pid))
+            return;
+        if (!_maps.ContainsKey(pid) && TryReadMaps(pid) is { } live)
+            Keep(pid, live);
+        if (_maps.TryGetValue(pid, out var maps))
+            foreach (var m in maps)
+                if (m.IsFile && OpenablePath(pid, m) is { } open)
+                    Examine(Path.GetFileName(m.Path), open);
+        if (_launches.TryGetValue(pid, out var launch))
+        {
+            // Once the process is gone its root is too: the collector's own root is then the best guess, and a
+            // build-id that does not match proves the guess wrong.
+            string root = Directory.Exists(launch.Root) ? launch.Root : "";
+            var options = new LibraryResolverOptions();
+            if (root.Length > 0)
+                options = options with { CachePath = root + LdSoCache.DefaultPath };
+            try
+            {
+                var resolution = new LibraryResolver(options).Resolve(root + launch.Executable, launch.Environment);
+                Examine(Path.GetFileName(launch.Executable), root + launch.Executable);
+                if (resolution.Interpreter is { } interp)
+                    Examine(Path.GetFileName(interp), root + interp);
+                foreach (var p in resolution.Paths)
+                    Examine(Path.GetFileName(p), p.StartsWith(root, StringComparison.Ordinal) ? p : root + p);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+            {
+            }
+        }
+        if (!_ownFilesIndexed)
+        {
+            _ownFilesIndexed = true;
+            if (TryReadMaps(Environment.ProcessId) is { } own)
+                foreach (var m in own)
+                    if (m.IsFile)
+                        Examine(Path.GetFileName(m.Path), m.Path);
+        }
+    }
+
+    private void Examine(string name, string openPath)
+    {
+        if (_examined.ContainsKey(openPath))
+            return;
+        string? id = null;
+        try
+        {
+            using var elf = ElfFile.Open(openPath);
+            id = elf.BuildId;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+        }
+        if (_examined.Count >= MaxCachedFiles * 4)
+            _examined.Clear();
+        _examined[openPath] = id;
+        if (id is null)
+            return;
+        string key = FrameKey(id);
+        if (_byBuildId.ContainsKey(key))
+            return;
+        if (_byBuildId.Count >= MaxCachedFiles)
+            _byBuildId.Clear();
+        _byBuildId[key] = new BuildIdFile(name, openPath);
     }
 
     private string Symbolize(int pid, ulong address)
@@ -52,18 +197,21 @@ public sealed class StackSymbolizer
         if (entry is not { } m || !m.IsFile)
             return $"0x{address:x}";
         ulong fileOffset = address - m.Start + m.Offset;
-        var functions = Functions(pid, m);
-        if (functions?.ToVaddr(fileOffset) is { } vaddr)
-        {
-            int i = Array.BinarySearch(functions.Starts, vaddr);
-            if (i < 0)
-                i = ~i - 1;
-            if (i >= 0 && vaddr - functions.Symbols[i].Value < Math.Max(functions.Symbols[i].Size, 1))
-                return $"{functions.Symbols[i].Name}+0x{vaddr - functions.Symbols[i].Value:x}";
-            if (functions.Pclntab?.FindFunctionContaining(vaddr) is { } go)
-                return $"{go.Name}+0x{vaddr - go.Entry:x}";
-        }
-        return $"[{Path.GetFileName(m.Path)}+0x{fileOffset:x}]";
+        return Name(Functions(pid, m), fileOffset) ?? $"[{Path.GetFileName(m.Path)}+0x{fileOffset:x}]";
+    }
+
+    private static string? Name(FileFunctions? functions, ulong fileOffset)
+    {
+        if (functions?.ToVaddr(fileOffset) is not { } vaddr)
+            return null;
+        int i = Array.BinarySearch(functions.Starts, vaddr);
+        if (i < 0)
+            i = ~i - 1;
+        if (i >= 0 && vaddr - functions.Symbols[i].Value < Math.Max(functions.Symbols[i].Size, 1))
+            return $"{functions.Symbols[i].Name}+0x{vaddr - functions.Symbols[i].Value:x}";
+        if (functions.Pclntab?.FindFunctionContaining(vaddr) is { } go)
+            return $"{go.Name}+0x{vaddr - go.Entry:x}";
+        return null;
     }
 
     private MapEntry? FindMapping(int pid, ulong address, bool reread)
@@ -125,12 +273,20 @@ public sealed class StackSymbolizer
 
     private FileFunctions? Functions(int pid, MapEntry m)
     {
-        string path = m.Path;
-        if (_files.TryGetValue(path, out var cached))
+        if (_files.TryGetValue(m.Path, out var cached))
             return cached;
         if (OpenablePath(pid, m) is not { } openable)
             return null;
-        FileFunctions? result = null;
+        var result = LoadFunctions(openable);
+        // Symbols of files no longer mapped are not worth keeping without bound: start afresh at the limit.
+        if (_files.Count >= MaxCachedFiles)
+            _files.Clear();
+        _files[m.Path] = result;
+        return result;
+    }
+
+    private static FileFunctions? LoadFunctions(string openable)
+    {
         try
         {
             using var elf = ElfFile.Open(openable);
@@ -148,15 +304,11 @@ public sealed class StackSymbolizer
                         return offset - fileOffset + vaddr;
                 return null;
             }
-            result = new FileFunctions(symbols.Select(s => s.Value).ToArray(), symbols, pclntab, ToVaddr);
+            return new FileFunctions(symbols.Select(s => s.Value).ToArray(), symbols, pclntab, ToVaddr);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
+            return null;
         }
-        // Symbols of files no longer mapped are not worth keeping without bound: start afresh at the limit.
-        if (_files.Count >= MaxCachedFiles)
-            _files.Clear();
-        _files[path] = result;
-        return result;
     }
 }

@@ -23,6 +23,7 @@ public class StructLayoutTests
     [InlineData(typeof(BpfUprobeOpts), "bpf_uprobe_opts", new[] { "sz:sz", "ref_ctr_offset:ref_ctr_offset", "bpf_cookie:bpf_cookie", "retprobe:retprobe", "func_name:func_name" })]
     [InlineData(typeof(BpfObjectOpenOpts), "bpf_object_open_opts", new[] { "sz:sz", "object_name:object_name", "relaxed_maps:relaxed_maps", "pin_root_path:pin_root_path", "kconfig:kconfig", "btf_custom_path:btf_custom_path", "kernel_log_buf:kernel_log_buf", "kernel_log_size:kernel_log_size", "kernel_log_level:kernel_log_level" })]
     [InlineData(typeof(PerfBufferRawOpts), "perf_buffer_raw_opts", new[] { "sz:sz", "cpu_cnt:cpu_cnt", "cpus:cpus", "map_keys:map_keys" })]
+    [InlineData(typeof(StackBuildIdFrame), "bpf_stack_build_id", new[] { "status:Status", "build_id:BuildId", "offset:OffsetOrIp" })]
     [InlineData(typeof(PerfEventHeader), "perf_event_header", new[] { "type:type", "misc:misc", "size:size" })]
     public void ManagedLayoutMatchesTheCHeader(Type type, string cStruct, string[] fields)
     {
@@ -60,6 +61,15 @@ public class StructLayoutTests
         Assert.Equal(SpikeEvent.CauseCount, s_c.Value["CAUSE_MAX"]);
         Assert.Equal(SpikeEvent.FlagMoved, s_c.Value["SPIKE_MOVED"]);
         Assert.Equal(SpikeEvent.FlagNoRunQueue, s_c.Value["SPIKE_NO_RUNQUEUE"]);
+    }
+
+    [Fact]
+    public void StackFrameStatusesMatchTheKernelHeader()
+    {
+        Assert.Equal(StackBuildIdFrame.StatusEmpty, s_c.Value["BPF_STACK_BUILD_ID_EMPTY"]);
+        Assert.Equal(StackBuildIdFrame.StatusValid, s_c.Value["BPF_STACK_BUILD_ID_VALID"]);
+        Assert.Equal(StackBuildIdFrame.StatusIp, s_c.Value["BPF_STACK_BUILD_ID_IP"]);
+        Assert.Equal(StackBuildIdFrame.BuildIdSize, s_c.Value["BPF_BUILD_ID_SIZE"]);
     }
 
     [Fact]
@@ -149,6 +159,8 @@ public class StructLayoutTests
                 F(bpf_object_open_opts, kernel_log_buf); F(bpf_object_open_opts, kernel_log_size); F(bpf_object_open_opts, kernel_log_level);
                 S(perf_buffer_raw_opts); F(perf_buffer_raw_opts, sz); F(perf_buffer_raw_opts, cpu_cnt); F(perf_buffer_raw_opts, cpus);
                 F(perf_buffer_raw_opts, map_keys);
+                S(bpf_stack_build_id); F(bpf_stack_build_id, status); F(bpf_stack_build_id, build_id); F(bpf_stack_build_id, offset);
+                E(BPF_STACK_BUILD_ID_EMPTY); E(BPF_STACK_BUILD_ID_VALID); E(BPF_STACK_BUILD_ID_IP); E(BPF_BUILD_ID_SIZE);
                 S(perf_event_header); F(perf_event_header, type); F(perf_event_header, misc); F(perf_event_header, size);
                 S(perf_event_attr); F(perf_event_attr, type); F(perf_event_attr, size); F(perf_event_attr, config);
                 F(perf_event_attr, sample_period); F(perf_event_attr, sample_type); F(perf_event_attr, read_format);

@@ -1,4 +1,5 @@
 using Tracer.Elf;
+using Tracer.Native.Interop;
 using Tracer.TestSupport;
 
 namespace Tracer.Probes.Tests;
@@ -41,6 +42,38 @@ public class StackSymbolizerTests
         }
     }
 
+    [Fact]
+    public void AFrameGivenAsABuildIdIsNamedWithoutItsProcess()
+    {
+        // No process has this pid: only the build-id and the file offset name the frame, through the files the
+        // collector itself maps (the host's libc here).
+        string libc = ProcMaps.ExecutableFiles(ProcMaps.Read(Environment.ProcessId)).First(f => Path.GetFileName(f).StartsWith("libc.so", StringComparison.Ordinal));
+        using var elf = ElfFile.Open(libc);
+        var symbol = elf.Symbols.Functions.First(s => s.Name == "malloc_trim" && s.IsDefined);
+        ulong offset = FileOffset(elf, symbol.Value + 8);
+        var frames = new StackBuildIdFrame[3];
+        frames[0] = Frame(elf.BuildId!, offset);
+        frames[1] = Frame("00112233445566778899aabbccddeeff00112233", 0x1234);
+        var names = new StackSymbolizer().Symbolize(int.MaxValue, frames);
+        Assert.Equal(2, names.Count);
+        Assert.Matches(@"^(__)?malloc_trim\+0x8$", names[0]);
+        // A build-id no file known here has: the id and the offset are what is left.
+        Assert.Equal("[build-id 0011223344556677+0x1234]", names[1]);
+    }
+
+    private static StackBuildIdFrame Frame(string buildIdHex, ulong offset)
+    {
+        var f = new StackBuildIdFrame { Status = StackBuildIdFrame.StatusValid, OffsetOrIp = offset };
+        Convert.FromHexString(buildIdHex).CopyTo(f.BuildId);
+        return f;
+    }
+
+    private static ulong FileOffset(ElfFile elf, ulong vaddr)
+    {
+        var segment = elf.LoadSegments.Single(s => vaddr >= s.VirtualAddress && vaddr < s.VirtualAddress + s.FileSize);
+        return vaddr - segment.VirtualAddress + segment.Offset;
+    }
+
     /// <summary>Starts the workload paused inside its allocation loop; returns its pid and where a function of it is mapped.</summary>
     private static async Task<(CapturedProcess Process, ulong Address)> StartAndFind(string function, ulong offset)
     {
@@ -50,8 +83,7 @@ public class StackSymbolizerTests
 
         using var elf = ElfFile.Open(exe);
         var symbol = elf.Symbols.Functions.Single(s => s.Name == function && s.IsDefined);
-        var segment = elf.LoadSegments.Single(s => symbol.Value >= s.VirtualAddress && symbol.Value < s.VirtualAddress + s.FileSize);
-        ulong fileOffset = symbol.Value + offset - segment.VirtualAddress + segment.Offset;
+        ulong fileOffset = FileOffset(elf, symbol.Value + offset);
         var mapping = ProcMaps.Read(p.Id).Single(m => m.Path == exe && fileOffset >= m.Offset && fileOffset < m.Offset + (m.End - m.Start));
         return (p, mapping.Start + fileOffset - mapping.Offset);
     }
