@@ -171,8 +171,11 @@ $(BUILD)/alloclat-guard: native/alloclat-guard.c bpf/alloclat.h | deps
 $(BUILD)/workloads/dotnet/gcwork.dll: $(wildcard tests/workloads/dotnet/gcwork/*.cs tests/workloads/dotnet/gcwork/*.csproj) | deps
 	$(DOTNET) build tests/workloads/dotnet/gcwork/gcwork.csproj -c Release -o $(@D) --nologo -v quiet
 
+# The collector is precompiled (ReadyToRun): it starts without compiling its code first, and, with tiered
+# compilation off (src/alloclat/alloclat.csproj), never recompiles it in the background while a target runs.
 build: deps bpf workloads $(BUILD)/alloclat-guard
-	$(DOTNET) publish src/alloclat/alloclat.csproj -c $(CONFIG) -o $(BUILD)/publish --nologo -v quiet
+	$(DOTNET) publish src/alloclat/alloclat.csproj -c $(CONFIG) -o $(BUILD)/publish --nologo -v quiet \
+		-r linux-x64 --self-contained false -p:PublishReadyToRun=true
 	install -m 0755 $(BUILD)/alloclat-guard $(BUILD)/publish/alloclat-guard
 	@mkdir -p bin && ln -sf ../$(BUILD)/publish/alloclat bin/alloclat
 	@echo "built bin/alloclat"

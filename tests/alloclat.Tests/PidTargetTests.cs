@@ -1,4 +1,5 @@
-using System.Diagnostics;
+using Tracer.Native;
+using Tracer.TestSupport;
 
 namespace Alloclat.Tests;
 
@@ -21,14 +22,14 @@ public class PidTargetTests
     [Fact]
     public async Task AZombieIsRefused()
     {
-        // The shell's child exits at once; sleep, which the shell becomes, never reaps it.
-        var psi = new ProcessStartInfo("/bin/sh", ["-c", "/bin/true & echo $!; exec sleep 60"]) { RedirectStandardOutput = true };
-        using var parent = Process.Start(psi)!;
-        int zombie = int.Parse(parent.StandardOutput.ReadLine()!);
+        // The child exits at once and its parent never waits for it (a shell could reap it before it execs sleep).
+        var parent = CapturedProcess.Start("perl", ["-e", "$| = 1; my $p = fork; exit 0 unless $p; print \"$p\\n\"; sleep 60"]);
         try
         {
-            await Tracer.TestSupport.Wait.UntilAsync(() => File.ReadAllText($"/proc/{zombie}/stat").Contains(") Z "), TimeSpan.FromSeconds(30), "the child to become a zombie");
-            AssertRefused(Cli.Run(["record", "-q", "-o", Cli.TempOutput(), "-p", zombie.ToString(), "--duration", "2s"]), $"process {zombie} (true) is a zombie");
+            int zombie = 0;
+            await Wait.UntilAsync(() => int.TryParse(parent.StdoutSoFar.Split('\n')[0].Trim(), out zombie), TimeSpan.FromSeconds(30), "perl to say its child's pid");
+            await Wait.UntilAsync(() => ProcessStat.Read(zombie)?.State == 'Z', TimeSpan.FromSeconds(30), "the child to become a zombie");
+            AssertRefused(Cli.Run(["record", "-q", "-o", Cli.TempOutput(), "-p", zombie.ToString(), "--duration", "2s"]), $"process {zombie} (perl) is a zombie");
         }
         finally
         {
