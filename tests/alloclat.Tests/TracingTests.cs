@@ -131,10 +131,11 @@ public class TracingTests
     [Fact]
     public void ARunningProcessIsTracedByPid()
     {
-        var demo = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["4"]);
+        // The demo runs for as long as a collector may take to start on a busy machine, and is killed after.
+        var demo = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["120"]);
         try
         {
-            Thread.Sleep(300);
+            WaitForImage(demo, "alloc_demo");
             string output = Cli.TempOutput();
             var result = Cli.Run(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--duration", "1500ms"]);
             Assert.True(result.ExitCode == 0, result.ToString());
@@ -200,10 +201,10 @@ public class TracingTests
     [Fact]
     public void InterruptFlushesTheLastIntervalAndDetaches()
     {
-        var demo = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["10"]);
+        var demo = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["120"]);
         try
         {
-            Thread.Sleep(200);
+            WaitForImage(demo, "alloc_demo");
             string output = Cli.TempOutput();
             var p = Cli.Start(["record", "-q", "-o", output, "-p", demo.Id.ToString(), "--interval", "60s"]);
             Cli.WaitUntilTracing(p);
@@ -226,6 +227,11 @@ public class TracingTests
             demo.Kill();
         }
     }
+
+    /// <summary>Waits until a started process runs its own image (its exec is done and its map holds the file).</summary>
+    private static void WaitForImage(Tracer.TestSupport.CapturedProcess p, string file) =>
+        Tracer.TestSupport.Wait.UntilAsync(() => File.ReadAllText($"/proc/{p.Id}/maps").Contains(file, StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), $"process {p.Id} to map {file}").GetAwaiter().GetResult();
 
     /// <summary>BPF program ids a process holds open, from the kernel's fdinfo of each of its descriptors.</summary>
     private static HashSet<long> ProgramsHeldBy(int pid)
@@ -281,12 +287,14 @@ public class TracingTests
         string copy = Path.Combine(dir, "alloc_demo");
         File.Copy(Cli.Demo, copy);
         File.SetUnixFileMode(copy, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);
-        var before = Tracer.TestSupport.CapturedProcess.Start(copy, ["5"]);
-        var other = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["5"]);
+        // Both outlive a collector's start on a busy machine, and are killed after.
+        var before = Tracer.TestSupport.CapturedProcess.Start(copy, ["120"]);
+        var other = Tracer.TestSupport.CapturedProcess.Start(Cli.Demo, ["120"]);
         Tracer.TestSupport.CapturedProcess? later = null;
         try
         {
-            Thread.Sleep(200);
+            WaitForImage(before, copy);
+            WaitForImage(other, Cli.Demo);
             string output = Cli.TempOutput();
             var p = Cli.Start(["record", "-q", "-o", output, "--binary", copy, "--duration", "6s"]);
             Cli.WaitUntilTracing(p);
