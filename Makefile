@@ -189,8 +189,9 @@ run: build $(BUILD)/demo/run-demo.sh
 
 test: build go-matrix go-release
 	$(DOTNET) build Tracer.sln -c $(CONFIG) --nologo -v quiet
-	@set -o pipefail; $(DOTNET) test Tracer.sln -c $(CONFIG) --no-build --nologo -m:1 2>&1 | tee $(BUILD)/test.log; \
-	status=$$?; scripts/test-summary $(BUILD)/test.log || status=1; exit $$status
+	@rm -rf $(BUILD)/test-results; set -o pipefail; $(DOTNET) test Tracer.sln -c $(CONFIG) --no-build --nologo -m:1 \
+		--logger "trx;LogFilePrefix=tests" --results-directory $(BUILD)/test-results 2>&1 | tee $(BUILD)/test.log; \
+	status=$$?; scripts/test-summary $(BUILD)/test.log $(BUILD)/test-results || status=1; exit $$status
 
 clean:
 	rm -rf $(BUILD) bin src/*/bin src/*/obj tests/*/bin tests/*/obj
