@@ -189,8 +189,7 @@ run: build $(BUILD)/demo/run-demo.sh
 
 test: build go-matrix go-release
 	$(DOTNET) build Tracer.sln -c $(CONFIG) --nologo -v quiet
-	@rm -rf $(BUILD)/test-results; set -o pipefail; $(DOTNET) test Tracer.sln -c $(CONFIG) --no-build --nologo -m:1 \
-		--logger "trx;LogFilePrefix=tests" --results-directory $(BUILD)/test-results 2>&1 | tee $(BUILD)/test.log; \
+	@DOTNET=$(DOTNET) scripts/run-tests $(BUILD) $(CONFIG); \
 	status=$$?; scripts/test-summary $(BUILD)/test.log $(BUILD)/test-results || status=1; exit $$status
 
 clean:
