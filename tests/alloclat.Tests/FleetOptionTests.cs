@@ -1,11 +1,12 @@
-using Tracer.TestSupport;
+namespace Alloclat.Tests;
 
-namespace Tracer.Fleet.Tests;
-
-/// <summary>Bad fleet options and inputs: one [ERROR] line and exit code 2, before anything is traced or consumed.</summary>
+/// <summary>
+/// Bad fleet options and inputs: one [ERROR] line and exit code 2, before anything is traced or consumed. Found
+/// before anything starts, so the command line runs in the test process (<see cref="InProcessCli"/>).
+/// </summary>
 public class FleetOptionTests
 {
-    private static (int Exit, string Stdout, string Stderr) Run(params string[] args) => Collector.Run(args, TimeSpan.FromSeconds(60));
+    private static CliResult Run(params string[] args) => InProcessCli.Run(args);
 
     [Theory]
     [InlineData("[ERROR] aggregate needs --kafka-brokers", "aggregate", "--influx-url", "http://127.0.0.1:1", "--influx-db", "x")]

@@ -1,6 +1,9 @@
-namespace Tracer.Alerts.Tests;
+namespace Alloclat.Tests;
 
-/// <summary>Alert options of `alloclat record`: a bad rule stops the command before tracing with exit code 2.</summary>
+/// <summary>
+/// Alert options of `alloclat record`: a bad rule stops the command before tracing with exit code 2. Parse-only, so
+/// the command line runs in the test process (<see cref="InProcessCli"/>).
+/// </summary>
 public sealed class AlertOptionTests
 {
     private const int ArgumentError = 2;
@@ -8,7 +11,7 @@ public sealed class AlertOptionTests
     [Fact]
     public void MalformedRule_IsOneLineError_Exit2()
     {
-        var (exit, stdout, stderr) = Collector.Run(["record", "--alert", "p999 > soon", "--", "true"], TimeSpan.FromMinutes(1));
+        var (exit, stdout, stderr) = InProcessCli.Run("record", "--alert", "p999 > soon", "--", "true");
         Assert.Equal(ArgumentError, exit);
         Assert.Equal("", stdout);
         Assert.Equal("[ERROR] --alert: alert rule 'p999 > soon': invalid threshold 'soon': expected a duration (5ms, 800us) or a factor (4x baseline)",
@@ -20,7 +23,7 @@ public sealed class AlertOptionTests
     {
         string path = Path.Combine(Directory.CreateTempSubdirectory("alloclat-rules-").FullName, "rules.txt");
         File.WriteAllLines(path, ["# rules", "p999 > 5ms for 3 intervals", "", "p999 > 4x baseline for two intervals"]);
-        var (exit, _, stderr) = Collector.Run(["record", "--alert-file", path, "--", "true"], TimeSpan.FromMinutes(1));
+        var (exit, _, stderr) = InProcessCli.Run("record", "--alert-file", path, "--", "true");
         Assert.Equal(ArgumentError, exit);
         var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith($"[ERROR] --alert-file {path} line 4: ", line);
@@ -30,15 +33,15 @@ public sealed class AlertOptionTests
     [Fact]
     public void MissingRuleFile_AndWebhookWithoutRules_AreArgumentErrors()
     {
-        var missing = Collector.Run(["record", "--alert-file", "/nonexistent/rules.txt", "--", "true"], TimeSpan.FromMinutes(1));
+        var missing = InProcessCli.Run("record", "--alert-file", "/nonexistent/rules.txt", "--", "true");
         Assert.Equal(ArgumentError, missing.ExitCode);
         Assert.Contains("cannot read --alert-file /nonexistent/rules.txt", missing.Stderr);
 
-        var webhook = Collector.Run(["record", "--alert-webhook", "http://127.0.0.1:9/", "--", "true"], TimeSpan.FromMinutes(1));
+        var webhook = InProcessCli.Run("record", "--alert-webhook", "http://127.0.0.1:9/", "--", "true");
         Assert.Equal(ArgumentError, webhook.ExitCode);
         Assert.Contains("--alert-webhook needs rules", webhook.Stderr);
 
-        var badUrl = Collector.Run(["record", "--alert", "p999 > 5ms", "--alert-webhook", "ftp://x", "--", "true"], TimeSpan.FromMinutes(1));
+        var badUrl = InProcessCli.Run("record", "--alert", "p999 > 5ms", "--alert-webhook", "ftp://x", "--", "true");
         Assert.Equal(ArgumentError, badUrl.ExitCode);
         Assert.Contains("invalid URL 'ftp://x' for --alert-webhook", badUrl.Stderr);
     }
@@ -46,7 +49,7 @@ public sealed class AlertOptionTests
     [Fact]
     public void Help_ListsTheAlertOptions()
     {
-        var (exit, stdout, _) = Collector.Run(["record", "--help"], TimeSpan.FromMinutes(1));
+        var (exit, stdout, _) = InProcessCli.Run("record", "--help");
         Assert.Equal(0, exit);
         Assert.Contains("--alert RULE", stdout);
         Assert.Contains("--alert-file FILE", stdout);
