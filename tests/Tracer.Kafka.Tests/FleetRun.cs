@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Tracer.TestSupport;
 
-namespace Tracer.Fleet.Tests;
+namespace Tracer.Kafka.Tests;
 
 /// <summary>Collectors and aggregators as a user runs them: bin/alloclat processes.</summary>
 public static class FleetRun

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Tracer.TestSupport;
 
-namespace Tracer.Fleet.Tests;
+namespace Tracer.Kafka.Tests;
 
 /// <summary>
 /// The partition's leader goes down while two hosts trace and comes back. Kafka here is librdkafka's mock cluster

@@ -1,4 +1,4 @@
-namespace Tracer.Fleet.Tests;
+namespace Tracer.Kafka.Tests;
 
 /// <summary>
 /// Tests that start a mock Kafka cluster, collectors and aggregators run one at a time: each stages timing (a kill,

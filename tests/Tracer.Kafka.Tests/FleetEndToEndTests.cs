@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Tracer.TestSupport;
 
-namespace Tracer.Fleet.Tests;
+namespace Tracer.Kafka.Tests;
 
 /// <summary>
 /// Three hosts, two aggregators, a crash. Kafka here is librdkafka's mock cluster (test.mock.num.brokers=3) running

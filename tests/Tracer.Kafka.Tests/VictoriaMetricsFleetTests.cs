@@ -1,6 +1,6 @@
 using Tracer.TestSupport;
 
-namespace Tracer.Fleet.Tests;
+namespace Tracer.Kafka.Tests;
 
 /// <summary>
 /// Fleet series through the v2 write API into a real VictoriaMetrics on loopback, which keeps every sample it is

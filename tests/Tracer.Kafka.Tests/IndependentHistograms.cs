@@ -3,7 +3,7 @@ using System.IO.Compression;
 using HdrHistogram;
 using HdrHistogram.Utilities;
 
-namespace Tracer.Fleet.Tests;
+namespace Tracer.Kafka.Tests;
 
 /// <summary>
 /// What the fleet percentiles must be, computed here without alloclat's code: the collectors' .lp files
