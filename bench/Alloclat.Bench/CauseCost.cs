@@ -8,11 +8,11 @@ sealed class UntracedWithOutput() : Tracer("untraced")
     public override Run Execute(Workload w, BenchRun b)
     {
         using var p = Proc.Start(w.File, w.Args, w.Env, hold: true);
-        PidTool.WaitHeld(p.Pid, w.File);
+        PidTool.WaitHeld(p.Id, w.File);
         p.Release();
-        if (p.Wait(b.RunTimeout) != 0)
-            throw new BenchException($"{w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput)}");
-        return new Run(LoopNs(p, w.Name), 0, string.Join('\n', p.Out));
+        if (p.Wait(b.RunTimeout).ExitCode != 0)
+            throw new BenchException($"{w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput())}");
+        return new Run(LoopNs(p, w.Name), 0, string.Join('\n', p.StdoutLines));
     }
 }
 
@@ -26,14 +26,14 @@ sealed class AlloclatElsewhere(string name, params string[] options) : Tracer(na
     {
         using var other = Proc.Start("/bin/sleep", ["3600"]);
         var lp = b.TempFile("lp");
-        using var a = Proc.Start(b.AlloclatPath, ["record", "-q", "-o", lp, "-p", other.Pid.ToString(CultureInfo.InvariantCulture), .. options]);
+        using var a = Proc.Start(b.AlloclatPath, ["record", "-q", "-o", lp, "-p", other.Id.ToString(CultureInfo.InvariantCulture), .. options]);
         if (!a.WaitForLine(l => l.StartsWith("[INFO] tracing", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
-            throw new BenchException($"alloclat did not start tracing the other process:\n{Tail(a.AllOutput)}");
+            throw new BenchException($"alloclat did not start tracing the other process:\n{Tail(a.AllOutput())}");
         using var p = Proc.Start(w.File, w.Args, w.Env, hold: true);
-        PidTool.WaitHeld(p.Pid, w.File);
+        PidTool.WaitHeld(p.Id, w.File);
         p.Release();
-        if (p.Wait(b.RunTimeout) != 0)
-            throw new BenchException($"{w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput)}");
+        if (p.Wait(b.RunTimeout).ExitCode != 0)
+            throw new BenchException($"{w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput())}");
         long loop = LoopNs(p, w.Name);
         a.Interrupt();
         a.Wait(TimeSpan.FromSeconds(30));

@@ -82,7 +82,7 @@ sealed partial class BenchRun
         var storm = Prog("mmap_storm");
         string[] args = [threads.ToString(CultureInfo.InvariantCulture), ms.ToString(CultureInfo.InvariantCulture), "1048576"];
 
-        static long Pairs(Proc p) => long.Parse(p.Out.First(l => l.StartsWith("pairs ", StringComparison.Ordinal))[6..], CultureInfo.InvariantCulture);
+        static long Pairs(CapturedProcess p) => long.Parse(p.StdoutLines.First(l => l.StartsWith("pairs ", StringComparison.Ordinal))[6..], CultureInfo.InvariantCulture);
 
         var untraced = new Series();
         var traced = new Series();
@@ -106,10 +106,10 @@ sealed partial class BenchRun
             long runWakeups = 0;
             while (!a.HasExited)
             {
-                var s = Sample(a.Pid);
+                var s = Sample(a.Id);
                 if (s is null)
                     break;
-                stormPid ??= ChildNamed(a.Pid, "mmap_storm");
+                stormPid ??= ChildNamed(a.Id, "mmap_storm");
                 bool stormRunning = stormPid is int sp && Directory.Exists($"/proc/{sp}") && !File.ReadAllText($"/proc/{sp}/stat").Contains(") Z");
                 if (stormRunning)
                 {
@@ -122,12 +122,12 @@ sealed partial class BenchRun
                     lastAt = DateTime.UtcNow;
                 }
                 hwmKb = Math.Max(hwmKb, s.Value.HwmKb);
-                if (ThreadWakeups(a.Pid, "alloclat-poll") is long wk)
+                if (ThreadWakeups(a.Id, "alloclat-poll") is long wk)
                     runWakeups = wk;
                 Thread.Sleep(50);
             }
-            if (a.Wait(RunTimeout) != 0)
-                throw new BenchException($"alloclat on mmap_storm failed:\n{Tracer.Tail(a.AllOutput)}");
+            if (a.Wait(RunTimeout).ExitCode != 0)
+                throw new BenchException($"alloclat on mmap_storm failed:\n{Tracer.Tail(a.AllOutput())}");
             long pairs = Pairs(a);
             traced.Add(pairs * 1000.0 / ms);
             var points = LineProtocol.Read(lp);
@@ -251,12 +251,12 @@ sealed partial class BenchRun
                 Log($"round {r + 1}/{rounds}: manylibs under {v.Name}");
                 var start = DateTime.UtcNow;
                 using var p = Proc.Start(v.File, v.Args.Select(a => a == "LP" ? lp : a));
-                int code = p.Wait(RunTimeout);
+                int code = p.Wait(RunTimeout).ExitCode;
                 var end = DateTime.UtcNow;
                 if (code != 0)
-                    throw new BenchException($"manylibs under {v.Name} failed:\n{Tracer.Tail(p.AllOutput)}");
+                    throw new BenchException($"manylibs under {v.Name} failed:\n{Tracer.Tail(p.AllOutput())}");
                 long Stamp(string key) =>
-                    long.Parse(p.Out.First(o => o.StartsWith(key + " ", StringComparison.Ordinal))[(key.Length + 1)..], CultureInfo.InvariantCulture);
+                    long.Parse(p.StdoutLines.First(o => o.StartsWith(key + " ", StringComparison.Ordinal))[(key.Length + 1)..], CultureInfo.InvariantCulture);
                 var unixStart = (start - DateTime.UnixEpoch).Ticks * 100;
                 var unixEnd = (end - DateTime.UnixEpoch).Ticks * 100;
                 attach[v.Name].Add((Stamp("main_wall_ns") - unixStart) / 1e6);

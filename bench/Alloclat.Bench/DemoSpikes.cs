@@ -14,8 +14,8 @@ sealed partial class BenchRun
         var demo = Path.GetFullPath(Path.Combine(Build, "demo", "alloc_demo"));
         var lp = TempFile("lp");
         using var a = Proc.Start(AlloclatPath, ["record", "-q", "-o", lp, "--", demo, Quick ? "4" : "10"]);
-        if (a.Wait(RunTimeout) != 0)
-            throw new BenchException($"alloclat on the demo failed (exit {a.ExitCode}):\n{Tracer.Tail(a.AllOutput)}");
+        if (a.Wait(RunTimeout).ExitCode != 0)
+            throw new BenchException($"alloclat on the demo failed (exit {a.ExitCode}):\n{Tracer.Tail(a.AllOutput())}");
         var spikes = LineProtocol.Read(lp).Where(p => p.Measurement == "alloc_spike" && p.Tag("op") == "mmap" && p.Field("size") >= 64L << 20).ToList();
         File.Delete(lp);
         if (spikes.Count == 0)

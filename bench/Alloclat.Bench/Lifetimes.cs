@@ -26,17 +26,17 @@ sealed partial class BenchRun
             Log($"lifetimes: {starts} starts under alloclat --precise --binary");
             using var a = Proc.Start(AlloclatPath, ["record", "-q", "--precise", "-o", TempFile("lp"), "--binary", program]);
             if (!a.WaitForLine(l => l.Contains("[INFO] tracing ", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
-                throw new BenchException($"alloclat did not start tracing: {a.AllOutput}");
-            long rss0 = RssKb(a.Pid);
-            int fds0 = LinkFds(a.Pid);
+                throw new BenchException($"alloclat did not start tracing: {a.AllOutput()}");
+            long rss0 = RssKb(a.Id);
+            int fds0 = LinkFds(a.Id);
             var loop = Stopwatch.StartNew();
             using (var sh = Proc.Start("/bin/sh", ["-c", $"i=0; while [ $i -lt {starts} ]; do \"$0\"; i=$((i+1)); done", program]))
                 sh.Wait(TimeSpan.FromMinutes(10));
             double loopS = loop.Elapsed.TotalSeconds;
-            long rss1 = RssKb(a.Pid);
-            int fds1 = LinkFds(a.Pid);
+            long rss1 = RssKb(a.Id);
+            int fds1 = LinkFds(a.Id);
             var exit = Stopwatch.StartNew();
-            kill(a.Pid, 15);
+            kill(a.Id, 15);
             a.Wait(TimeSpan.FromMinutes(10));
             double exitS = exit.Elapsed.TotalSeconds;
             baseline ??= exitS;

@@ -1,131 +1,38 @@
-using System.Diagnostics;
-using System.Runtime.InteropServices;
+extern alias testsupport;
+
+// Under an alias, as the product's projects are: the bench's own type Tracer would clash with the Tracer.* namespaces.
+global using CapturedProcess = testsupport::Tracer.TestSupport.CapturedProcess;
 
 namespace Alloclat.Bench;
 
-/// <summary>A child process whose output lines are collected as they come, so a tool's readiness line can be awaited.</summary>
-sealed class Proc : IDisposable
+/// <summary>
+/// How the bench starts programs: through the test suite's one runner, <see cref="CapturedProcess"/> (output lines
+/// collected as they come, so a tool's readiness line can be awaited; killed with its children on dispose), in the
+/// bench's own directory and with a standard input to release a held workload through.
+/// </summary>
+static class Proc
 {
-    readonly Process _p;
-    readonly List<string> _out = new();
-    readonly List<string> _err = new();
-    readonly object _gate = new();
-
-    public int Pid => _p.Id;
-    public DateTime Started { get; }
-
-    Proc(Process p, DateTime started)
+    /// <param name="hold">The workload waits at its hold point (BENCH_HOLD=1) for <see cref="Release"/>.</param>
+    public static CapturedProcess Start(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, bool hold = false)
     {
-        _p = p;
-        Started = started;
-    }
-
-    public static Proc Start(string file, IEnumerable<string> args, IDictionary<string, string>? env = null, bool hold = false)
-    {
-        var psi = new ProcessStartInfo(file)
-        {
-            UseShellExecute = false,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        foreach (var a in args)
-            psi.ArgumentList.Add(a);
-        if (env is not null)
-            foreach (var (k, v) in env)
-                psi.Environment[k] = v;
+        var all = new Dictionary<string, string>(env ?? new Dictionary<string, string>());
         if (hold)
-            psi.Environment["BENCH_HOLD"] = "1";
-        var p = new Process { StartInfo = psi };
-        var started = DateTime.UtcNow;
-        p.Start();
-        var proc = new Proc(p, started);
-        p.OutputDataReceived += (_, e) => proc.Add(proc._out, e.Data);
-        p.ErrorDataReceived += (_, e) => proc.Add(proc._err, e.Data);
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return proc;
+            all["BENCH_HOLD"] = "1";
+        return CapturedProcess.Start(file, args, all, workingDirectory: Environment.CurrentDirectory, input: true);
     }
 
-    void Add(List<string> list, string? line)
+    /// <summary>Both streams, standard output first.</summary>
+    public static string AllOutput(this CapturedProcess p) => string.Join('\n', p.StdoutLines.Concat(p.StderrLines));
+
+    /// <summary>Lets a held workload go on past its hold point.</summary>
+    public static void Release(this CapturedProcess p) => p.WriteLine();
+
+    /// <summary>SIGINT, as Ctrl-C: the tool stops in order and prints what it has.</summary>
+    public static void Interrupt(this CapturedProcess p)
     {
-        if (line is null)
-            return;
-        lock (_gate)
-        {
-            list.Add(line);
-            Monitor.PulseAll(_gate);
-        }
+        if (!p.HasExited)
+            p.Signal(2);
     }
-
-    public string[] Out { get { lock (_gate) return _out.ToArray(); } }
-    public string[] Err { get { lock (_gate) return _err.ToArray(); } }
-    public string AllOutput => string.Join('\n', Out.Concat(Err));
-
-    /// <summary>Waits for a line on either stream; false if the process ended or the time ran out first.</summary>
-    public bool WaitForLine(Func<string, bool> match, TimeSpan timeout)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        lock (_gate)
-        {
-            while (true)
-            {
-                if (_out.Any(match) || _err.Any(match))
-                    return true;
-                var left = deadline - DateTime.UtcNow;
-                if (left <= TimeSpan.Zero || _p.HasExited)
-                    return false;
-                Monitor.Wait(_gate, left < TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100));
-            }
-        }
-    }
-
-    public void Release()
-    {
-        _p.StandardInput.WriteLine();
-        _p.StandardInput.Flush();
-    }
-
-    public bool HasExited => _p.HasExited;
-
-    public int Wait(TimeSpan timeout)
-    {
-        if (!_p.WaitForExit(timeout))
-        {
-            _p.Kill(true);
-            _p.WaitForExit();
-            throw new BenchException($"{_p.StartInfo.FileName} did not finish within {timeout.TotalSeconds:0}s");
-        }
-        _p.WaitForExit();
-        return _p.ExitCode;
-    }
-
-    public int ExitCode => _p.ExitCode;
-
-    public void Interrupt()
-    {
-        if (!_p.HasExited)
-            kill(_p.Id, 2);
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            if (!_p.HasExited)
-            {
-                _p.Kill(true);
-                _p.WaitForExit();
-            }
-        }
-        catch (InvalidOperationException)
-        {
-        }
-        _p.Dispose();
-    }
-
-    [DllImport("libc", SetLastError = true)]
-    static extern int kill(int pid, int sig);
 }
 
 sealed class BenchException(string message) : Exception(message);

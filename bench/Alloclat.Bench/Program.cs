@@ -8,7 +8,7 @@ try
 {
     return bench.Main();
 }
-catch (BenchException e)
+catch (Exception e) when (e is BenchException or TimeoutException)
 {
     Console.Error.WriteLine($"bench failed: {e.Message}");
     return 1;
@@ -135,7 +135,7 @@ sealed partial class BenchRun
     {
         using var p = Proc.Start("/bin/sh", ["-c", cmd]);
         p.Wait(TimeSpan.FromSeconds(30));
-        return string.Join('\n', p.Out).Trim();
+        return string.Join('\n', p.StdoutLines).Trim();
     }
 
     JsonObject Machine() => new()
@@ -169,13 +169,13 @@ sealed partial class BenchRun
         {
             p.Wait(TimeSpan.FromSeconds(60));
         }
-        catch (BenchException)
+        catch (TimeoutException)
         {
         }
-        _bccWorks = p.ExitCode == 0 && p.Out.Any(l => l.Contains("->"));
+        _bccWorks = p.ExitCode == 0 && p.StdoutLines.Any(l => l.Contains("->"));
         if (!_bccWorks)
             _skipped.Add("funclatency-bpfcc (bpfcc-tools): cannot run on this kernel: " +
-                         (p.Err.Concat(p.Out).FirstOrDefault(l => l.Contains("kernel headers")) ?? p.Err.LastOrDefault(l => l.Trim().Length > 0) ?? $"exit {p.ExitCode}").Trim());
+                         (p.StderrLines.Concat(p.StdoutLines).FirstOrDefault(l => l.Contains("kernel headers")) ?? p.StderrLines.LastOrDefault(l => l.Trim().Length > 0) ?? $"exit {p.ExitCode}").Trim());
     }
 
     Bpftrace BpftraceLibcMalloc(string lib, bool sizeFilter) => new("bpftrace", (w, pid) =>

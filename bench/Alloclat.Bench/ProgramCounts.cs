@@ -27,7 +27,7 @@ static class BpfStats
     {
         using var p = Proc.Start("bpftool", ["prog", "show", "-j"]);
         p.Wait(TimeSpan.FromSeconds(30));
-        return JsonNode.Parse(string.Join('\n', p.Out))!.AsArray();
+        return JsonNode.Parse(string.Join('\n', p.StdoutLines))!.AsArray();
     }
 
     /// <summary>Ids of the BPF programs a process holds open (its fds' fdinfo), which are the programs it loaded.</summary>
@@ -107,27 +107,27 @@ sealed partial class BenchRun
     {
         var env = new Dictionary<string, string> { ["BENCH_LIVE_MB"] = liveMb, ["BENCH_HOLD_END"] = "1" };
         using var go = Proc.Start(Prog("gosmall"), [n.ToString(CultureInfo.InvariantCulture)], env, hold: true);
-        PidTool.WaitHeld(go.Pid, Prog("gosmall"));
+        PidTool.WaitHeld(go.Id, Prog("gosmall"));
         var lp = TempFile("lp");
-        using var a = Proc.Start(AlloclatPath, ["record", "-q", "-o", lp, "-p", go.Pid.ToString(CultureInfo.InvariantCulture)]);
+        using var a = Proc.Start(AlloclatPath, ["record", "-q", "-o", lp, "-p", go.Id.ToString(CultureInfo.InvariantCulture)]);
         if (!a.WaitForLine(l => l.StartsWith("[INFO] tracing", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
-            throw new BenchException($"alloclat did not start tracing {label}:\n{Tracer.Tail(a.AllOutput)}");
+            throw new BenchException($"alloclat did not start tracing {label}:\n{Tracer.Tail(a.AllOutput())}");
         // Past the collector's first interval report: the loop sees the collector's steady state.
         Thread.Sleep(1500);
-        var before = BpfStats.Snapshot(a.Pid);
-        long cpu0 = BpfStats.CpuNs(a.Pid);
+        var before = BpfStats.Snapshot(a.Id);
+        long cpu0 = BpfStats.CpuNs(a.Id);
         go.Release();
         if (!go.WaitForLine(l => l.StartsWith("gc_count ", StringComparison.Ordinal), RunTimeout))
-            throw new BenchException($"{label} did not finish its loop:\n{Tracer.Tail(go.AllOutput)}");
-        var end = BpfStats.Snapshot(a.Pid);
-        long cpu1 = BpfStats.CpuNs(a.Pid);
+            throw new BenchException($"{label} did not finish its loop:\n{Tracer.Tail(go.AllOutput())}");
+        var end = BpfStats.Snapshot(a.Id);
+        long cpu1 = BpfStats.CpuNs(a.Id);
         go.Release();
         go.Wait(RunTimeout);
         a.Interrupt();
         a.Wait(TimeSpan.FromSeconds(30));
         File.Delete(lp);
         long loop = Tracer.LoopNs(go, label);
-        long gcs = long.Parse(go.Out.First(l => l.StartsWith("gc_count ", StringComparison.Ordinal))[9..], CultureInfo.InvariantCulture);
+        long gcs = long.Parse(go.StdoutLines.First(l => l.StartsWith("gc_count ", StringComparison.Ordinal))[9..], CultureInfo.InvariantCulture);
         var row = CountsRow(label, before, end, n / 1e6, gcs);
         row["allocations"] = n;
         row["collections"] = gcs;
@@ -143,16 +143,16 @@ sealed partial class BenchRun
         string label = $"not traced: {pages} faults + {switches} round trips";
         using var other = Proc.Start("/bin/sleep", ["3600"]);
         var lp = TempFile("lp");
-        using var a = Proc.Start(AlloclatPath, ["record", "-q", "-o", lp, "-p", other.Pid.ToString(CultureInfo.InvariantCulture)]);
+        using var a = Proc.Start(AlloclatPath, ["record", "-q", "-o", lp, "-p", other.Id.ToString(CultureInfo.InvariantCulture)]);
         if (!a.WaitForLine(l => l.StartsWith("[INFO] tracing", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
-            throw new BenchException($"alloclat did not start tracing the other process:\n{Tracer.Tail(a.AllOutput)}");
+            throw new BenchException($"alloclat did not start tracing the other process:\n{Tracer.Tail(a.AllOutput())}");
         using var w = Proc.Start(Prog("fault_switch"), [pages.ToString(CultureInfo.InvariantCulture), switches.ToString(CultureInfo.InvariantCulture)], hold: true);
-        PidTool.WaitHeld(w.Pid, Prog("fault_switch"));
-        var before = BpfStats.Snapshot(a.Pid);
+        PidTool.WaitHeld(w.Id, Prog("fault_switch"));
+        var before = BpfStats.Snapshot(a.Id);
         w.Release();
-        if (w.Wait(RunTimeout) != 0)
-            throw new BenchException($"fault_switch failed (exit {w.ExitCode}):\n{Tracer.Tail(w.AllOutput)}");
-        var end = BpfStats.Snapshot(a.Pid);
+        if (w.Wait(RunTimeout).ExitCode != 0)
+            throw new BenchException($"fault_switch failed (exit {w.ExitCode}):\n{Tracer.Tail(w.AllOutput())}");
+        var end = BpfStats.Snapshot(a.Id);
         a.Interrupt();
         a.Wait(TimeSpan.FromSeconds(30));
         File.Delete(lp);

@@ -20,7 +20,7 @@ sealed partial class BenchRun
         Log($"soak: alloclat record --all for {minutes} min with process churn");
         using var a = Proc.Start(AlloclatPath, ["record", "--all", "-q", "-o", output]);
         if (!a.WaitForLine(l => l.Contains("[INFO] tracing ", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
-            throw new BenchException($"alloclat did not start tracing: {a.AllOutput}");
+            throw new BenchException($"alloclat did not start tracing: {a.AllOutput()}");
         // Each round starts two processes (true, then sleep's pause); the count bounds the loop if the clock does not.
         int rounds = minutes * 60 * 15;
         string counter = TempFile("count");
@@ -34,8 +34,8 @@ sealed partial class BenchRun
             while (clock.Elapsed < until && !a.HasExited)
                 Thread.Sleep(TimeSpan.FromSeconds(1));
             if (a.HasExited)
-                throw new BenchException($"alloclat ended during the soak (exit {a.ExitCode}): {a.AllOutput}");
-            double mb = RssKb(a.Pid) / 1024.0;
+                throw new BenchException($"alloclat ended during the soak (exit {a.ExitCode}): {a.AllOutput()}");
+            double mb = RssKb(a.Id) / 1024.0;
             rss.Add(mb);
             perMinute.Add(Math.Round(mb, 1));
             Log($"soak: minute {m}: RSS {mb:0.0} MB");
@@ -43,7 +43,7 @@ sealed partial class BenchRun
         churn.Dispose();
         int started = 2 * (int.TryParse(File.Exists(counter) ? File.ReadAllText(counter).Trim() : "", NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : 0);
         var exit = Stopwatch.StartNew();
-        kill(a.Pid, 15);
+        kill(a.Id, 15);
         a.Wait(TimeSpan.FromMinutes(5));
         double exitS = exit.Elapsed.TotalSeconds;
         try

@@ -15,19 +15,19 @@ abstract class Tracer(string name)
     public string? Note { get; init; }
     public abstract Run Execute(Workload w, BenchRun b);
 
-    public static long LoopNs(Proc p, string what)
+    public static long LoopNs(CapturedProcess p, string what)
     {
-        foreach (var line in p.Out)
+        foreach (var line in p.StdoutLines)
             if (line.StartsWith("loop_ns ", StringComparison.Ordinal))
                 return long.Parse(line[8..], CultureInfo.InvariantCulture);
-        throw new BenchException($"{what}: no loop time in its output (exit {p.ExitCode}):\n{Tail(p.AllOutput)}");
+        throw new BenchException($"{what}: no loop time in its output (exit {p.ExitCode}):\n{Tail(p.AllOutput())}");
     }
 
     public static string Tail(string s, int lines = 15) => string.Join('\n', s.Split('\n').TakeLast(lines));
 
-    protected static bool Crashed(Proc p) =>
-        p.ExitCode != 0 && (p.AllOutput.Contains("SIGILL") || p.AllOutput.Contains("unexpected return pc") ||
-                            p.AllOutput.Contains("unknown pc") || p.AllOutput.Contains("fatal error"));
+    protected static bool Crashed(CapturedProcess p) =>
+        p.ExitCode != 0 && (p.AllOutput().Contains("SIGILL") || p.AllOutput().Contains("unexpected return pc") ||
+                            p.AllOutput().Contains("unknown pc") || p.AllOutput().Contains("fatal error"));
 }
 
 sealed class Untraced() : Tracer("untraced")
@@ -36,10 +36,10 @@ sealed class Untraced() : Tracer("untraced")
     public override Run Execute(Workload w, BenchRun b)
     {
         using var p = Proc.Start(w.File, w.Args, w.Env, hold: true);
-        PidTool.WaitHeld(p.Pid, w.File);
+        PidTool.WaitHeld(p.Id, w.File);
         p.Release();
-        if (p.Wait(b.RunTimeout) != 0)
-            throw new BenchException($"{w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput)}");
+        if (p.Wait(b.RunTimeout).ExitCode != 0)
+            throw new BenchException($"{w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput())}");
         return new Run(LoopNs(p, w.Name), 0, "");
     }
 }
@@ -78,12 +78,12 @@ sealed class AlloclatTool(string name, params string[] options) : Tracer(name)
         if (Settle)
         {
             if (!p.WaitForLine(l => l.StartsWith("[INFO] tracing", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
-                throw new BenchException($"alloclat did not start tracing {w.Name}:\n{Tail(p.AllOutput)}");
+                throw new BenchException($"alloclat did not start tracing {w.Name}:\n{Tail(p.AllOutput())}");
             Thread.Sleep(500);
             p.Release();
         }
-        if (p.Wait(b.RunTimeout) != 0)
-            throw new BenchException($"alloclat on {w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput)}");
+        if (p.Wait(b.RunTimeout).ExitCode != 0)
+            throw new BenchException($"alloclat on {w.Name} failed (exit {p.ExitCode}):\n{Tail(p.AllOutput())}");
         var points = LineProtocol.Read(lp);
         File.Delete(lp);
         if (!points.Any(pt => pt.Measurement == "alloclat_stats"))
@@ -93,7 +93,7 @@ sealed class AlloclatTool(string name, params string[] options) : Tracer(name)
         long min = MinTraced?.Invoke(w) ?? 0;
         if (traced < min && !(PendingIfNone && traced == 0))
             throw new BenchException($"alloclat ({Name}) on {w.Name} reported {traced} calls, expected at least {min}");
-        return new Run(LoopNs(p, $"alloclat on {w.Name}"), traced, string.Join('\n', p.Err));
+        return new Run(LoopNs(p, $"alloclat on {w.Name}"), traced, string.Join('\n', p.StderrLines));
     }
 
     public List<LineProtocol.Point> LastPoints { get; private set; } = new();
@@ -111,8 +111,8 @@ sealed class Floor(string name, string path, Func<Workload, string[]> probes) : 
 
     // Empty programs count nothing, and a loop that makes no syscall gives the hand-over floor nothing to hand
     // over, so a floor run is not required to have received records; the count is kept for the JSON.
-    protected override long Count(Proc tool) =>
-        tool.Out.FirstOrDefault(l => l.StartsWith("received ", StringComparison.Ordinal)) is { } r
+    protected override long Count(CapturedProcess tool) =>
+        tool.StdoutLines.FirstOrDefault(l => l.StartsWith("received ", StringComparison.Ordinal)) is { } r
             ? Math.Max(1, long.Parse(r[9..], CultureInfo.InvariantCulture)) : 1;
 }
 
@@ -122,26 +122,26 @@ abstract class PidTool(string name) : Tracer(name)
     protected abstract string File { get; }
     protected abstract string[] Args(Workload w, int pid);
     protected abstract bool Ready(string line);
-    protected abstract long Count(Proc tool);
+    protected abstract long Count(CapturedProcess tool);
 
     public override Run Execute(Workload w, BenchRun b)
     {
         using var target = Proc.Start(w.File, w.Args, w.Env, hold: true);
-        WaitHeld(target.Pid, w.File);
-        using var tool = Proc.Start(File, Args(w, target.Pid));
+        WaitHeld(target.Id, w.File);
+        using var tool = Proc.Start(File, Args(w, target.Id));
         if (!tool.WaitForLine(Ready, TimeSpan.FromSeconds(90)))
-            throw new BenchException($"{Name} did not get ready for {w.Name}:\n{Tail(tool.AllOutput)}");
+            throw new BenchException($"{Name} did not get ready for {w.Name}:\n{Tail(tool.AllOutput())}");
         target.Release();
         target.Wait(b.RunTimeout);
         tool.Interrupt();
         tool.Wait(TimeSpan.FromSeconds(60));
         if (target.ExitCode != 0 && Crashed(target))
-            return new Run(0, Count(tool), target.AllOutput.Split('\n').FirstOrDefault(l => l.Contains("SIGILL") || l.Contains("fatal") || l.Contains("unexpected")) ?? Tail(target.AllOutput, 1), TargetCrashed: true);
+            return new Run(0, Count(tool), target.AllOutput().Split('\n').FirstOrDefault(l => l.Contains("SIGILL") || l.Contains("fatal") || l.Contains("unexpected")) ?? Tail(target.AllOutput(), 1), TargetCrashed: true);
         if (target.ExitCode != 0)
-            throw new BenchException($"{w.Name} under {Name} failed (exit {target.ExitCode}):\n{Tail(target.AllOutput)}");
+            throw new BenchException($"{w.Name} under {Name} failed (exit {target.ExitCode}):\n{Tail(target.AllOutput())}");
         long n = Count(tool);
         if (n <= 0)
-            throw new BenchException($"{Name} traced nothing on {w.Name}; its output:\n{Tail(tool.AllOutput)}");
+            throw new BenchException($"{Name} traced nothing on {w.Name}; its output:\n{Tail(tool.AllOutput())}");
         return new Run(LoopNs(target, w.Name), n, "");
     }
 
@@ -180,8 +180,8 @@ sealed class Bpftrace(string name, Func<Workload, int, string> script) : PidTool
     static readonly Regex HistLine = new(@"^\[[^\]]*[\)\]]\s+(\d+)\s+\|", RegexOptions.Compiled);
     static readonly Regex CountLine = new(@"^@\w*:\s+(\d+)\s*$", RegexOptions.Compiled);
 
-    protected override long Count(Proc tool) =>
-        tool.Out.Sum(l => HistLine.Match(l) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
+    protected override long Count(CapturedProcess tool) =>
+        tool.StdoutLines.Sum(l => HistLine.Match(l) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)
             : CountLine.Match(l) is { Success: true } c ? long.Parse(c.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
 }
 
@@ -194,8 +194,8 @@ sealed class Funclatency(string name, string file, Func<Workload, string> spec) 
 
     static readonly Regex Bucket = new(@"^\s*\d+\s*->\s*\d+\s*:\s*(\d+)\s", RegexOptions.Compiled);
 
-    protected override long Count(Proc tool) =>
-        tool.Out.Sum(l => Bucket.Match(l) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
+    protected override long Count(CapturedProcess tool) =>
+        tool.StdoutLines.Sum(l => Bucket.Match(l) is { Success: true } m ? long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : 0);
 }
 
 static class LineProtocol

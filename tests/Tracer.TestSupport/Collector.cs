@@ -14,6 +14,9 @@ public static class Collector
     public static string Demo => Path("build", "demo", "alloc_demo");
 
     /// <summary>Runs bin/alloclat to completion (killed after <paramref name="timeout"/>), capturing its output.</summary>
-    public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, TimeSpan timeout) =>
-        CapturedProcess.Start(Exe, args).Wait(timeout);
+    public static (int ExitCode, string Stdout, string Stderr) Run(IEnumerable<string> args, TimeSpan timeout)
+    {
+        using var p = CapturedProcess.Start(Exe, args);
+        return p.Wait(timeout);
+    }
 }

@@ -38,7 +38,8 @@ public static class ProcessRunner
                 psi.Environment[k] = v;
         }
 
-        var (exit, stdout, stderr) = CapturedProcess.Start(psi).Wait(TimeSpan.FromSeconds(timeoutSeconds));
+        using var process = CapturedProcess.Start(psi);
+        var (exit, stdout, stderr) = process.Wait(TimeSpan.FromSeconds(timeoutSeconds));
         var result = new ProcessResult(exit, stdout, stderr);
         if (check && result.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', argList)} exited {result.ExitCode}: {result.Stderr}{result.Stdout}");

@@ -1,19 +1,17 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 
 namespace Tracer.TestSupport;
 
 /// <summary>
-/// A database server run for a test. It runs under coreutils <c>timeout</c>, so even if the test host dies
-/// without disposing it the server is gone after <c>lifetime</c>. Its output is kept (bounded) for failure
-/// messages.
+/// A server run for a test, through <see cref="CapturedProcess"/>. It runs under coreutils <c>timeout</c>, so even if
+/// the test host dies without disposing it the server is gone after <c>lifetime</c>. Its last lines of output are
+/// kept for failure messages.
 /// </summary>
 public sealed class ServerProcess : IDisposable
 {
-    private const int MaxOutputChars = 32 * 1024;
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
+    private const int KeptLines = 400;
+    private readonly CapturedProcess _process;
 
     public ServerProcess(string executable, IReadOnlyList<string> arguments, string workingDirectory, TimeSpan lifetime)
     {
@@ -22,11 +20,8 @@ public sealed class ServerProcess : IDisposable
         {
             FileName = timeout ?? executable,
             WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
             // Its own stdin pipe: a server must never read from (or stop on) the test host's terminal.
             RedirectStandardInput = true,
-            UseShellExecute = false,
         };
         if (timeout is not null)
         {
@@ -36,14 +31,7 @@ public sealed class ServerProcess : IDisposable
         }
         foreach (var a in arguments)
             psi.ArgumentList.Add(a);
-
-        _process = new Process { StartInfo = psi, EnableRaisingEvents = true };
-        _process.OutputDataReceived += (_, e) => Append(e.Data);
-        _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        if (!_process.Start())
-            throw new InvalidOperationException($"could not start {executable}");
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
+        _process = CapturedProcess.Start(psi, KeptLines);
         Description = $"{executable} {string.Join(' ', arguments)}";
     }
 
@@ -51,11 +39,11 @@ public sealed class ServerProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The last few kilobytes the server printed.</summary>
-    public string RecentOutput
-    {
-        get { lock (_output) return _output.ToString(); }
-    }
+    /// <summary>The process started: coreutils <c>timeout</c>, whose child is the server.</summary>
+    public int Id => _process.Id;
+
+    /// <summary>The last lines the server printed (standard output, then standard error).</summary>
+    public string RecentOutput => _process.StdoutSoFar + _process.StderrSoFar;
 
     /// <summary>Kills the server (SIGKILL: an abrupt outage, as a crash or power loss) and waits for it to exit.</summary>
     public void Kill()
@@ -63,8 +51,8 @@ public sealed class ServerProcess : IDisposable
         try
         {
             if (!_process.HasExited)
-                _process.Kill(entireProcessTree: true);
-            _process.WaitForExit(10_000);
+                _process.KillTree();
+            _process.WaitForExit(TimeSpan.FromSeconds(10));
         }
         catch (InvalidOperationException)
         {
@@ -93,17 +81,5 @@ public sealed class ServerProcess : IDisposable
                 return path;
         }
         return null;
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-            return;
-        lock (_output)
-        {
-            _output.AppendLine(line);
-            if (_output.Length > MaxOutputChars)
-                _output.Remove(0, _output.Length - MaxOutputChars);
-        }
     }
 }

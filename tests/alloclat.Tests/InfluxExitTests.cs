@@ -15,16 +15,11 @@ public sealed class InfluxExitTests
     /// <summary>A process to trace with -p, so that the exit code is alloclat's own.</summary>
     private sealed class Target : IDisposable
     {
-        private readonly Process _sleep = Process.Start("sleep", "120");
+        private readonly CapturedProcess _sleep = CapturedProcess.Start("sleep", ["120"]);
 
         public string Pid => _sleep.Id.ToString(CultureInfo.InvariantCulture);
 
-        public void Dispose()
-        {
-            _sleep.Kill();
-            _sleep.WaitForExit();
-            _sleep.Dispose();
-        }
+        public void Dispose() => _sleep.Dispose();
     }
 
     private static string Url(ScriptedHttpServer db) => db.Url.ToString().TrimEnd('/');

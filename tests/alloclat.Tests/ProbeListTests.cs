@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
+using Tracer.TestSupport;
 
 namespace Alloclat.Tests;
 
@@ -10,7 +10,7 @@ public class ProbeListTests
     public void VerbosePreciseTracingOfAPidListsEveryProbePlaced()
     {
         // Outlives alloclat's start and its one second on a busy machine.
-        using var demo = Process.Start(Cli.Demo, "60")!;
+        using var demo = CapturedProcess.Start(Cli.Demo, ["60"]);
         string output = Cli.TempOutput();
         var result = Cli.Run(["record", "-q", "-v", "-o", output, "--precise", "-p", demo.Id.ToString(), "--duration", "1s"]);
         demo.Kill();

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Tracer.TestSupport;
 
 namespace Alloclat.Tests;
@@ -26,9 +25,9 @@ public class ProcessLifetimeTests
     }
 
     /// <summary>Starts a process of the binary that lives through the test and waits until its probes are in place.</summary>
-    private static Process StartLive(string program, CapturedProcess alloclat)
+    private static CapturedProcess StartLive(string program, CapturedProcess alloclat)
     {
-        var live = Process.Start(program, "600")!;
+        var live = CapturedProcess.Start(program, ["600"]);
         // The exec hook holds it (state T) until its probes are attached: asleep in the program's own image means
         // it was continued after them (before its exec it is still the forked test runner).
         Wait.UntilAsync(() => new FileInfo($"/proc/{live.Id}/exe").LinkTarget == program && State(live.Id) == 'S',
@@ -58,20 +57,12 @@ public class ProcessLifetimeTests
     {
         Cli.WaitUntilTracing(p);
         int idle = LinkDescriptors(p.Id);
+        // Disposed, and killed, whatever happens: a failed assertion must not leave the 600-second process behind.
         using var live = StartLive(program, p);
-        try
-        {
-            await LinksFollowLiveProcesses(p, program, live, idle);
-        }
-        finally
-        {
-            // A failed assertion must not leave the 600-second process behind.
-            if (!live.HasExited)
-                live.Kill();
-        }
+        await LinksFollowLiveProcesses(p, program, live, idle);
     }
 
-    private static async Task LinksFollowLiveProcesses(CapturedProcess p, string program, Process live, int idle)
+    private static async Task LinksFollowLiveProcesses(CapturedProcess p, string program, CapturedProcess live, int idle)
     {
         int withLive = LinkDescriptors(p.Id);
         long rssWithLive = RssKb(p.Id);
@@ -94,7 +85,7 @@ public class ProcessLifetimeTests
         Assert.True(grown < 32 * 1024, $"RSS grew by {grown} kB over {Lifetimes} lifetimes of a process that is gone");
 
         live.Kill();
-        live.WaitForExit();
+        Assert.True(live.WaitForExit(TimeSpan.FromSeconds(30)), "the live process did not exit on SIGKILL");
         await Wait.UntilAsync(() => LinkDescriptors(p.Id) <= idle, TimeSpan.FromSeconds(60), "the live process's links to be released after it exited");
         Assert.Equal(idle, LinkDescriptors(p.Id));
         Tmds.Linux.LibC.kill(p.Id, 15);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Tracer.TestSupport;
 
 namespace Alloclat.Tests;
@@ -16,14 +15,10 @@ public class TwoInstanceTests
     /// A shell waiting for a line on stdin, then running the workload <see cref="Rounds"/> times: each run is a new
     /// image executed by a traced process, a fresh chance for one collector to continue it before the other is ready.
     /// </summary>
-    private static Process StartShell()
-    {
-        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add("-c");
-        psi.ArgumentList.Add($"read _ || exit 1; i=0; while [ $i -lt {Rounds} ]; do \"$0\" {Large} {Heap} 0 || exit 3; i=$((i+1)); done");
-        psi.ArgumentList.Add(Cli.Workload("alloc_workload"));
-        return Process.Start(psi)!;
-    }
+    private static CapturedProcess StartShell() =>
+        CapturedProcess.Start("/bin/sh",
+            ["-c", $"read _ || exit 1; i=0; while [ $i -lt {Rounds} ]; do \"$0\" {Large} {Heap} 0 || exit 3; i=$((i+1)); done", Cli.Workload("alloc_workload")],
+            input: true);
 
     private static CapturedProcess StartCollector(int pid, string output) =>
         Cli.Start(["record", "-q", "--precise", "-o", output, "-p", pid.ToString()]);
@@ -38,11 +33,10 @@ public class TwoInstanceTests
         {
             foreach (var c in running)
                 Cli.WaitUntilTracing(c);
-            shell.StandardInput.WriteLine();
-            shell.StandardInput.Close();
-            string printed = shell.StandardOutput.ReadToEnd();
-            shell.WaitForExit();
-            Assert.True(shell.ExitCode == 0, printed);
+            shell.WriteLine();
+            shell.CloseInput();
+            var (exit, printed, _) = shell.Wait(TimeSpan.FromMinutes(5));
+            Assert.True(exit == 0, printed);
             Assert.Equal(Rounds, printed.Split('\n').Count(l => l == $"alloc_workload: done {5 * (Large + Heap)}"));
             foreach (var c in running)
             {
@@ -56,8 +50,6 @@ public class TwoInstanceTests
         {
             foreach (var c in running.Where(c => !c.HasExited))
                 c.Kill();
-            if (!shell.HasExited)
-                shell.Kill();
         }
         return outputs.Select(o => LineProtocolFile.Counts(LineProtocolFile.Read(o), "glibc")).ToList();
     }

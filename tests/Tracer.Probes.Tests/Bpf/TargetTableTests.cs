@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using Tracer.Probes;
+using Tracer.TestSupport;
 
 namespace Tracer.Probes.Tests.Bpf;
 
@@ -14,23 +14,14 @@ public class TargetTableTests
     {
         const int Children = 10, Entries = 4;
         using var source = BpfAllocationSource.Load(new ProbeOptions { MaxTargets = Entries });
-        var psi = new ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, RedirectStandardOutput = true };
-        psi.ArgumentList.Add("-c");
-        // Every child lives until the shell is killed, so no entry is freed while the others are forked.
-        psi.ArgumentList.Add($"read _; i=0; while [ $i -lt {Children} ]; do sleep 60 & i=$((i+1)); done; echo forked; wait");
-        using var shell = Process.Start(psi)!;
-        try
-        {
-            source.AddTarget(shell.Id);
-            shell.StandardInput.WriteLine();
-            Assert.Equal("forked", shell.StandardOutput.ReadLine());
-            // The shell holds one entry; its first Entries - 1 children take the rest.
-            Assert.Equal(Children - (Entries - 1), source.ReadCounters().TargetsFull);
-        }
-        finally
-        {
-            shell.Kill(entireProcessTree: true);
-            shell.WaitForExit();
-        }
+        // Every child lives until the shell is killed (on dispose, with its children), so no entry is freed while the
+        // others are forked.
+        using var shell = CapturedProcess.Start("/bin/sh",
+            ["-c", $"read _; i=0; while [ $i -lt {Children} ]; do sleep 60 & i=$((i+1)); done; echo forked; wait"], input: true);
+        source.AddTarget(shell.Id);
+        shell.WriteLine();
+        Assert.Equal("forked", shell.StdoutLine(0, TimeSpan.FromSeconds(60)));
+        // The shell holds one entry; its first Entries - 1 children take the rest.
+        Assert.Equal(Children - (Entries - 1), source.ReadCounters().TargetsFull);
     }
 }
