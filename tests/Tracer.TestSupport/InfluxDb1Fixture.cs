@@ -9,7 +9,9 @@ namespace Tracer.TestSupport;
 /// <summary>
 /// A real InfluxDB 1.x (<c>influxd</c>, Debian package <c>influxdb</c>) on 127.0.0.1 with every directory in a
 /// fresh temporary folder. <see cref="Stop"/> and <see cref="Start"/> kill and restart it on the same port and
-/// data, to stage an outage. Usable as an xunit class fixture or directly (<c>await using</c>).
+/// data, to stage an outage: its HTTP port is therefore a <see cref="ReservedPort"/>, where port 0 would be a new
+/// port at each start while the collector under test keeps writing to the first. Its RPC port, which nothing here
+/// connects to, is port 0. Usable as an xunit class fixture or directly (<c>await using</c>).
 /// </summary>
 public sealed class InfluxDb1Fixture : LoopbackServerFixture
 {
@@ -19,9 +21,8 @@ public sealed class InfluxDb1Fixture : LoopbackServerFixture
     private readonly string _configPath;
     private bool _adminCreated;
 
-    public InfluxDb1Fixture() : base("influxd", "apt-get install -y influxdb")
+    public InfluxDb1Fixture() : base("influxd", "apt-get install -y influxdb", ServerPort.Reserved)
     {
-        RpcPort = ReservePort();
         _configPath = Path.Combine(Directory, "influxdb.conf");
     }
 
@@ -30,8 +31,6 @@ public sealed class InfluxDb1Fixture : LoopbackServerFixture
 
     /// <summary>The server's <c>max-body-size</c> in bytes (413 above it); the server default when null.</summary>
     public long? MaxBodySize { get; init; }
-
-    public int RpcPort { get; }
 
     protected override IReadOnlyList<string> Arguments()
     {
@@ -123,7 +122,7 @@ public sealed class InfluxDb1Fixture : LoopbackServerFixture
         var ci = CultureInfo.InvariantCulture;
         return $"""
             reporting-disabled = true
-            bind-address = "127.0.0.1:{RpcPort.ToString(ci)}"
+            bind-address = "127.0.0.1:0"
 
             [meta]
               dir = "{Dir("meta")}"

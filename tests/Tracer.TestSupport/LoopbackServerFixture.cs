@@ -4,29 +4,50 @@ namespace Tracer.TestSupport;
 
 /// <summary>
 /// A real server process on 127.0.0.1 with its files in a fresh temporary folder: started and awaited, killed and
-/// restarted on the same port and data (to stage an outage), and always stopped and cleaned up on dispose.
-/// Usable as an xunit class fixture or directly (<c>await using</c>).
+/// restarted (to stage an outage), and always stopped and cleaned up on dispose. Usable as an xunit class fixture or
+/// directly (<c>await using</c>).
 /// </summary>
 public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, IDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly string _executable;
+    private readonly ServerPort _portChoice;
     private readonly List<ReservedPort> _ports = [];
     private ServerProcess? _process;
     private bool _disposed;
 
-    protected LoopbackServerFixture(string executable, string installHint)
+    /// <param name="executable">The server program, found on PATH.</param>
+    /// <param name="installHint">What to install when it is missing.</param>
+    /// <param name="port">How the server gets its port.</param>
+    /// <param name="name">Names the temporary folder (the executable's name when null).</param>
+    protected LoopbackServerFixture(string executable, string installHint, ServerPort port, string? name = null)
     {
         _executable = ServerProcess.FindExecutable(executable, installHint);
-        Directory = Path.Combine(Path.GetTempPath(), $"alloclat-{Path.GetFileName(executable)}-" + Guid.NewGuid().ToString("N")[..12]);
+        _portChoice = port;
+        Directory = Path.Combine(Path.GetTempPath(), $"alloclat-{name ?? Path.GetFileName(executable)}-" + Guid.NewGuid().ToString("N")[..12]);
         System.IO.Directory.CreateDirectory(Directory);
-        Port = ReservePort();
+        if (port == ServerPort.Reserved)
+            Port = ReservePort();
     }
 
-    /// <summary>
-    /// A port held for the fixture's life: a restart finds it free, and no other server takes it in between.
-    /// </summary>
-    protected int ReservePort()
+    /// <summary>How a server gets its port on 127.0.0.1.</summary>
+    protected enum ServerPort
+    {
+        /// <summary>
+        /// It binds port 0 and is asked (<see cref="ListeningPorts"/>) which port the kernel gave it; a restart gets a
+        /// new one.
+        /// </summary>
+        AnyFree,
+
+        /// <summary>
+        /// A <see cref="ReservedPort"/> held for the fixture's life: for servers that cannot bind port 0, and for those
+        /// restarted where a client already points (a restart finds the port free, and no other server takes it in
+        /// between).
+        /// </summary>
+        Reserved,
+    }
+
+    private int ReservePort()
     {
         var port = new ReservedPort();
         _ports.Add(port);
@@ -41,11 +62,15 @@ public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, 
     /// <summary>Temporary folder holding the server's files; deleted on dispose.</summary>
     public string Directory { get; }
 
-    public int Port { get; }
+    /// <summary>The port the server listens on (for <see cref="ServerPort.AnyFree"/>, 0 until it has started).</summary>
+    public int Port { get; private set; }
 
     public Uri Url => new($"http://127.0.0.1:{Port}/");
 
     public bool IsRunning => _process is { HasExited: false };
+
+    /// <summary>The process started (coreutils <c>timeout</c>, whose child is the server), while it runs.</summary>
+    protected int? ProcessId => _process?.Id;
 
     public Task InitializeAsync() => StartAsync();
 
@@ -54,6 +79,14 @@ public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, 
 
     /// <summary>True once the server answers; an <see cref="HttpRequestException"/> counts as not yet.</summary>
     protected abstract Task<bool> IsReadyAsync();
+
+    /// <summary>Work before each start (writing its configuration, say).</summary>
+    protected virtual Task OnStartingAsync() => Task.CompletedTask;
+
+    /// <summary>Work before the server is killed on dispose (asking it to shut down in order, say).</summary>
+    protected virtual void OnStopping()
+    {
+    }
 
     /// <summary>Work after the server first answers (creating users, say).</summary>
     protected virtual Task OnStartedAsync() => Task.CompletedTask;
@@ -65,13 +98,27 @@ public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, 
         if (IsRunning)
             return;
         _process?.Dispose();
+        await OnStartingAsync().ConfigureAwait(false);
+        if (_portChoice == ServerPort.AnyFree)
+            Port = 0;
         _process = new ServerProcess(_executable, Arguments(), Directory, Lifetime);
         var process = _process;
         string name = Path.GetFileName(_executable);
+        try
+        {
         await Wait.UntilAsync(async () =>
         {
             if (process.HasExited)
                 throw new InvalidOperationException($"{name} exited during startup:\n{process.RecentOutput}");
+            if (Port == 0)
+            {
+                var ports = ListeningPorts.Of(process.Id);
+                if (ports.Count > 1)
+                    throw new InvalidOperationException($"{name} listens on {ports.Count} ports ({string.Join(", ", ports)}), expected one");
+                if (ports.Count == 0)
+                    return false;
+                Port = ports.Single();
+            }
             try
             {
                 return await IsReadyAsync().ConfigureAwait(false);
@@ -80,7 +127,12 @@ public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, 
             {
                 return false;
             }
-        }, StartTimeout, $"{name} to answer on port {Port}; output:\n{process.RecentOutput}").ConfigureAwait(false);
+        }, StartTimeout, $"{name} to answer on 127.0.0.1").ConfigureAwait(false);
+        }
+        catch (TimeoutException e)
+        {
+            throw new TimeoutException($"{e.Message}; it printed:\n{process.RecentOutput}", e);
+        }
         await OnStartedAsync().ConfigureAwait(false);
     }
 
@@ -107,6 +159,8 @@ public abstract class LoopbackServerFixture : IAsyncLifetime, IAsyncDisposable, 
         if (_disposed)
             return;
         _disposed = true;
+        if (IsRunning)
+            OnStopping();
         _process?.Dispose();
         foreach (var port in _ports)
             port.Dispose();

@@ -5,84 +5,68 @@ namespace Tracer.TestSupport;
 
 /// <summary>
 /// Debian's nginx serving a static page on a loopback port, with a master and two workers, its configuration,
-/// pid file and logs in a directory of its own.
+/// pid file and logs in a directory of its own. Its port is a <see cref="ReservedPort"/>: nginx refuses port 0
+/// ("invalid port in "127.0.0.1:0" of the "listen" directive").
 /// </summary>
-public sealed class NginxServer : IDisposable
+public sealed class NginxServer : LoopbackServerFixture
 {
     public const string Binary = "/usr/sbin/nginx";
-    private readonly ServerProcess _server;
-    private readonly ReservedPort _port;
 
-    private NginxServer(string directory, ReservedPort port, ServerProcess server)
-    {
-        _port = port;
-        Directory = directory;
-        Port = port.Number;
-        _server = server;
-    }
-
-    public string Directory { get; }
-
-    public int Port { get; }
+    public NginxServer()
+        : base(Binary, "apt-get install nginx", ServerPort.Reserved, name: "nginx") =>
+        Lifetime = TimeSpan.FromMinutes(10);
 
     public string ConfigPath => Path.Combine(Directory, "nginx.conf");
 
     public int MasterPid => int.Parse(File.ReadAllText(Path.Combine(Directory, "nginx.pid")).Trim(), CultureInfo.InvariantCulture);
 
-    public static async Task<NginxServer> StartAsync()
+    protected override IReadOnlyList<string> Arguments() => ["-p", Directory, "-c", ConfigPath];
+
+    protected override Task OnStartingAsync()
     {
-        if (!File.Exists(Binary))
-            throw new InvalidOperationException($"{Binary} is missing; install it: apt-get install nginx");
-        var dir = System.IO.Directory.CreateTempSubdirectory("alloclat-nginx-");
         // Workers run as nobody and must read the page.
-        dir.UnixFileMode |= UnixFileMode.OtherRead | UnixFileMode.OtherExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
-        System.IO.Directory.CreateDirectory(Path.Combine(dir.FullName, "html"));
-        File.WriteAllText(Path.Combine(dir.FullName, "html", "index.html"), "<p>alloclat</p>\n");
-        // Held for the server's life; the server (SO_REUSEADDR) listens on it.
-        var reserved = new ReservedPort();
-        int port = reserved.Number;
-        File.WriteAllText(Path.Combine(dir.FullName, "nginx.conf"), $$"""
+        new DirectoryInfo(Directory).UnixFileMode |= UnixFileMode.OtherRead | UnixFileMode.OtherExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute;
+        System.IO.Directory.CreateDirectory(Path.Combine(Directory, "html"));
+        File.WriteAllText(Path.Combine(Directory, "html", "index.html"), "<p>alloclat</p>\n");
+        File.WriteAllText(ConfigPath, $$"""
             daemon off;
             master_process on;
             worker_processes 2;
             user nobody nogroup;
-            pid {{dir.FullName}}/nginx.pid;
-            error_log {{dir.FullName}}/error.log;
+            pid {{Directory}}/nginx.pid;
+            error_log {{Directory}}/error.log;
             events { worker_connections 64; }
             http {
                 access_log off;
-                client_body_temp_path {{dir.FullName}}/body;
-                proxy_temp_path {{dir.FullName}}/proxy;
-                fastcgi_temp_path {{dir.FullName}}/fastcgi;
-                uwsgi_temp_path {{dir.FullName}}/uwsgi;
-                scgi_temp_path {{dir.FullName}}/scgi;
+                client_body_temp_path {{Directory}}/body;
+                proxy_temp_path {{Directory}}/proxy;
+                fastcgi_temp_path {{Directory}}/fastcgi;
+                uwsgi_temp_path {{Directory}}/uwsgi;
+                scgi_temp_path {{Directory}}/scgi;
                 server {
-                    listen 127.0.0.1:{{port}};
+                    listen 127.0.0.1:{{Port}};
                     keepalive_timeout 0;
-                    location / { root {{dir.FullName}}/html; }
+                    location / { root {{Directory}}/html; }
                 }
             }
             """);
-        var server = new ServerProcess(Binary, ["-p", dir.FullName, "-c", Path.Combine(dir.FullName, "nginx.conf")], dir.FullName, TimeSpan.FromMinutes(10));
-        var nginx = new NginxServer(dir.FullName, reserved, server);
-        try
-        {
-            await Wait.UntilAsync(async () => !server.HasExited && File.Exists(Path.Combine(dir.FullName, "nginx.pid")) && await Accepts(port),
-                TimeSpan.FromSeconds(60), $"nginx on 127.0.0.1:{port}", TimeSpan.FromMilliseconds(100));
-        }
-        catch (TimeoutException e)
-        {
-            nginx.Dispose();
-            throw new TimeoutException($"{e.Message}; it printed: {server.RecentOutput}", e);
-        }
-        return nginx;
+        return Task.CompletedTask;
     }
 
-    private static async Task<bool> Accepts(int port)
+    protected override async Task<bool> IsReadyAsync()
     {
+        if (!File.Exists(Path.Combine(Directory, "nginx.pid")))
+            return false;
         using var client = new TcpClient();
-        await client.ConnectAsync("127.0.0.1", port);
-        return true;
+        try
+        {
+            await client.ConnectAsync("127.0.0.1", Port).ConfigureAwait(false);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The master's children: its workers.</summary>
@@ -107,18 +91,5 @@ public sealed class NginxServer : IDisposable
             }
         }
         return workers;
-    }
-
-    public void Dispose()
-    {
-        _server.Dispose();
-        _port.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-        }
     }
 }

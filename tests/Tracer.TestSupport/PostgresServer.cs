@@ -5,110 +5,69 @@ namespace Tracer.TestSupport;
 
 /// <summary>
 /// Debian's PostgreSQL 15, run by the test as the unprivileged <c>postgres</c> user on a loopback port, in a data
-/// directory of its own (trust authentication, no fsync) that is removed afterwards.
+/// directory of its own (trust authentication, no fsync) that is removed afterwards. Its port is a
+/// <see cref="ReservedPort"/>: PostgreSQL cannot be given port 0 (its <c>port</c> setting ranges from 1 to 65535, and
+/// its Unix socket is named after the port).
 /// </summary>
-public sealed class PostgresServer : IDisposable
+public sealed class PostgresServer : LoopbackServerFixture
 {
     public const string Binary = "/usr/lib/postgresql/15/bin/postgres";
     private const string Hint = "apt-get install postgresql";
-    private readonly ServerProcess _server;
-    private readonly ReservedPort _port;
+    private static readonly string[] AsPostgres = ["--reuid=postgres", "--regid=postgres", "--init-groups"];
+    private readonly string[] _environment;
+    private bool _initialised;
 
-    private PostgresServer(string directory, ReservedPort port, ServerProcess server)
-    {
-        _port = port;
-        Directory = directory;
-        Port = port.Number;
-        _server = server;
-    }
-
-    /// <summary>The server's own directory (owned by postgres); <c>{dir}</c> in an environment value stands for it.</summary>
-    public string Directory { get; }
-
-    public int Port { get; }
-
-    /// <summary>The postmaster's pid, from its pid file.</summary>
-    public int PostmasterPid => int.Parse(File.ReadLines(System.IO.Path.Combine(Directory, "data", "postmaster.pid")).First(), CultureInfo.InvariantCulture);
-
-    /// <summary>Starts a server; <paramref name="environment"/> (NAME=value) is added to the postmaster's, which every backend inherits.</summary>
-    public static async Task<PostgresServer> StartAsync(params string[] environment)
+    /// <summary>A server to start; <paramref name="environment"/> (NAME=value) is added to the postmaster's, which every backend inherits.</summary>
+    public PostgresServer(params string[] environment)
+        : base("setpriv", "apt-get install util-linux", ServerPort.Reserved, name: "pg")
     {
         if (!File.Exists(Binary))
             throw new InvalidOperationException($"{Binary} is missing; install it: {Hint}");
-        string dir = System.IO.Directory.CreateTempSubdirectory("alloclat-pg-").FullName;
-        Run("chown", ["postgres:postgres", dir]);
-        Run("setpriv", [.. AsPostgres, System.IO.Path.Combine(System.IO.Path.GetDirectoryName(Binary)!, "initdb"),
-            "-D", System.IO.Path.Combine(dir, "data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]);
-        // Held for the server's life; the server (SO_REUSEADDR) listens on it.
-        var reserved = new ReservedPort();
-        int port = reserved.Number;
-        var server = new ServerProcess(ServerProcess.FindExecutable("setpriv", "apt-get install util-linux"),
-            [.. AsPostgres, "env", .. environment.Select(e => e.Replace("{dir}", dir, StringComparison.Ordinal)), Binary, "-D", System.IO.Path.Combine(dir, "data"), "-p", port.ToString(CultureInfo.InvariantCulture), "-k", dir,
-             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"], dir, TimeSpan.FromMinutes(10));
-        var pg = new PostgresServer(dir, reserved, server);
-        try
+        _environment = environment;
+        Lifetime = TimeSpan.FromMinutes(10);
+    }
+
+    /// <summary>The postmaster's pid, from its pid file.</summary>
+    public int PostmasterPid => int.Parse(File.ReadLines(Path.Combine(Directory, "data", "postmaster.pid")).First(), CultureInfo.InvariantCulture);
+
+    /// <summary><c>{dir}</c> in an environment value stands for the server's own directory (owned by postgres).</summary>
+    protected override IReadOnlyList<string> Arguments() =>
+    [
+        .. AsPostgres, "env", .. _environment.Select(e => e.Replace("{dir}", Directory, StringComparison.Ordinal)),
+        Binary, "-D", Path.Combine(Directory, "data"), "-p", Port.ToString(CultureInfo.InvariantCulture), "-k", Directory,
+        "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+    ];
+
+    protected override Task OnStartingAsync()
+    {
+        if (!_initialised)
         {
-            await Wait.UntilAsync(() => !server.HasExited && pg.Ready(), TimeSpan.FromSeconds(60), $"PostgreSQL on 127.0.0.1:{port}", TimeSpan.FromMilliseconds(100));
+            ProcessRunner.Run("chown", ["postgres:postgres", Directory]);
+            ProcessRunner.Run("setpriv", [.. AsPostgres, Path.Combine(Path.GetDirectoryName(Binary)!, "initdb"),
+                "-D", Path.Combine(Directory, "data"), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8", "--locale=C"]);
+            _initialised = true;
         }
-        catch (TimeoutException e)
-        {
-            pg.Dispose();
-            throw new TimeoutException($"{e.Message}; it printed: {server.RecentOutput}", e);
-        }
-        return pg;
+        return Task.CompletedTask;
     }
 
-    private static readonly string[] AsPostgres = ["--reuid=postgres", "--regid=postgres", "--init-groups"];
+    protected override Task<bool> IsReadyAsync() => Task.FromResult(
+        ProcessRunner.Run("pg_isready", ["-q", "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture)], timeoutSeconds: 30, check: false).ExitCode == 0);
 
-    private bool Ready()
+    /// <summary>A fast shutdown (SIGINT) lets the postmaster remove its shared memory; the kill afterwards is the fallback.</summary>
+    protected override void OnStopping()
     {
-        using var p = Process.Start(new ProcessStartInfo("pg_isready", ["-q", "-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture)]))!;
-        p.WaitForExit();
-        return p.ExitCode == 0;
-    }
-
-    /// <summary>An interactive psql session (unaligned, tuples only, quiet), driven through its standard input.</summary>
-    public Process OpenSession()
-    {
-        var psi = new ProcessStartInfo("psql", ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-qAt", "-v", "ON_ERROR_STOP=1"])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            UseShellExecute = false,
-        };
-        return Process.Start(psi)!;
-    }
-
-    private static void Run(string file, IReadOnlyList<string> args)
-    {
-        using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true })!;
-        var err = p.StandardError.ReadToEndAsync();
-        p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
-        if (p.ExitCode != 0)
-            throw new InvalidOperationException($"{file} {string.Join(' ', args)} failed ({p.ExitCode}): {err.Result}");
-    }
-
-    public void Dispose()
-    {
-        // A fast shutdown (SIGINT) lets the postmaster remove its shared memory; the kill afterwards is the fallback.
         try
         {
             using var postmaster = Process.GetProcessById(PostmasterPid);
-            Run("kill", ["-INT", postmaster.Id.ToString(CultureInfo.InvariantCulture)]);
+            ProcessRunner.Run("kill", ["-INT", postmaster.Id.ToString(CultureInfo.InvariantCulture)], timeoutSeconds: 10);
             postmaster.WaitForExit(15_000);
         }
         catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException)
         {
         }
-        _server.Dispose();
-        _port.Dispose();
-        try
-        {
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
     }
+
+    /// <summary>An interactive psql session (unaligned, tuples only, quiet), driven through its standard input.</summary>
+    public CapturedProcess OpenSession() =>
+        CapturedProcess.Start("psql", ["-h", "127.0.0.1", "-p", Port.ToString(CultureInfo.InvariantCulture), "-U", "postgres", "-qAt", "-v", "ON_ERROR_STOP=1"], input: true);
 }

@@ -8,11 +8,11 @@ namespace Tracer.TestSupport;
 /// A real VictoriaMetrics (<c>victoria-metrics</c>, Debian package <c>victoria-metrics</c>) on 127.0.0.1 with
 /// its storage in a fresh temporary folder. It accepts line protocol on <c>/write</c> and
 /// <c>/api/v2/write</c>, turning <c>m,tag=x f=1</c> into metric <c>m_f{tag="x"}</c>; read it back with
-/// <see cref="ExportAsync"/>.
+/// <see cref="ExportAsync"/>. It binds port 0 and is asked for its port; nothing restarts it.
 /// </summary>
 public sealed class VictoriaMetricsFixture : LoopbackServerFixture
 {
-    public VictoriaMetricsFixture() : base("victoria-metrics", "apt-get install -y victoria-metrics")
+    public VictoriaMetricsFixture() : base("victoria-metrics", "apt-get install -y victoria-metrics", ServerPort.AnyFree)
     {
     }
 

@@ -16,7 +16,8 @@ public class PreforkServerTests
     {
         // The reference: a counter in front of glibc (LD_PRELOAD in the postmaster's environment, inherited by every
         // backend), which writes each process's count of calls of 1 MiB or more when it exits.
-        using var pg = await PostgresServer.StartAsync($"LD_PRELOAD={Cli.Workload("libcountalloc.so")}", "COUNTALLOC_DIR={dir}", $"COUNTALLOC_MIN={OneMiB}");
+        using var pg = new PostgresServer($"LD_PRELOAD={Cli.Workload("libcountalloc.so")}", "COUNTALLOC_DIR={dir}", $"COUNTALLOC_MIN={OneMiB}");
+        await pg.StartAsync();
         string output = Cli.TempOutput();
         var alloclat = Cli.Start(["record", "-q", "-v", "-o", output, "--precise", "--min-size", "1M", "--binary", PostgresServer.Binary]);
         Cli.WaitUntilTracing(alloclat, TimeSpan.FromMinutes(2));
@@ -24,13 +25,13 @@ public class PreforkServerTests
         // A new session forks a backend; its sort stays in memory: tuples in growing blocks (malloc), the tuple
         // array doubled (realloc).
         using var psql = pg.OpenSession();
-        psql.StandardInput.WriteLine("select pg_backend_pid();");
-        psql.StandardInput.WriteLine("set work_mem = '256MB';");
-        psql.StandardInput.WriteLine("select count(*) from (select g from generate_series(1, 500000) g order by random()) s;");
-        psql.StandardInput.Close();
-        int backend = int.Parse(psql.StandardOutput.ReadLine()!, CultureInfo.InvariantCulture);
-        Assert.Equal("500000", psql.StandardOutput.ReadLine());
-        Assert.True(psql.WaitForExit(60_000));
+        psql.WriteLine("select pg_backend_pid();");
+        psql.WriteLine("set work_mem = '256MB';");
+        psql.WriteLine("select count(*) from (select g from generate_series(1, 500000) g order by random()) s;");
+        psql.CloseInput();
+        int backend = int.Parse(psql.StdoutLine(0, TimeSpan.FromMinutes(2)), CultureInfo.InvariantCulture);
+        Assert.Equal("500000", psql.StdoutLine(1, TimeSpan.FromMinutes(2)));
+        Assert.True(psql.TryWait(TimeSpan.FromSeconds(60)));
         string counted = Path.Combine(pg.Directory, backend.ToString(CultureInfo.InvariantCulture));
         await Wait.UntilAsync(() => File.Exists(counted) && !Directory.Exists($"/proc/{backend}"), TimeSpan.FromSeconds(30), $"backend {backend} to exit");
         alloclat.Signal(2);
@@ -51,7 +52,8 @@ public class PreforkServerTests
     public async Task NginxWorkersForkedAtReloadAreCounted()
     {
         const int Requests = 40;
-        using var nginx = await NginxServer.StartAsync();
+        using var nginx = new NginxServer();
+        await nginx.StartAsync();
         int master = nginx.MasterPid;
         await Wait.UntilAsync(() => nginx.Workers().Count == 2, TimeSpan.FromSeconds(30), "two nginx workers");
         var before = nginx.Workers();
