@@ -1,6 +1,6 @@
 using Tracer.TestSupport;
 
-namespace Tracer.Fleet.Tests;
+namespace Tracer.Kafka.Tests;
 
 /// <summary>
 /// Fleet points the database refuses are lost: the aggregator counts them exactly at exit and says so with exit code
