@@ -10,6 +10,9 @@
 #include "causes.bpf.h"
 #include "inflight.bpf.h"
 
+/* The longest pause believed (the histograms' top value): a longer one means the frame did not hold the start time. */
+#define MAX_PAUSE_NS (60ULL * 1000000000ULL)
+
 struct go_key {
 	__u64 g;
 	__u32 pid;
@@ -23,7 +26,7 @@ struct {
 	__type(value, struct call_start);
 } go_inflight SEC(".maps");
 
-/* At most one stop-the-world is in progress in a process. */
+/* At most one stop-the-world is in progress in a process (the entry/return pair of Go 1.17-1.21). */
 struct stw {
 	__u64 ts;
 	__u64 reason;  /* the runtime's stwReason plus one; 0 when the release passes none */
@@ -119,5 +122,49 @@ int go_stw_end(struct pt_regs *ctx)
 		return 0;
 	emit_flags(ctx, start->ts, 0, 0, OP_GC_PAUSE, (bpf_get_attach_cookie(ctx) >> 8) & 0xff, (__u16)start->reason);
 	bpf_map_delete_elem(&stw_start, &pid);
+	return 0;
+}
+
+/* The process's CLOCK_MONOTONIC minus the kernel's: the monotonic offset of its time namespace (0 outside one).
+ * Go's nanotime() reads the vDSO clock, which a time namespace shifts; bpf_ktime_get_ns() is not shifted. */
+static __always_inline __s64 timens_monotonic_offset(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (!bpf_core_field_exists(((struct nsproxy *)0)->time_ns))
+		return 0;
+	struct time_namespace *ns = BPF_CORE_READ(t, nsproxy, time_ns);
+
+	if (!ns)
+		return 0;
+	return BPF_CORE_READ(ns, offsets.monotonic.tv_sec) * 1000000000LL + BPF_CORE_READ(ns, offsets.monotonic.tv_nsec);
+}
+
+/* Go 1.22+: startTheWorldWithSema(now int64, w worldStop) receives the stop's start time (w.start, from 1.23
+ * w.startedStopping: the nanotime() stopTheWorldWithSema took once it held sched.lock) and its reason, and keeps both
+ * in its frame until it returns. One probe on its RET instructions reads them from the popped frame (nothing runs on
+ * this thread between the epilogue and the RET) and measures the whole pause, to where the pair ended it, with one
+ * trap instead of two. Cookie bits 16-23 and 24-31: how far below the stack pointer at the RET the reason byte and the
+ * start time lie, as the collector found them in this build's code. */
+SEC("uprobe")
+int go_stw_done(struct pt_regs *ctx)
+{
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	__u64 cookie = bpf_get_attach_cookie(ctx);
+	__u64 sp = ctx->sp, now;
+	__s64 started = 0;
+	__u8 reason = 0;
+
+	if (!is_target(pid))
+		return 0;
+	if (bpf_probe_read_user(&reason, sizeof(reason), (void *)(sp - ((cookie >> 16) & 0xff))) ||
+	    bpf_probe_read_user(&started, sizeof(started), (void *)(sp - ((cookie >> 24) & 0xff))))
+		return 0;
+	started -= timens_monotonic_offset();
+	now = bpf_ktime_get_ns();
+	/* A stop that never recorded its start (0) or a clock that is not the kernel's: no pause is made up. */
+	if (started <= 0 || (__u64)started > now || now - (__u64)started > MAX_PAUSE_NS)
+		return 0;
+	emit_flags(ctx, (__u64)started, 0, 0, OP_GC_PAUSE, (cookie >> 8) & 0xff, (__u16)(1 + reason));
 	return 0;
 }

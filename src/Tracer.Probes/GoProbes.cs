@@ -111,8 +111,14 @@ public static partial class GoProbes
                 $"(looked for {string.Join(", ", facts.LargePath.Select(c => c.Function))}: {string.Join("; ", reasons)})");
 
         var stwReasons = new List<string>();
-        var stop = Verified(elf, facts.StopTheWorld, stwReasons);
         var start = Verified(elf, facts.StartTheWorld, stwReasons);
+        string? pairBecause = null;
+        if (start is not null && OnePauseProbe(elf, facts, start, attachPath, out pairBecause) is { } done)
+        {
+            sites.Add(done);
+            return sites;
+        }
+        var stop = Verified(elf, facts.StopTheWorld, stwReasons);
         if (stop is not null && start is not null)
         {
             sites.Add(new UprobeSite(attachPath, stop.Location.StartFileOffset, facts.StopTheWorld, Allocators.Go, AllocOp.GcPause)
@@ -121,6 +127,7 @@ public static partial class GoProbes
                 ExitProgram = null,
                 CookieFlags = facts.StopReasonRegister is { } r ? StopReasonPassed | (ulong)r : 0,
                 Address = stop.Location.Start,
+                Note = $"pauses from this entry to {facts.StartTheWorld}'s return: {pairBecause}",
             });
             sites.Add(new UprobeSite(attachPath, start.Location.StartFileOffset, facts.StartTheWorld, Allocators.Go, AllocOp.GcPause)
             {
@@ -135,6 +142,67 @@ public static partial class GoProbes
             problems.Add($"{path} ({goVersion}): GC pauses are not measured, the large-object path is: {string.Join("; ", stwReasons)}");
         return sites;
     }
+
+    /// <summary>
+    /// Go 1.22+: one probe on <c>startTheWorldWithSema</c>'s returns, which reads the stop's start time and reason the
+    /// function was passed from its frame, instead of the pair (one trap per pause instead of two). Null, with
+    /// <paramref name="because"/> saying why the pair is used, when the release passes no start time, this build's
+    /// code does not read the registers the release should pass them in, or does not keep them in its frame to the end.
+    /// </summary>
+    private static UprobeSite? OnePauseProbe(ElfFile elf, GoRuntimeFacts facts, VerifiedFunction start, string attachPath, out string because)
+    {
+        if (facts.WorldStop is not { } args)
+        {
+            because = $"{facts.StartTheWorld} receives no stop time before Go 1.22";
+            return null;
+        }
+        IReadOnlySet<string> read;
+        try
+        {
+            read = EntryArguments.ReadBeforeWritten(elf, start.Location);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            because = $"{facts.StartTheWorld}'s entry cannot be decoded: {e.Message}";
+            return null;
+        }
+        var missing = new[] { args.Reason, args.Start }.Where(r => !read.Contains(RegisterName(r))).ToList();
+        if (missing.Count > 0)
+        {
+            because = $"{facts.StartTheWorld}'s entry does not read {string.Join(" or ", missing.Select(RegisterName))}, " +
+                $"where its worldStop's reason and start time should be (it reads {(read.Count == 0 ? "none" : string.Join(" ", read.Order(StringComparer.Ordinal)))})";
+            return null;
+        }
+        // The probe goes on the returns, where the pair ended the pause; the arguments are read from the frame slots
+        // the function keeps them in, as far below the stack pointer as the cookie says.
+        var reasonSlot = EntryArguments.KeptUntilReturn(elf, start.Location, start.Scan, RegisterName(args.Reason), out string? reasonWhy);
+        var startSlot = EntryArguments.KeptUntilReturn(elf, start.Location, start.Scan, RegisterName(args.Start), out string? startWhy);
+        if (reasonSlot is null || startSlot is null)
+        {
+            because = (reasonWhy ?? startWhy)!;
+            return null;
+        }
+        if (reasonSlot.Size != 1 || startSlot.Size != 8 || reasonSlot.FromReturnSp is >= 0 or < -255 || startSlot.FromReturnSp is >= 0 or < -255)
+        {
+            because = $"{facts.StartTheWorld} keeps its worldStop's reason ({reasonSlot.Size} bytes at RSP{reasonSlot.FromReturnSp}) " +
+                $"and start time ({startSlot.Size} bytes at RSP{startSlot.FromReturnSp}) where one probe cannot read them";
+            return null;
+        }
+        because = "";
+        return new UprobeSite(attachPath, start.Location.StartFileOffset, facts.StartTheWorld, Allocators.Go, AllocOp.GcPause)
+        {
+            EntryProgram = null,
+            ExitProgram = BpfPrograms.GoStwDone,
+            ReturnOffsets = ReturnOffsets(start.Scan),
+            CookieFlags = (ulong)(uint)-startSlot.FromReturnSp << 8 | (uint)-reasonSlot.FromReturnSp,
+            Address = start.Location.Start,
+            ReturnAddresses = start.Scan.Sites.Select(s => s.Address).ToArray(),
+            Note = $"one trap per pause: the stop's start time and reason, passed in {RegisterName(args.Start)} and " +
+                $"{RegisterName(args.Reason)}, read from the frame at RSP{startSlot.FromReturnSp} and RSP{reasonSlot.FromReturnSp}",
+        };
+    }
+
+    private static string RegisterName(GoRegister register) => register.ToString().ToLowerInvariant();
 
     private sealed record VerifiedFunction(FunctionLocation Location, ReturnSiteScan Scan);
 

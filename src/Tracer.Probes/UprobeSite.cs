@@ -38,6 +38,9 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
     /// <summary>Extra cookie bits above allocator and operation (bits 16 and up), read by the BPF program.</summary>
     public ulong CookieFlags { get; init; }
 
+    /// <summary>Why the site is placed as it is, when that is worth a line of the verbose listing.</summary>
+    public string? Note { get; init; }
+
     public ulong Cookie => CookieFlags << 16 | ((ulong)Allocator << 8) | (byte)Op;
 
     /// <summary>One line for the verbose listing: binary, function, address, programs and RET sites.</summary>
@@ -48,6 +51,6 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
             ? $", {r.Count} RET site{(r.Count == 1 ? "" : "s")} {string.Join(" ", r.Select(x => $"0x{x:x}"))}"
             : ReturnOffsets is { } o ? $", {o.Count} RET sites" : "";
         string programs = string.Join("+", new[] { EntryProgram, ExitProgram }.Where(p => p is not null));
-        return $"{Path}: {Symbol} at {at}, {programs}{rets}";
+        return $"{Path}: {Symbol} at {at}, {programs}{rets}{(Note is null ? "" : $" ({Note})")}";
     }
 }
