@@ -9,9 +9,12 @@ P := bench/programs
 LIBS := 120
 # The reference tools the figures are compared with; bpfcc-tools is tried as well and reported if it cannot run.
 REFERENCE_PACKAGES := bpftrace libbpf-tools bpfcc-tools
+# The Go releases gosmall is also built by (besides the machine's own Go, which builds gosmall).
+GO_VERSIONS ?= 1.22 1.24 1.26 1.27
 
 PROGRAMS := $(OUT)/small_alloc $(OUT)/large_alloc $(OUT)/large_alloc_jemalloc $(OUT)/mmap_storm \
-	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge $(OUT)/dotnetsmall/dotnetsmall $(OUT)/fault_switch
+	$(OUT)/libdelaymalloc.so $(OUT)/floor $(OUT)/manylibs $(OUT)/gosmall $(OUT)/golarge $(OUT)/dotnetsmall/dotnetsmall $(OUT)/fault_switch \
+	$(foreach v,$(GO_VERSIONS),$(OUT)/gosmall-go$(v))
 
 .PHONY: bench bench-quick bench-section bench-soak programs reference-tools driver
 
@@ -84,6 +87,12 @@ $(OUT)/gosmall: bench/go/small/main.go bench/go/go.mod
 
 $(OUT)/golarge: bench/go/large/main.go bench/go/go.mod
 	cd bench/go && go build -o $(abspath $@) ./large
+
+# gosmall built by each newer toolchain of the Go matrix (the root Makefile's GO_MATRIX_VERSIONS, from Debian's archive
+# through scripts/go-toolchains), for the per-release program counts of section 8.
+$(OUT)/gosmall-go%: bench/go/small/main.go bench/go/go.mod
+	@test -x /usr/lib/go-$*/bin/go || scripts/go-toolchains $*
+	cd bench/go && GOTOOLCHAIN=local GOCACHE=$(abspath $(BUILD))/gocache-$* /usr/lib/go-$*/bin/go build -o $(abspath $@) ./small
 
 # A .NET program (apphost) making only small allocations.
 $(OUT)/dotnetsmall/dotnetsmall: bench/dotnet/small/Program.cs bench/dotnet/small/dotnetsmall.csproj

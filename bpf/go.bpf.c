@@ -26,7 +26,8 @@ struct {
 	__type(value, struct call_start);
 } go_inflight SEC(".maps");
 
-/* At most one stop-the-world is in progress in a process (the entry/return pair of Go 1.17-1.21). */
+/* At most one stop-the-world is in progress in a process (the entry/return pair: Go before 1.22, or a build whose
+ * startTheWorldWithSema does not keep its arguments to its return). */
 struct stw {
 	__u64 ts;
 	__u64 reason;  /* the runtime's stwReason plus one; 0 when the release passes none */

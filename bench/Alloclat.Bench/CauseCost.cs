@@ -79,12 +79,8 @@ sealed partial class BenchRun
     {
         Log("Go probes: cost by probe at two collection rates");
         _table.Add("Go probes, one by one: loop time / untraced (median of rounds, min–max), small allocations only");
-        var go = Prog("gosmall");
-        var (stwEntry, _) = GoProbeOffsets(go, "runtime.stopTheWorldWithSema");
-        var (_, stwReturns) = GoProbeOffsets(go, "runtime.startTheWorldWithSema");
-        var (largeEntry, largeReturns) = GoProbeOffsets(go, GoLarge);
-        string[] Sites(Workload w, long entry, List<long> returns) =>
-            [.. new[] { "-o", $"{w.File}:0x{entry:x}" }, .. returns.SelectMany(r => new[] { "-o", $"{w.File}:0x{r:x}" })];
+        string[] Sites(Workload w, long? entry, List<long> returns) =>
+            [.. (entry is { } e ? new[] { "-o", $"{w.File}:0x{e:x}" } : []), .. returns.SelectMany(r => new[] { "-o", $"{w.File}:0x{r:x}" })];
         static string Rate(Run r)
         {
             var line = r.Output.Split('\n').FirstOrDefault(l => l.StartsWith("gc_count ", StringComparison.Ordinal));
@@ -92,18 +88,29 @@ sealed partial class BenchRun
         }
         var rows = new JsonArray();
         long n = Quick ? 1_000_000 : 2_000_000;
-        foreach (var (label, env) in new[] { ("Go, 200 MiB live heap", new Dictionary<string, string> { ["BENCH_LIVE_MB"] = "200" }), ("Go, 4 MiB heap", null) })
+        // The machine's Go (1.19), whose pauses alloclat measures with the stop/start pair, and Go 1.27, where one
+        // probe on startTheWorldWithSema's returns does: both floors are run on it, beside alloclat itself.
+        foreach (var (go, program) in new[] { ("Go", Prog("gosmall")), ("Go 1.27", Prog("gosmall-go1.27")) })
         {
-            var w = new Workload(label, go, [n.ToString(CultureInfo.InvariantCulture)], n, env);
-            var entries = new List<Entry>
+            var (stwEntry, _) = GoProbeOffsets(program, "runtime.stopTheWorldWithSema");
+            var (_, stwReturns) = GoProbeOffsets(program, "runtime.startTheWorldWithSema");
+            var (largeEntry, largeReturns) = GoProbeOffsets(program, go == "Go" ? GoLarge : "runtime.mallocgcLarge");
+            foreach (var (heap, env) in new[] { ("200 MiB live heap", new Dictionary<string, string> { ["BENCH_LIVE_MB"] = "200" }), ("4 MiB heap", null) })
             {
-                new("base", new UntracedWithOutput(), w, null),
-                new("stw", new Floor("floor: empty programs on the stop-the-world pair", FloorPath, x => Sites(x, stwEntry, stwReturns)), w, "base"),
-                new("large", new Floor("floor: empty programs on the large-object path", FloorPath, x => Sites(x, largeEntry, largeReturns)), w, "base"),
-                new("alloclat", new AlloclatTool("alloclat (default mode: both, and syscalls)"), w, "base"),
-            };
-            foreach (var r in Ratios("go_probes", w, entries, Rate))
-                rows.Add(r!.DeepClone());
+                var w = new Workload($"{go}, {heap}", program, [n.ToString(CultureInfo.InvariantCulture)], n, env);
+                var entries = new List<Entry>
+                {
+                    new("base", new UntracedWithOutput(), w, null),
+                    new("stw", new Floor("floor: empty programs on the stop-the-world pair", FloorPath, x => Sites(x, stwEntry, stwReturns)), w, "base"),
+                };
+                if (go != "Go")
+                    entries.Add(new("stw-one", new Floor("floor: empty programs on startTheWorldWithSema's returns only (alloclat's one probe from Go 1.22)",
+                        FloorPath, x => Sites(x, null, stwReturns)), w, "base"));
+                entries.Add(new("large", new Floor("floor: empty programs on the large-object path", FloorPath, x => Sites(x, largeEntry, largeReturns)), w, "base"));
+                entries.Add(new("alloclat", new AlloclatTool("alloclat (default mode: stop-the-world, large path and syscalls)"), w, "base"));
+                foreach (var r in Ratios("go_probes", w, entries, Rate))
+                    rows.Add(r!.DeepClone());
+            }
         }
         _table.Add("");
         return rows;
@@ -152,8 +159,10 @@ sealed partial class BenchRun
         Table("go_probes", "6. Go probes one by one, at two collection rates",
             "`gosmall` makes only small allocations, with a live heap of 200 MiB (a collection per 200 MiB allocated: a " +
             "few a second) or with the runtime's minimum heap (hundreds a second; GC/s is measured by the program). " +
-            "Floors put empty programs on exactly the sites alloclat probes: the entry of `stopTheWorldWithSema` with " +
-            "the return instructions of `startTheWorldWithSema`, and the large-object path (which small allocations never take).");
+            "It is built by the machine's Go (1.19) and by Go 1.27. Floors put empty programs on exactly the sites alloclat " +
+            "probes: the entry of `stopTheWorldWithSema` with the return instructions of `startTheWorldWithSema` (the pair " +
+            "alloclat uses before Go 1.22), those return instructions alone (its one probe from 1.22), and the large-object " +
+            "path (which small allocations never take).");
         Table("host_wide", "7. A process alloclat does not trace",
             "A program heavy on page faults and context switches, alone and while alloclat traces another process by PID " +
             "(default probes, spike causes on). Goal 1.00: no alloclat program runs on faults or context switches; the " +

@@ -97,17 +97,26 @@ sealed partial class BenchRun
         var rows = new JsonArray();
         using var stats = BpfStats.Enable();
         long n = Quick ? 1_000_000 : 5_000_000;
-        foreach (var (label, liveMb) in new[] { ("Go, 200 MiB live heap", "200"), ("Go, 4 MiB heap", "0") })
-            rows.Add(GoCounts(label, n, liveMb));
+        // gosmall by the machine's Go (1.19: the stop/start pair, two traps per pause) and by each newer release
+        // (1.22+: one trap per pause, on startTheWorldWithSema's returns).
+        var programs = new List<(string Go, string Path)> { ("Go", Prog("gosmall")) };
+        foreach (var v in GoReleases)
+            programs.Add(($"Go {v}", Prog($"gosmall-go{v}")));
+        foreach (var (go, path) in programs)
+            foreach (var (heap, liveMb) in new[] { ("200 MiB live heap", "200"), ("4 MiB heap", "0") })
+                rows.Add(GoCounts($"{go}, {heap}", path, n, liveMb));
         rows.Add(ElsewhereCounts());
         return rows;
     }
 
-    JsonObject GoCounts(string label, long n, string liveMb)
+    /// <summary>The Go releases bench/bench.mk builds gosmall with besides the machine's own (GO_VERSIONS).</summary>
+    static readonly string[] GoReleases = ["1.22", "1.24", "1.26", "1.27"];
+
+    JsonObject GoCounts(string label, string program, long n, string liveMb)
     {
         var env = new Dictionary<string, string> { ["BENCH_LIVE_MB"] = liveMb, ["BENCH_HOLD_END"] = "1" };
-        using var go = Proc.Start(Prog("gosmall"), [n.ToString(CultureInfo.InvariantCulture)], env, hold: true);
-        PidTool.WaitHeld(go.Id, Prog("gosmall"));
+        using var go = Proc.Start(program, [n.ToString(CultureInfo.InvariantCulture)], env, hold: true);
+        PidTool.WaitHeld(go.Id, program);
         var lp = TempFile("lp");
         using var a = Proc.Start(AlloclatPath, ["record", "-q", "-o", lp, "-p", go.Id.ToString(CultureInfo.InvariantCulture)]);
         if (!a.WaitForLine(l => l.StartsWith("[INFO] tracing", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
@@ -198,7 +207,9 @@ sealed partial class BenchRun
                   "Every alloclat BPF program's run count and BPF time (`kernel.bpf_stats_enabled=1`, read with bpftool before and " +
                   "after the workload's loop; the syscall and process-lifecycle tracepoints count every process on the host, so a " +
                   "quiet machine shows the workload's own). Counts do not depend on the machine's load; ns per run does a little. " +
-                  "`gosmall` is traced by PID (`-p`) at the two collection rates of section 6; `fault_switch` is not traced while " +
+                  "`gosmall` (built by the machine's Go and by each newer release of the Go matrix) is traced by PID (`-p`) at the two " +
+                  "collection rates of section 6: Go before 1.22 has its pauses measured by the `go_stw_begin`/`go_stw_end` pair " +
+                  "(four traps per collection), 1.22 and later by `go_stw_done` alone (two); `fault_switch` is not traced while " +
                   "alloclat traces a sleeping process. *collector CPU* is the collector's own CPU time over the loop (all threads).\n\n" +
                   "| workload | program | runs | ns/run | per 1 M allocations | per collection |\n| --- | --- | ---: | ---: | ---: | ---: |\n");
         foreach (var r in rows)
