@@ -62,8 +62,21 @@ public sealed unsafe class BpfObject : IDisposable
                 $"the object's .rodata is not {sizeof(T)} bytes; the collector and bpf/alloclat.h disagree");
     }
 
+    /// <summary>
+    /// Whether uprobes are attached as uprobe_multi links (one link, one descriptor and one grace period at removal
+    /// for all the offsets of one program in one file) rather than one perf-event link per offset: decided at load,
+    /// by what the kernel supports (<see cref="UprobeMultiLink.Supported"/>).
+    /// </summary>
+    public bool UprobeMultiLinks { get; private set; }
+
     public void Load()
     {
+        UprobeMultiLinks = UprobeMultiLink.Supported;
+        // A program is verified for the one way it will be attached: every uprobe program, as an uprobe_multi one.
+        if (UprobeMultiLinks)
+            for (nint prog = NativeMethods.bpf_object__next_program(_handle, 0); prog != 0; prog = NativeMethods.bpf_object__next_program(_handle, prog))
+                if (IsUprobeSection(prog) && NativeMethods.bpf_program__set_expected_attach_type(prog, UprobeMultiLink.AttachType) is int err and not 0)
+                    throw new LibbpfException("bpf_program__set_expected_attach_type(BPF_TRACE_UPROBE_MULTI)", -err);
         if (NativeMethods.bpf_object__load(_handle) != 0)
             throw new LibbpfException("bpf_object__load", Libbpf.LastErrno(), Libbpf.RecentMessages());
         IsLoaded = true;
@@ -84,14 +97,48 @@ public sealed unsafe class BpfObject : IDisposable
         nint link = NativeMethods.bpf_program__attach(FindProgram(program));
         if (link == 0)
             throw new LibbpfException($"bpf_program__attach({program})", Libbpf.LastErrno(), Libbpf.RecentMessages());
-        return Track(new BpfLink(new SafeBpfLinkHandle(link), program));
+        return Track(new BpfLink([new SafeBpfLinkHandle(link)], program));
     }
 
     /// <summary>
     /// Attaches a uprobe (or uretprobe) at a file offset of an ELF file. <paramref name="pid"/> -1 traces every
     /// process mapping the file; a pid makes the kernel place the breakpoint in that process only.
     /// </summary>
-    public BpfLink AttachUprobe(string program, int pid, string path, ulong fileOffset, ulong cookie, bool retprobe)
+    public BpfLink AttachUprobe(string program, int pid, string path, ulong fileOffset, ulong cookie, bool retprobe) =>
+        AttachUprobes(program, pid, path, [fileOffset], [cookie], retprobe);
+
+    /// <summary>
+    /// Attaches one program at several offsets of one ELF file, each with its cookie, as one link: one uprobe_multi
+    /// link where the kernel has them (<see cref="UprobeMultiLinks"/>), otherwise one perf-event uprobe per offset
+    /// held together. <paramref name="pid"/> -1 traces every process mapping the file; a pid makes the kernel place
+    /// the breakpoints in that process only. Either every offset is attached or none is.
+    /// </summary>
+    public BpfLink AttachUprobes(string program, int pid, string path, ReadOnlySpan<ulong> fileOffsets, ReadOnlySpan<ulong> cookies, bool retprobe)
+    {
+        if (fileOffsets.Length == 0 || cookies.Length != fileOffsets.Length)
+            throw new ArgumentException("one cookie per offset, and at least one offset");
+        nint prog = FindProgram(program);
+        if (UprobeMultiLinks && IsUprobeSection(prog))
+        {
+            int fd = UprobeMultiLink.Attach(NativeMethods.bpf_program__fd(prog), Math.Max(pid, 0), path, fileOffsets, cookies, retprobe);
+            return Track(new BpfLink([new SafeBpfLinkFdHandle(fd)], program));
+        }
+        var handles = new SafeHandle[fileOffsets.Length];
+        try
+        {
+            for (int i = 0; i < fileOffsets.Length; i++)
+                handles[i] = AttachPerfUprobe(prog, program, pid, path, fileOffsets[i], cookies[i], retprobe);
+        }
+        catch
+        {
+            foreach (var h in handles)
+                h?.Dispose();
+            throw;
+        }
+        return Track(new BpfLink(handles, program));
+    }
+
+    private static SafeBpfLinkHandle AttachPerfUprobe(nint prog, string program, int pid, string path, ulong fileOffset, ulong cookie, bool retprobe)
     {
         var opts = new BpfUprobeOpts
         {
@@ -99,11 +146,19 @@ public sealed unsafe class BpfObject : IDisposable
             bpf_cookie = cookie,
             retprobe = retprobe,
         };
-        nint link = NativeMethods.bpf_program__attach_uprobe_opts(FindProgram(program), pid, path, (nuint)fileOffset, &opts);
+        nint link = NativeMethods.bpf_program__attach_uprobe_opts(prog, pid, path, (nuint)fileOffset, &opts);
         if (link == 0)
             throw new LibbpfException($"bpf_program__attach_uprobe_opts({program}, {path}+0x{fileOffset:x})",
                 Libbpf.LastErrno());
-        return Track(new BpfLink(new SafeBpfLinkHandle(link), program));
+        return new SafeBpfLinkHandle(link);
+    }
+
+    /// <summary>Whether a program is in a <c>uprobe</c> or <c>uretprobe</c> section.</summary>
+    private static bool IsUprobeSection(nint prog)
+    {
+        byte* name = NativeMethods.bpf_program__section_name(prog);
+        return name is not null && (Marshal.PtrToStringUTF8((nint)name) ?? "") is var section
+            && (section.StartsWith("uprobe", StringComparison.Ordinal) || section.StartsWith("uretprobe", StringComparison.Ordinal));
     }
 
     public int LinkCount
@@ -125,8 +180,8 @@ public sealed unsafe class BpfObject : IDisposable
     }
 
     /// <summary>
-    /// Detaches links in the background, one after another (the kernel serialises uprobe removal anyway), so the
-    /// caller, the polling thread, never waits for the kernel's grace periods.
+    /// Detaches links in the background (<see cref="LinkReaper"/>), so the caller, the polling thread, never waits
+    /// for the kernel's grace periods.
     /// </summary>
     public void DetachLater(IEnumerable<BpfLink> links) => _reaper.Add(links);
 
@@ -174,20 +229,24 @@ public sealed unsafe class BpfObject : IDisposable
     }
 }
 
-/// <summary>An attached probe. Disposing it detaches the probe.</summary>
+/// <summary>An attached probe, at one or several places. Disposing it detaches the probe.</summary>
 public sealed class BpfLink : IDisposable
 {
-    private readonly SafeBpfLinkHandle _handle;
+    private readonly SafeHandle[] _handles;
 
-    internal BpfLink(SafeBpfLinkHandle handle, string program)
+    internal BpfLink(SafeHandle[] handles, string program)
     {
-        _handle = handle;
+        _handles = handles;
         Program = program;
     }
 
     public string Program { get; }
 
-    public void Dispose() => _handle.Dispose();
+    public void Dispose()
+    {
+        foreach (var h in _handles)
+            h.Dispose();
+    }
 }
 
 /// <summary>A map of a loaded object, addressed by its file descriptor (owned by the object).</summary>

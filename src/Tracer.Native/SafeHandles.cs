@@ -35,6 +35,18 @@ public sealed class SafeBpfLinkHandle : SafeHandleZeroIsInvalid
     protected override bool ReleaseHandle() => NativeMethods.bpf_link__destroy(handle) == 0;
 }
 
+/// <summary>Owns a BPF link's file descriptor made without libbpf (an uprobe_multi link): closing it detaches.</summary>
+public sealed class SafeBpfLinkFdHandle : SafeHandle
+{
+    internal SafeBpfLinkFdHandle(int fd) : base(-1, ownsHandle: true) => SetHandle(fd);
+
+    public SafeBpfLinkFdHandle() : base(-1, ownsHandle: true) { }
+
+    public override bool IsInvalid => (int)handle < 0;
+
+    protected override bool ReleaseHandle() => Tmds.Linux.LibC.close((int)handle) == 0;
+}
+
 /// <summary>Owns a <c>struct perf_buffer</c> and its per-CPU ring mappings.</summary>
 public sealed class SafePerfBufferHandle : SafeHandleZeroIsInvalid
 {

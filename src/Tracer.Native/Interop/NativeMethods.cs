@@ -60,6 +60,27 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibBpf)]
     internal static partial int bpf_link__destroy(/* struct bpf_link * */ nint link);
 
+    [LibraryImport(LibBpf)]
+    internal static partial /* struct bpf_program * */ nint bpf_object__next_program(
+        SafeBpfObjectHandle obj, /* struct bpf_program * */ nint prev);
+
+    [LibraryImport(LibBpf)]
+    internal static partial /* const char * */ byte* bpf_program__section_name(/* const struct bpf_program * */ nint prog);
+
+    [LibraryImport(LibBpf)]
+    internal static partial int bpf_program__set_expected_attach_type(
+        /* struct bpf_program * */ nint prog, /* enum bpf_attach_type */ int type);
+
+    [LibraryImport(LibBpf)]
+    internal static partial int bpf_program__fd(/* const struct bpf_program * */ nint prog);
+
+    /// <summary>
+    /// <c>syscall(SYS_bpf, cmd, attr, size)</c>, for the commands libbpf 1.1 has no wrapper for (uprobe_multi links).
+    /// glibc's syscall() only moves registers, so the variadic call needs nothing more.
+    /// </summary>
+    [LibraryImport(LibC, EntryPoint = "syscall", SetLastError = true)]
+    internal static partial long bpf_syscall(long number, int cmd, /* union bpf_attr * */ void* attr, uint size);
+
     [LibraryImport(LibBpf, SetLastError = true)]
     internal static partial int bpf_map_update_elem(int fd, /* const void * */ void* key, /* const void * */ void* value, ulong flags);
 
@@ -131,6 +152,34 @@ internal unsafe struct BpfUprobeOpts
     public ulong bpf_cookie;
     [MarshalAs(UnmanagedType.U1)] public bool retprobe;
     public byte* func_name;
+}
+
+/// <summary>The leading fields of <c>union bpf_attr</c> for <c>BPF_PROG_LOAD</c>, up to <c>expected_attach_type</c>.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 72)]
+internal struct ProgLoadAttr
+{
+    [FieldOffset(0)] public uint prog_type;
+    [FieldOffset(4)] public uint insn_cnt;
+    [FieldOffset(8)] public ulong insns;
+    [FieldOffset(16)] public ulong license;
+    [FieldOffset(68)] public uint expected_attach_type;
+}
+
+/// <summary><c>union bpf_attr</c> for <c>BPF_LINK_CREATE</c> with its <c>uprobe_multi</c> member (Linux 6.6+).</summary>
+[StructLayout(LayoutKind.Explicit, Size = 64)]
+internal struct LinkCreateUprobeMultiAttr
+{
+    [FieldOffset(0)] public uint prog_fd;
+    [FieldOffset(4)] public uint target_fd;
+    [FieldOffset(8)] public uint attach_type;
+    [FieldOffset(12)] public uint link_flags;
+    [FieldOffset(16)] public ulong path;
+    [FieldOffset(24)] public ulong offsets;
+    [FieldOffset(32)] public ulong ref_ctr_offsets;
+    [FieldOffset(40)] public ulong cookies;
+    [FieldOffset(48)] public uint cnt;
+    [FieldOffset(52)] public uint flags;
+    [FieldOffset(56)] public uint pid;
 }
 
 /// <summary><c>struct bpf_object_open_opts</c> of libbpf 1.1 (later versions only append fields).</summary>

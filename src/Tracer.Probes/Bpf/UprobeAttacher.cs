@@ -5,7 +5,10 @@ namespace Tracer.Probes;
 
 /// <summary>
 /// The uprobes in place, per process: a site already attached for the same process is skipped, so plans can be
-/// re-applied as processes come and go, and a process's links are released together when it exits.
+/// re-applied as processes come and go, and a process's links are released together when it exits. The sites of
+/// one plan become one link per file, program and kind (entry, RET site, return): every function of glibc's malloc
+/// family that shares an entry program is one link, and all their returns another, so a process has a handful of
+/// links, not two per function, and each is removed with one kernel grace period.
 /// </summary>
 internal sealed class UprobeAttacher
 {
@@ -22,35 +25,66 @@ internal sealed class UprobeAttacher
 
     /// <summary>
     /// Attaches the probes of each site. With a pid the kernel inserts the breakpoints in that process only; -1
-    /// inserts them in every process that maps the file. Returns the number of sites newly attached.
+    /// inserts them in every process that maps the file. Returns the number of sites newly attached. When the kernel
+    /// refuses a link, the exception is thrown; the links made before it stay (released with the process).
     /// </summary>
     public int Attach(IEnumerable<UprobeSite> sites, int pid)
     {
-        int added = 0;
         ProcessProbes probes;
         lock (_probes)
         {
             if (!_probes.TryGetValue(pid, out probes!))
                 _probes.Add(pid, probes = new ProcessProbes());
         }
+        var added = new List<UprobeSite>();
+        foreach (var site in sites)
+            if (probes.Sites.Add((site.Path, site.FileOffset, site.Op)))
+                added.Add(site);
+        var links = LinksOf(added).ToList();
+        int attached = 0;
+        try
+        {
+            for (; attached < links.Count; attached++)
+            {
+                var l = links[attached];
+                probes.Links.Add(_object.AttachUprobes(l.Program, pid, l.Path, l.Offsets.ToArray(), l.Cookies.ToArray(), l.Return));
+            }
+        }
+        finally
+        {
+            // A site is placed (and given to forked children) when every link it is part of is attached.
+            var unplaced = links.Skip(attached).SelectMany(l => l.Sites).ToHashSet();
+            probes.Placed.AddRange(added.Where(s => !unplaced.Contains(s)));
+        }
+        return added.Count;
+    }
+
+    /// <summary>The links that place <paramref name="sites"/>: one per file, program and kind of placement.</summary>
+    private static IEnumerable<LinkGroup> LinksOf(IEnumerable<UprobeSite> sites)
+    {
+        var groups = new Dictionary<(string Path, string Program, bool Return), LinkGroup>();
+        void Add(UprobeSite site, string program, ulong offset, bool ret)
+        {
+            if (!groups.TryGetValue((site.Path, program, ret), out var g))
+                groups.Add((site.Path, program, ret), g = new LinkGroup(site.Path, program, ret));
+            g.Offsets.Add(offset);
+            g.Cookies.Add(site.Cookie);
+            g.Sites.Add(site);
+        }
         foreach (var site in sites)
         {
-            if (!probes.Sites.Add((site.Path, site.FileOffset, site.Op)))
-                continue;
-            probes.Placed.Add(site);
             if (site.EntryProgram is { } entry)
-                probes.Links.Add(_object.AttachUprobe(entry, pid, site.Path, site.FileOffset, site.Cookie, retprobe: false));
+                Add(site, entry, site.FileOffset, ret: false);
             if (site.ExitProgram is { } exit)
             {
                 if (site.ReturnOffsets is { } returns)
                     foreach (ulong offset in returns)
-                        probes.Links.Add(_object.AttachUprobe(exit, pid, site.Path, offset, site.Cookie, retprobe: false));
+                        Add(site, exit, offset, ret: false);
                 else
-                    probes.Links.Add(_object.AttachUprobe(exit, pid, site.Path, site.FileOffset, site.Cookie, retprobe: true));
+                    Add(site, exit, site.FileOffset, ret: true);
             }
-            added++;
         }
-        return added;
+        return groups.Values;
     }
 
     /// <summary>
@@ -82,6 +116,13 @@ internal sealed class UprobeAttacher
         }
         if (probes is not null)
             _object.DetachLater(probes.Links);
+    }
+
+    private sealed record LinkGroup(string Path, string Program, bool Return)
+    {
+        public readonly List<ulong> Offsets = new();
+        public readonly List<ulong> Cookies = new();
+        public readonly List<UprobeSite> Sites = new();
     }
 
     private sealed class ProcessProbes
