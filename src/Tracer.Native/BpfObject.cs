@@ -14,7 +14,7 @@ public sealed unsafe class BpfObject : IDisposable
     private BpfObject(SafeBpfObjectHandle handle)
     {
         _handle = handle;
-        _reaper = new LinkReaper(Untrack);
+        _reaper = new LinkReaper();
     }
 
     public bool IsLoaded { get; private set; }
@@ -97,7 +97,7 @@ public sealed unsafe class BpfObject : IDisposable
         nint link = NativeMethods.bpf_program__attach(FindProgram(program));
         if (link == 0)
             throw new LibbpfException($"bpf_program__attach({program})", Libbpf.LastErrno(), Libbpf.RecentMessages());
-        return Track(new BpfLink([new SafeBpfLinkHandle(link)], program));
+        return Track(new BpfLink([new SafeBpfLinkHandle(link)], program, this));
     }
 
     /// <summary>
@@ -121,7 +121,7 @@ public sealed unsafe class BpfObject : IDisposable
         if (UprobeMultiLinks && IsUprobeSection(prog))
         {
             int fd = UprobeMultiLink.Attach(NativeMethods.bpf_program__fd(prog), Math.Max(pid, 0), path, fileOffsets, cookies, retprobe);
-            return Track(new BpfLink([new SafeBpfLinkFdHandle(fd)], program));
+            return Track(new BpfLink([new SafeBpfLinkFdHandle(fd)], program, this));
         }
         var handles = new SafeHandle[fileOffsets.Length];
         try
@@ -135,7 +135,7 @@ public sealed unsafe class BpfObject : IDisposable
                 h?.Dispose();
             throw;
         }
-        return Track(new BpfLink(handles, program));
+        return Track(new BpfLink(handles, program, this));
     }
 
     private static SafeBpfLinkHandle AttachPerfUprobe(nint prog, string program, int pid, string path, ulong fileOffset, ulong cookie, bool retprobe)
@@ -173,7 +173,7 @@ public sealed unsafe class BpfObject : IDisposable
         return link;
     }
 
-    private void Untrack(BpfLink link)
+    internal void Untrack(BpfLink link)
     {
         lock (_links)
             _links.Remove(link);
@@ -233,11 +233,13 @@ public sealed unsafe class BpfObject : IDisposable
 public sealed class BpfLink : IDisposable
 {
     private readonly SafeHandle[] _handles;
+    private readonly BpfObject _owner;
 
-    internal BpfLink(SafeHandle[] handles, string program)
+    internal BpfLink(SafeHandle[] handles, string program, BpfObject owner)
     {
         _handles = handles;
         Program = program;
+        _owner = owner;
     }
 
     public string Program { get; }
@@ -246,6 +248,7 @@ public sealed class BpfLink : IDisposable
     {
         foreach (var h in _handles)
             h.Dispose();
+        _owner.Untrack(this);
     }
 }
 

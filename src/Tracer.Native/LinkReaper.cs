@@ -13,13 +13,11 @@ internal sealed class LinkReaper : IDisposable
 {
     private readonly BlockingCollection<BpfLink> _queue = new();
     private readonly CancellationTokenSource _stop = new();
-    private readonly Action<BpfLink> _detached;
     private readonly Thread[] _threads;
     private const int Threads = 8;
 
-    public LinkReaper(Action<BpfLink> detached)
+    public LinkReaper()
     {
-        _detached = detached;
         _threads = Enumerable.Range(0, Threads).Select(_ => new Thread(Run) { IsBackground = true, Name = "alloclat-reaper" }).ToArray();
         foreach (var t in _threads)
             t.Start();
@@ -38,7 +36,6 @@ internal sealed class LinkReaper : IDisposable
             foreach (var link in _queue.GetConsumingEnumerable(_stop.Token))
             {
                 link.Dispose();
-                _detached(link);
             }
         }
         catch (OperationCanceledException)

@@ -9,7 +9,7 @@ namespace Alloclat.Tests;
 /// </summary>
 public class ProcessLifetimeTests
 {
-    /// <summary>Uprobe links alloclat holds: each is a perf event and a BPF link descriptor.</summary>
+    /// <summary>Link descriptors alloclat holds: BPF links, and the perf events of tracepoints (and of perf-event uprobes).</summary>
     private static int LinkDescriptors(int pid) => Directory.EnumerateFiles($"/proc/{pid}/fd")
         .Select(fd => { try { return new FileInfo(fd).LinkTarget ?? ""; } catch (IOException) { return ""; } })
         .Count(t => t.StartsWith("anon_inode:[perf_event]", StringComparison.Ordinal) || t.StartsWith("anon_inode:bpf_link", StringComparison.Ordinal));
@@ -53,6 +53,38 @@ public class ProcessLifetimeTests
         }
     }
 
+    /// <summary>
+    /// SIGTERM right after many lifetimes: the exit waits only for the links still being released, removed together.
+    /// The bound is generous for a loaded test machine (the bench's figure is 2 s after 300 lifetimes); links
+    /// removed one grace period at a time under the kernel's event lock took minutes here.
+    /// </summary>
+    [Fact]
+    public void ExitRightAfterManyPreciseLifetimesIsPrompt()
+    {
+        string program = ExecHoldTests.ProgramCopy("/bin/true");
+        var p = Cli.Start(["record", "-q", "--precise", "-o", Cli.TempOutput(), "--binary", program]);
+        try
+        {
+            Cli.WaitUntilTracing(p);
+            const int Lifetimes = 100;
+            using (var churn = new Churn(program, Lifetimes))
+            {
+                churn.Go();
+                Assert.Equal(Lifetimes, churn.WaitForEnd(TimeSpan.FromSeconds(600)));
+            }
+            var exit = Stopwatch.StartNew();
+            Tmds.Linux.LibC.kill(p.Id, 15);
+            var result = Cli.Wait(p, TimeSpan.FromSeconds(120));
+            Assert.Equal(0, result.ExitCode);
+            Assert.True(exit.Elapsed < TimeSpan.FromSeconds(15), $"exit took {exit.Elapsed.TotalSeconds:0.0} s after {Lifetimes} lifetimes");
+        }
+        finally
+        {
+            if (!p.HasExited)
+                p.Kill();
+        }
+    }
+
     private static async Task LinksFollowLiveProcesses(CapturedProcess p, string program)
     {
         Cli.WaitUntilTracing(p);
@@ -67,6 +99,9 @@ public class ProcessLifetimeTests
         int withLive = LinkDescriptors(p.Id);
         long rssWithLive = RssKb(p.Id);
         Assert.True(withLive > idle, $"no links for the live process: {idle} -> {withLive}");
+        // One link per program and kind for all of glibc's malloc family (five entry programs, one return program),
+        // each one descriptor: not two descriptors per function and kind (16 links, 32 descriptors).
+        Assert.True(withLive - idle <= 6, $"{withLive - idle} link descriptors for one process's probes");
 
         const int Lifetimes = 60;
         using (var churn = new Churn(program, Lifetimes, "0"))
