@@ -1,16 +1,21 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using Alloclat.Bench;
 
 sealed partial class BenchRun
 {
+    /// <summary>What alloclat must reach: its exit after SIGTERM right after 300 --precise lifetimes.</summary>
+    const double LifetimesExitTargetS = 2.0;
+
     /// <summary>
     /// A binary traced with --precise while a shell starts it N times (each start probed at exec, each exit
-    /// releasing its probes): how long alloclat takes to exit on SIGTERM afterwards, against the same run with no
-    /// start at all, and its RSS and link descriptors before and after.
+    /// releasing its probes): how long alloclat takes to exit on SIGTERM sent as the last start returns, against
+    /// the same run with no start at all, its RSS and its link descriptors (BPF links, perf events) before and
+    /// after; then how long a forked child is held while its probes are placed.
     /// </summary>
-    JsonArray Lifetimes()
+    JsonObject Lifetimes()
     {
         var rows = new JsonArray();
         string dir = Path.Combine(_temp, "lifetimes");
@@ -18,8 +23,8 @@ sealed partial class BenchRun
         string program = Path.Combine(dir, "lifetime_true");
         File.Copy("/bin/true", program, overwrite: true);
         File.SetUnixFileMode(program, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        _table.Add("Process lifetimes under --precise --binary: exit on SIGTERM afterwards");
-        _table.Add($"  {"starts",8} {"exit (s)",10} {"ratio",8} {"RSS before→after (MB)",24} {"link fds before→after",24}");
+        _table.Add("Process lifetimes under --precise --binary: exit on SIGTERM right after the last one");
+        _table.Add($"  {"starts",8} {"loop (s)",9} {"exit (s)",9} {"ratio",7} {"RSS before→after (MB)",22} {"links+perf fds before→after loop",34}");
         double? baseline = null;
         foreach (int starts in new[] { 0, Quick ? 100 : 300 })
         {
@@ -28,13 +33,13 @@ sealed partial class BenchRun
             if (!a.WaitForLine(l => l.Contains("[INFO] tracing ", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
                 throw new BenchException($"alloclat did not start tracing: {a.AllOutput()}");
             long rss0 = RssKb(a.Id);
-            int fds0 = LinkFds(a.Id);
+            var fds0 = LinkFds(a.Id);
             var loop = Stopwatch.StartNew();
             using (var sh = Proc.Start("/bin/sh", ["-c", $"i=0; while [ $i -lt {starts} ]; do \"$0\"; i=$((i+1)); done", program]))
                 sh.Wait(TimeSpan.FromMinutes(10));
             double loopS = loop.Elapsed.TotalSeconds;
             long rss1 = RssKb(a.Id);
-            int fds1 = LinkFds(a.Id);
+            var fds1 = LinkFds(a.Id);
             var exit = Stopwatch.StartNew();
             kill(a.Id, 15);
             a.Wait(TimeSpan.FromMinutes(10));
@@ -47,15 +52,56 @@ sealed partial class BenchRun
                 ["loop_s"] = Math.Round(loopS, 2),
                 ["exit_s"] = Math.Round(exitS, 2),
                 ["exit_ratio_to_no_starts"] = Math.Round(ratio, 2),
+                ["exit_target_s"] = starts == 0 ? null : LifetimesExitTargetS,
+                ["exit_within_target"] = starts == 0 ? null : exitS < LifetimesExitTargetS,
                 ["rss_mb_before"] = Math.Round(rss0 / 1024.0, 1),
                 ["rss_mb_after"] = Math.Round(rss1 / 1024.0, 1),
-                ["link_fds_before"] = fds0,
-                ["link_fds_after"] = fds1,
+                ["bpf_link_fds_before"] = fds0.Links,
+                ["perf_event_fds_before"] = fds0.PerfEvents,
+                ["bpf_link_fds_after_loop"] = fds1.Links,
+                ["perf_event_fds_after_loop"] = fds1.PerfEvents,
             });
-            _table.Add($"  {starts,8} {exitS,10:0.00} {ratio,8:0.00} {$"{rss0 / 1024.0:0.0}→{rss1 / 1024.0:0.0}",24} {$"{fds0}→{fds1}",24}");
+            _table.Add($"  {starts,8} {loopS,9:0.00} {exitS,9:0.00} {ratio,7:0.00} {$"{rss0 / 1024.0:0.0}→{rss1 / 1024.0:0.0}",22} " +
+                       $"{$"{fds0.Links}+{fds0.PerfEvents}→{fds1.Links}+{fds1.PerfEvents}",34}");
         }
-        return rows;
+        return new JsonObject { ["runs"] = rows, ["fork_hold"] = ForkHold() };
     }
+
+    /// <summary>
+    /// A shell forking subshells (fork without exec) under --precise -v: each child is held before its first
+    /// instruction until its parent's probes are placed in it, and -v says for how long (until the collector saw
+    /// it, and placing the probes).
+    /// </summary>
+    JsonObject ForkHold()
+    {
+        int forks = Quick ? 30 : 100;
+        Log($"lifetimes: {forks} forks of a shell under alloclat --precise");
+        using var a = Proc.Start(AlloclatPath, ["record", "-v", "--precise", "-o", TempFile("lp"), "--",
+            "/bin/bash", "-c", $"for i in $(seq {forks}); do ( : ); done"]);
+        if (a.Wait(TimeSpan.FromMinutes(10)).ExitCode != 0)
+            throw new BenchException($"alloclat --precise on a forking shell failed: {a.AllOutput()}");
+        var held = a.StderrLines.Select(l => HeldLine().Match(l)).Where(m => m.Success)
+            .Select(m => (Held: D(m.Groups[1].Value), Seen: D(m.Groups[2].Value), Placing: D(m.Groups[3].Value))).ToList();
+        if (held.Count == 0)
+            throw new BenchException($"no forked child was reported held: {a.AllOutput()}");
+        var sorted = held.Select(h => h.Held).Order().ToArray();
+        var result = new JsonObject
+        {
+            ["forks"] = held.Count,
+            ["held_ms_p50"] = Math.Round(sorted[sorted.Length / 2], 1),
+            ["held_ms_max"] = Math.Round(sorted[^1], 1),
+            ["until_seen_ms_mean"] = Math.Round(held.Average(h => h.Seen), 1),
+            ["placing_ms_mean"] = Math.Round(held.Average(h => h.Placing), 1),
+        };
+        _table.Add($"  forked children held: {held.Count}, p50 {result["held_ms_p50"]} ms, max {result["held_ms_max"]} ms " +
+                   $"(mean {result["until_seen_ms_mean"]} ms until seen + {result["placing_ms_mean"]} ms placing probes)");
+        return result;
+
+        static double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
+    }
+
+    [GeneratedRegex(@"\(held ([0-9.]+) ms: ([0-9.]+) ms until seen, ([0-9.]+) ms placing probes\)")]
+    private static partial Regex HeldLine();
 
     [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
     static extern int kill(int pid, int signal);
@@ -63,7 +109,11 @@ sealed partial class BenchRun
     static long RssKb(int pid) => long.Parse(File.ReadLines($"/proc/{pid}/status")
         .First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
 
-    static int LinkFds(int pid) => Directory.EnumerateFiles($"/proc/{pid}/fd")
-        .Select(fd => { try { return new FileInfo(fd).LinkTarget ?? ""; } catch (IOException) { return ""; } })
-        .Count(t => t.StartsWith("anon_inode:[perf_event]", StringComparison.Ordinal) || t.StartsWith("anon_inode:bpf_link", StringComparison.Ordinal));
+    /// <summary>A process's BPF link descriptors, and its perf-event descriptors (tracepoints, perf-event uprobes).</summary>
+    static (int Links, int PerfEvents) LinkFds(int pid)
+    {
+        var targets = Directory.EnumerateFiles($"/proc/{pid}/fd")
+            .Select(fd => { try { return new FileInfo(fd).LinkTarget ?? ""; } catch (IOException) { return ""; } }).ToList();
+        return (targets.Count(t => t == "anon_inode:bpf_link"), targets.Count(t => t == "anon_inode:[perf_event]"));
+    }
 }

@@ -161,14 +161,21 @@ sealed partial class BenchRun
         foreach (var r in _results["attach"]!.AsArray())
             sb.Append($"| {S(r!["tracer"])} | {S(r["shared_objects"])} | {F(r["start_to_target_running_ms"])} | {F(r["target_exit_to_tracer_exit_ms"])} |\n");
 
-        if (_results["lifetimes"] is JsonArray lifetimes)
+        if (_results["lifetimes"] is JsonObject lifetimes)
         {
-            sb.Append("\n## Process lifetimes\n\nA copy of `/bin/true` traced with `--precise --binary` while a shell starts it " +
-                      "N times; then SIGTERM. Each start is probed at exec and each exit releases its probes in the background, " +
-                      "so the exit waits only for the probes of live processes. Ratio: against the run with no start.\n\n" +
-                      "| starts | loop (s) | exit (s) | ratio | RSS before → after (MB) | link fds before → after |\n| ---: | ---: | ---: | ---: | --- | --- |\n");
-            foreach (var r in lifetimes)
-                sb.Append($"| {S(r!["starts"])} | {S(r["loop_s"])} | {S(r["exit_s"])} | {S(r["exit_ratio_to_no_starts"])} | {S(r["rss_mb_before"])} → {S(r["rss_mb_after"])} | {S(r["link_fds_before"])} → {S(r["link_fds_after"])} |\n");
+            sb.Append("\n## Process lifetimes (`make bench-section SECTION=lifetimes`)\n\nA copy of `/bin/true` traced with `--precise --binary` " +
+                      "while a shell starts it N times; SIGTERM as the last start returns. Each start is probed at exec (one uprobe_multi link " +
+                      "per program and kind: six for glibc's malloc family) and each exit releases its links in the background, so the exit " +
+                      $"waits only for the links of the last processes. Target: exit under {LifetimesExitTargetS:0} s after 300 lifetimes. " +
+                      "Ratio: against the run with no start. Descriptors: BPF links + perf events (the tracepoints).\n\n" +
+                      "| starts | loop (s) | exit (s) | ratio | RSS before → after (MB) | link + perf fds before → after the loop |\n| ---: | ---: | ---: | ---: | --- | --- |\n");
+            foreach (var r in lifetimes["runs"]!.AsArray())
+                sb.Append($"| {S(r!["starts"])} | {S(r["loop_s"])} | {S(r["exit_s"])} | {S(r["exit_ratio_to_no_starts"])} | {S(r["rss_mb_before"])} → {S(r["rss_mb_after"])} | " +
+                          $"{S(r["bpf_link_fds_before"])} + {S(r["perf_event_fds_before"])} → {S(r["bpf_link_fds_after_loop"])} + {S(r["perf_event_fds_after_loop"])} |\n");
+            if (lifetimes["fork_hold"] is JsonObject hold)
+                sb.Append($"\nA shell forking {S(hold["forks"])} subshells under `--precise`: each child is held before its first instruction " +
+                          $"while its parent's probes are placed in it: p50 {S(hold["held_ms_p50"])} ms, max {S(hold["held_ms_max"])} ms " +
+                          $"(mean {S(hold["until_seen_ms_mean"])} ms until the collector sees it, {S(hold["placing_ms_mean"])} ms placing the probes).\n");
         }
 
         // The soak has its own target (make bench-soak) and file; a full bench shows its last result.
