@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Tracer.TestSupport;
 
 namespace Alloclat.Tests;
