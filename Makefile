@@ -19,7 +19,7 @@ WORKLOADS := $(BUILD)/workloads/alloc_workload $(BUILD)/workloads/alloc_workload
 	$(BUILD)/workloads/dotnet/gcwork.dll $(BUILD)/workloads/commit_workload $(BUILD)/workloads/fork_workload \
 	$(BUILD)/workloads/map_workload $(BUILD)/workloads/libcountalloc.so \
 	$(BUILD)/workloads/cxx_workload $(BUILD)/workloads/cxx_workload_jemalloc $(BUILD)/workloads/cxx_workload_tcmalloc \
-	$(BUILD)/workloads/brk_workload
+	$(BUILD)/workloads/brk_workload $(BUILD)/workloads/libdelaymalloc.so $(BUILD)/workloads/large_alloc
 
 # Go builds use the Debian toolchain, the standard library only, and caches inside build/.
 GO_ENV := GOCACHE=$(CURDIR)/$(BUILD)/gocache GOPATH=$(CURDIR)/$(BUILD)/gopath GOFLAGS=-mod=mod GOPROXY=off GOTOOLCHAIN=local
@@ -111,6 +111,16 @@ $(BUILD)/workloads/libslowalloc.so: tests/workloads/slowalloc.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -shared -fPIC -o $@ $<
 
+# The bench's zero-delay LD_PRELOAD malloc (each call's own duration written out) and its loop, for the test of the
+# probes' calibrated cost.
+$(BUILD)/workloads/libdelaymalloc.so: bench/programs/delaymalloc.c bench/programs/clock.h | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -shared -fPIC -o $@ $<
+
+$(BUILD)/workloads/large_alloc: bench/programs/large_alloc.c bench/programs/clock.h | deps
+	@mkdir -p $(@D)
+	gcc -O2 -g -Wall -o $@ $<
+
 $(BUILD)/workloads/libcountalloc.so: tests/workloads/countalloc.c | deps
 	@mkdir -p $(@D)
 	gcc -O2 -g -Wall -shared -fPIC -o $@ $<
@@ -171,12 +181,17 @@ $(BUILD)/alloclat-guard: native/alloclat-guard.c bpf/alloclat.h | deps
 $(BUILD)/workloads/dotnet/gcwork.dll: $(wildcard tests/workloads/dotnet/gcwork/*.cs tests/workloads/dotnet/gcwork/*.csproj) | deps
 	$(DOTNET) build tests/workloads/dotnet/gcwork/gcwork.csproj -c Release -o $(@D) --nologo -v quiet
 
+# Functions of known cost the probes' own cost is calibrated on at start (installed next to the collector).
+$(BUILD)/liballoclat-calib.so: native/alloclat-calib.c | deps
+	gcc -O2 -Wall -shared -fPIC -o $@ $<
+
 # The collector is precompiled (ReadyToRun): it starts without compiling its code first, and, with tiered
 # compilation off (src/alloclat/alloclat.csproj), never recompiles it in the background while a target runs.
-build: deps bpf workloads $(BUILD)/alloclat-guard
+build: deps bpf workloads $(BUILD)/alloclat-guard $(BUILD)/liballoclat-calib.so
 	$(DOTNET) publish src/alloclat/alloclat.csproj -c $(CONFIG) -o $(BUILD)/publish --nologo -v quiet \
 		-r linux-x64 --self-contained false -p:PublishReadyToRun=true
 	install -m 0755 $(BUILD)/alloclat-guard $(BUILD)/publish/alloclat-guard
+	install -m 0644 $(BUILD)/liballoclat-calib.so $(BUILD)/publish/liballoclat-calib.so
 	@mkdir -p bin && ln -sf ../$(BUILD)/publish/alloclat bin/alloclat
 	@echo "built bin/alloclat"
 

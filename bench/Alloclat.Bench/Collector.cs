@@ -212,7 +212,9 @@ sealed partial class BenchRun
                 rep[k] = rv;
                 err[k] = rv - tv;
             }
-            result[dist] = new JsonObject { ["calls"] = truth.Length, ["truth_ns"] = t, ["reported_ns"] = rep, ["reported_minus_truth_ns"] = err };
+            // The probes' own cost, calibrated at start and subtracted from every reported value.
+            long probeCost = tracer.LastPoints.FirstOrDefault(p => p.Measurement == "alloclat_stats")?.Field("probe_cost_ns") ?? 0;
+            result[dist] = new JsonObject { ["calls"] = truth.Length, ["probe_cost_ns"] = probeCost, ["truth_ns"] = t, ["reported_ns"] = rep, ["reported_minus_truth_ns"] = err };
             string Row(JsonObject o) => string.Join(' ', keys.Select(k => $"{(long)o[k.Item1]!,10}"));
             _table.Add($"  {dist,-12} {"truth",-9} {Row(t)} {truth.Length,8}");
             _table.Add($"  {"",-12} {"alloclat",-9} {Row(rep)}");

@@ -127,9 +127,10 @@ sealed partial class BenchRun
 
             `libdelaymalloc.so` (LD_PRELOAD) makes malloc of 64 KiB spin for a known time and records the call's own
             duration from inside it (the truth). *mixed*: 90 % 20–40 µs, 9 % 100–200 µs, 0.9 % 1 ms, 0.1 % 5 ms.
-            *zero*: no delay, so what alloclat reports is the bias its probes add (entry uprobe to uretprobe, minus
-            the call itself): the floor of any latency it reports. Traced with `--precise --interval 10m` so the
-            whole run is one point; truth percentiles are nearest-rank, as alloclat's. Values in ns.
+            *zero*: no delay, so what alloclat reports beyond the truth is what is left of its probes' own bias
+            (entry uprobe to uretprobe) once the cost it calibrated at start (`probe_cost_ns`, given below) is
+            subtracted. Traced with `--precise --interval 10m` so the whole run is one point; truth percentiles are
+            nearest-rank, as alloclat's. Values in ns.
 
             | distribution | | calls | p50 | p90 | p99 | p99.9 | max |
             | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
@@ -142,6 +143,8 @@ sealed partial class BenchRun
                 var o = node![key]!.AsObject();
                 sb.Append($"| {(label == "truth" ? dist : "")} | {label} | {(label == "truth" ? S(node["calls"]) : "")} | {S(o["p50"])} | {S(o["p90"])} | {S(o["p99"])} | {S(o["p999"])} | {S(o["max"])} |\n");
             }
+            if (node!["probe_cost_ns"] is JsonNode cost)
+                sb.Append($"| | probe cost subtracted | | {S(cost)} | | | | |\n");
         }
         sb.Append("""
 
@@ -266,7 +269,8 @@ sealed partial class BenchRun
             }
         if (_results["accuracy"] is JsonObject acc && acc["mixed"] is JsonObject mixed && acc["zero"] is JsonObject zero)
         {
-            long bias = zero["reported_ns"]!["p50"]!.GetValue<long>();
+            // The bias is what the correction subtracted, plus what it left on the zero-delay call.
+            long bias = (zero["probe_cost_ns"]?.GetValue<long>() ?? 0) + Math.Max(zero["reported_minus_truth_ns"]!["p50"]!.GetValue<long>(), 0);
             foreach (var k in new[] { "p50", "p99", "p999" })
             {
                 long err = mixed["reported_minus_truth_ns"]![k]!.GetValue<long>();

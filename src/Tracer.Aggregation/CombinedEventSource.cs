@@ -28,15 +28,17 @@ public sealed class CombinedEventSource : IEventSource
     public SourceCounters ReadCounters()
     {
         long events = 0, lost = 0, dropped = 0, targetsFull = 0;
+        ProbeCost? probeCost = null;
         foreach (var s in _sources)
         {
             var c = s.ReadCounters();
+            probeCost ??= c.ProbeCost;
             events += c.Events;
             lost += c.Lost;
             dropped += c.InflightDropped;
             targetsFull += c.TargetsFull;
         }
-        return new SourceCounters(events, lost, dropped, targetsFull);
+        return new SourceCounters(events, lost, dropped, targetsFull, probeCost);
     }
 
     public IReadOnlyList<SlowCall> TakeSlowCalls()

@@ -76,7 +76,8 @@ public sealed class IntervalCollector
         var counters = _source.ReadCounters();
         var stats = new CollectorStats(
             counters.Events - _last.Events, counters.Lost - _last.Lost,
-            counters.InflightDropped - _last.InflightDropped, SinkDropped: 0, TargetsFull: counters.TargetsFull - _last.TargetsFull);
+            counters.InflightDropped - _last.InflightDropped, SinkDropped: 0, TargetsFull: counters.TargetsFull - _last.TargetsFull,
+            ProbeCost: counters.ProbeCost);
         _last = counters;
         Snapshots.Writer.TryWrite(new IntervalSnapshot(startNs, endNs, _host, _table.TakeSnapshot(), stats) { Events = SpikePoints.With(_source.TakeSlowCalls(), _source.TakeEvents()), Sequence = ++_sequence, Final = final });
     }

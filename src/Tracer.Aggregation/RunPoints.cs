@@ -27,12 +27,20 @@ public static class RunPoints
             ]) { Kind = EventKind.RunSummary });
         }
         var t = summary.Totals;
-        points.Add(new EventPoint(Schema.Measurements.Run, [new(Schema.Tags.Source, Schema.Measurements.Stats)],
-        [
+        var fields = new List<KeyValuePair<string, FieldValue>>
+        {
             new(Schema.Fields.Intervals, t.Intervals), new(Schema.Fields.Events, t.Events), new(Schema.Fields.Lost, t.Lost),
             new(Schema.Fields.InflightDropped, t.InflightDropped), new(Schema.Fields.SinkDropped, t.SinkDropped), new(Schema.Fields.Spikes, t.Spikes),
             new(Schema.Fields.Start, summary.StartUnixNs),
-        ]) { Kind = EventKind.RunSummary });
+        };
+        if (t.ProbeCost is { } cost)
+        {
+            fields.Add(new(Schema.Fields.ProbeCostNs, cost.BiasNs));
+            fields.Add(new(Schema.Fields.ProbeCostSteppedNs, cost.SteppedBiasNs));
+            if (!cost.Subtracted)
+                fields.Add(new(Schema.Fields.RawLatency, 1L));
+        }
+        points.Add(new EventPoint(Schema.Measurements.Run, [new(Schema.Tags.Source, Schema.Measurements.Stats)], fields) { Kind = EventKind.RunSummary });
         return points;
     }
 }

@@ -14,6 +14,7 @@ public sealed class RunRecorder
     private readonly List<EventPoint> _worst = new();
     private long _start = -1, _end, _intervals, _events, _lost, _inflight, _sink, _spikes;
     private string _host = "";
+    private ProbeCost? _probeCost;
 
     /// <param name="keepSpikes">how many of the slowest calls the summary lists</param>
     public RunRecorder(int keepSpikes = 10)
@@ -34,6 +35,7 @@ public sealed class RunRecorder
         _lost += snapshot.Stats.Lost;
         _inflight += snapshot.Stats.InflightDropped;
         _sink += snapshot.Stats.SinkDropped;
+        _probeCost = snapshot.Stats.ProbeCost ?? _probeCost;
         foreach (var e in snapshot.Events)
         {
             if (e.Measurement != Schema.Measurements.Spike)
@@ -51,7 +53,7 @@ public sealed class RunRecorder
         ArgumentNullException.ThrowIfNull(histograms);
         Trim();
         var series = histograms.Summarize();
-        var totals = new RunTotals(_intervals, _events, _lost, _inflight, _sink, _spikes, histograms.OmittedSeries);
+        var totals = new RunTotals(_intervals, _events, _lost, _inflight, _sink, _spikes, histograms.OmittedSeries, _probeCost);
         return new RunSummary(Math.Max(_start, 0), _end, _host, series, totals, _worst.ToList());
     }
 

@@ -25,7 +25,8 @@ public interface IAllocationRecorder
 
 /// <summary>Counters a source reports per interval (cumulative since start; the collector takes differences).</summary>
 /// <param name="TargetsFull">processes or threads of targets not followed because the kernel's target table was full</param>
-public readonly record struct SourceCounters(long Events, long Lost, long InflightDropped, long TargetsFull = 0);
+/// <param name="ProbeCost">not a counter: the probes' calibrated cost, when the source calibrated it</param>
+public readonly record struct SourceCounters(long Events, long Lost, long InflightDropped, long TargetsFull = 0, ProbeCost? ProbeCost = null);
 
 /// <summary>A producer of allocation events: the BPF probes, or a test's synthetic feed.</summary>
 public interface IEventSource : IDisposable

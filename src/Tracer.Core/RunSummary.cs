@@ -14,6 +14,7 @@ public sealed record RunSummary(
 
 /// <summary>
 /// Sums over every interval of the run. <paramref name="OmittedSeries"/>: series of exited processes not listed (only
-/// the slowest few thousand are kept); their calls are in <paramref name="Events"/>.
+/// the slowest few thousand are kept); their calls are in <paramref name="Events"/>. <paramref name="ProbeCost"/>: the
+/// probes' calibrated cost, when calibrated.
 /// </summary>
-public readonly record struct RunTotals(long Intervals, long Events, long Lost, long InflightDropped, long SinkDropped, long Spikes, long OmittedSeries = 0);
+public readonly record struct RunTotals(long Intervals, long Events, long Lost, long InflightDropped, long SinkDropped, long Spikes, long OmittedSeries = 0, ProbeCost? ProbeCost = null);

@@ -92,6 +92,9 @@ public static class Schema
         public const string InflightDropped = "inflight_dropped";
         public const string SinkDropped = "sink_dropped";
         public const string TargetsFull = "targets_full";
+        public const string ProbeCostNs = "probe_cost_ns";
+        public const string ProbeCostSteppedNs = "probe_cost_stepped_ns";
+        public const string RawLatency = "raw_latency";
 
         public const string Start = "start";
         public const string Intervals = "intervals";

@@ -26,7 +26,8 @@ public sealed record SeriesSnapshot(
 
 /// <summary>Health of the collector over one interval (measurement <c>alloclat_stats</c>).</summary>
 /// <param name="TargetsFull">processes or threads of targets not followed because the kernel's target table was full</param>
-public readonly record struct CollectorStats(long Events, long Lost, long InflightDropped, long SinkDropped, long TargetsFull = 0);
+/// <param name="ProbeCost">the probes' calibrated cost (<c>probe_cost_ns</c>), when calibrated: the same every interval</param>
+public readonly record struct CollectorStats(long Events, long Lost, long InflightDropped, long SinkDropped, long TargetsFull = 0, ProbeCost? ProbeCost = null);
 
 /// <summary>Everything measured in one interval. Timestamps are Unix nanoseconds; points carry the end.</summary>
 public sealed record IntervalSnapshot(

@@ -75,6 +75,8 @@ public sealed class ConsoleTableSink : ISnapshotSink
             .Append("  series ").Append(snapshot.Series.Count.ToString(CultureInfo.InvariantCulture));
         if (stats.TargetsFull > 0)
             sb.Append("  targets not followed ").Append(stats.TargetsFull.ToString(CultureInfo.InvariantCulture));
+        if (stats.ProbeCost is { } cost)
+            sb.Append("  ").Append(HumanUnits.ProbeCost(cost));
         sb.Append('\n');
 
         if (snapshot.Series.Count == 0)

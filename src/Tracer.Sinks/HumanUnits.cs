@@ -18,6 +18,16 @@ internal static class HumanUnits
         return ThreeDigits(ns / 1e9) + "s";
     }
 
+    /// <summary>
+    /// The probes' calibrated cost for a header, emulated and single-stepped entries: <c>probe cost 652ns/19.1us
+    /// subtracted</c>, or <c>included</c> when latencies are raw.
+    /// </summary>
+    public static string ProbeCost(Tracer.Core.ProbeCost cost)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        return "probe cost " + Latency(cost.BiasNs) + "/" + Latency(cost.SteppedBiasNs) + (cost.Subtracted ? " subtracted" : " included");
+    }
+
     /// <summary>Latency with a space before the unit, as in running text: <c>250 ms</c>, <c>12.3 us</c>.</summary>
     public static string LatencyWords(long ns)
     {

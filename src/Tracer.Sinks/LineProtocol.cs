@@ -30,7 +30,9 @@ public static class LineProtocol
         s_nextP9999 = Key(',', Schema.Fields.P9999), s_nextMax = Key(',', Schema.Fields.Max);
     private static readonly byte[] s_firstEvents = Key(' ', Schema.Fields.Events), s_nextLost = Key(',', Schema.Fields.Lost),
         s_nextInflightDropped = Key(',', Schema.Fields.InflightDropped), s_nextSinkDropped = Key(',', Schema.Fields.SinkDropped),
-        s_nextTargetsFull = Key(',', Schema.Fields.TargetsFull);
+        s_nextTargetsFull = Key(',', Schema.Fields.TargetsFull), s_nextProbeCost = Key(',', Schema.Fields.ProbeCostNs),
+        s_nextProbeCostStepped = Key(',', Schema.Fields.ProbeCostSteppedNs),
+        s_nextRawLatency = Key(',', Schema.Fields.RawLatency);
 
     private static byte[] Key(char separator, string name) => Encoding.ASCII.GetBytes(separator + name + "=");
 
@@ -208,6 +210,14 @@ public static class LineProtocol
         // Only in an interval that had any: a full target table is rare, and the usual point stays as it was.
         if (stats.TargetsFull > 0)
             WriteField(s_nextTargetsFull, stats.TargetsFull, output);
+        // Only when the probes were calibrated (precise mode); raw_latency only when it was not subtracted.
+        if (stats.ProbeCost is { } cost)
+        {
+            WriteField(s_nextProbeCost, cost.BiasNs, output);
+            WriteField(s_nextProbeCostStepped, cost.SteppedBiasNs, output);
+            if (!cost.Subtracted)
+                WriteField(s_nextRawLatency, 1, output);
+        }
         WriteTimestamp(timestampNs, output);
     }
 

@@ -32,24 +32,20 @@ public sealed class LiveScreen : ISnapshotSink
     /// <param name="output">the terminal</param>
     /// <param name="size">the terminal's current size in columns and rows, asked at every redraw</param>
     /// <param name="target">what is traced, for the header</param>
-    /// <param name="probeBiasNs">the measured cost of one uprobe-timed call (it is part of every latency measured by uprobes), if known</param>
     /// <param name="timeZone">for clock times (default: local)</param>
-    public LiveScreen(TextWriter output, Func<(int Width, int Height)> size, string target, double? probeBiasNs, TimeZoneInfo? timeZone = null)
+    public LiveScreen(TextWriter output, Func<(int Width, int Height)> size, string target, TimeZoneInfo? timeZone = null)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(size);
         _output = output;
         _size = size;
         Target = target;
-        ProbeBiasNs = probeBiasNs;
         _timeZone = timeZone ?? TimeZoneInfo.Local;
     }
 
     public string Name => "screen";
 
     public string Target { get; }
-
-    public double? ProbeBiasNs { get; set; }
 
     public SeriesOrder Order { get; private set; } = SeriesOrder.P999;
 
@@ -169,7 +165,7 @@ public sealed class LiveScreen : ISnapshotSink
             "alloclat " + clock.ToString("HH:mm:ss", CultureInfo.InvariantCulture), Paused ? " PAUSED" : "", "  up " + Elapsed(up),
             "  events/s " + HumanUnits.Count(rate), "  lost " + inv(_lost),
             "  drops " + inv(_inflight) + " inflight " + inv(_sinkDropped) + " sink",
-            "  probe bias " + (ProbeBiasNs is { } bias ? HumanUnits.Latency((long)Math.Round(bias)) : "unknown"));
+            "  " + (snapshot?.Stats.ProbeCost is { } cost ? HumanUnits.ProbeCost(cost) : "probe cost unknown"));
         // The target (a whole command line, maybe) comes last, word by word, as far as the screen is wide.
         Line(lines, sb, width,
             ["series " + inv(snapshot?.Series.Count ?? 0), "  sorted by " + SeriesRows.Name(Order) + " ", " keys: s sort  p pause  q quit",

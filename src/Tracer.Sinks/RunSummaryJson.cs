@@ -24,6 +24,19 @@ public static class RunSummaryJson
         w.WriteNumber("spikes", t.Spikes);
         w.WriteNumber("omitted_series", t.OmittedSeries);
         w.WriteEndObject();
+        if (t.ProbeCost is { } cost)
+        {
+            w.WriteStartObject("probe_cost");
+            w.WriteNumber("probe_cost_ns", cost.BiasNs);
+            w.WriteNumber("probe_cost_stepped_ns", cost.SteppedBiasNs);
+            w.WriteBoolean("subtracted", cost.Subtracted);
+            w.WriteNumber("samples", cost.Samples);
+            w.WriteNumber("call_ns", Math.Round(cost.CallNs, 1));
+            w.WriteNumber("small_pair_ns", Math.Round(cost.SmallPairNs, 1));
+            w.WriteNumber("traced_pair_ns", Math.Round(cost.TracedPairNs, 1));
+            w.WriteNumber("bare_pair_ns", Math.Round(cost.BarePairNs, 1));
+            w.WriteEndObject();
+        }
         w.WriteStartArray("series");
         foreach (var s in summary.Series.OrderBy(s => s.Measurement, StringComparer.Ordinal)
                      .ThenBy(s => string.Join(',', s.Tags.Select(kv => kv.Key + "=" + kv.Value)), StringComparer.Ordinal))

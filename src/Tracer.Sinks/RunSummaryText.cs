@@ -25,6 +25,10 @@ public static class RunSummaryText
         sb.Append("  events ").Append(t.Events).Append("  lost ").Append(t.Lost)
             .Append("  inflight drops ").Append(t.InflightDropped).Append("  sink drops ").Append(t.SinkDropped)
             .Append("  slow calls ").Append(t.Spikes).Append('\n');
+        if (t.ProbeCost is { } cost)
+            sb.Append("  ").Append(HumanUnits.ProbeCost(cost)).Append(" (each malloc-family latency")
+                .Append(cost.Subtracted ? " is corrected by it" : " includes it: --raw-latency").Append("); a call pays ")
+                .Append(HumanUnits.LatencyWords((long)Math.Round(cost.CallNs))).Append(" for its traps\n");
         sb.Append("whole-run percentiles (merged interval histograms):\n");
         if (summary.Series.Count == 0)
         {

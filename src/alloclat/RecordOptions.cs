@@ -20,6 +20,8 @@ public sealed record RecordOptions
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
     public ulong MinSize { get; init; } = 32 * 1024;
     public bool Precise { get; init; }
+    /// <summary>--raw-latency: latencies as measured, the probes' calibrated cost not subtracted.</summary>
+    public bool RawLatency { get; init; }
     /// <summary>The line-protocol file (appended to); <c>none</c> writes no file.</summary>
     public string? Output { get; init; }
     public bool OutputDisabled => Output == "none";

@@ -6,8 +6,10 @@ public class LiveScreenTests
 {
     private static LatencyStats Stats(long count, long p50, long p99, long p999, long max) => new(count, 0, 1, 2, p50, 0, p99, p999, 0, max);
 
-    private static IntervalSnapshot Interval(long endSeconds, params SeriesSnapshot[] series) =>
-        new(endSeconds * 1_000_000_000 - 1_000_000_000, endSeconds * 1_000_000_000, "h", series, new CollectorStats(1500, 2, 1, 0));
+    private static IntervalSnapshot Interval(long endSeconds, params SeriesSnapshot[] series) => Interval(endSeconds, null, series);
+
+    private static IntervalSnapshot Interval(long endSeconds, ProbeCost? cost, params SeriesSnapshot[] series) =>
+        new(endSeconds * 1_000_000_000 - 1_000_000_000, endSeconds * 1_000_000_000, "h", series, new CollectorStats(1500, 2, 1, 0, ProbeCost: cost));
 
     private static readonly SeriesSnapshot[] s_series =
     [
@@ -23,10 +25,10 @@ public class LiveScreenTests
     [Fact]
     public async Task SeriesAreOrderedByP999_AndEachKeyPressChangesTheOrder()
     {
-        var screen = new LiveScreen(TextWriter.Null, () => (120, 30), "process 1", 2_600, TimeZoneInfo.Utc);
-        await screen.WriteAsync(Interval(1795425600, s_series), CancellationToken.None);
+        var screen = new LiveScreen(TextWriter.Null, () => (120, 30), "process 1", TimeZoneInfo.Utc);
+        await screen.WriteAsync(Interval(1795425600, new ProbeCost(2_600, 21_400, 48_000, 50_000, 40, 10_000, Subtracted: true), s_series), CancellationToken.None);
         var lines = screen.Render(120, 30);
-        Assert.Equal("alloclat 09:20:00  up 0:01  events/s 1500  lost 2  drops 1 inflight 0 sink  probe bias 2.60us", lines[0]);
+        Assert.Equal("alloclat 09:20:00  up 0:01  events/s 1500  lost 2  drops 1 inflight 0 sink  probe cost 2.60us/21.4us subtracted", lines[0]);
         Assert.Equal("series 3  sorted by p99.9  keys: s sort  p pause  q quit  tracing process 1", lines[1]);
         Assert.Equal(["slow", "mid", "fast"], Comms(lines));
         screen.NextOrder();
@@ -45,7 +47,7 @@ public class LiveScreenTests
     public async Task TheScreenIsDrawnFromTheTopEachTime_OnTheAlternateScreen_WhichIsLeftAtTheEnd()
     {
         var output = new StringWriter();
-        var screen = new LiveScreen(output, () => (100, 20), "process 1", null, TimeZoneInfo.Utc);
+        var screen = new LiveScreen(output, () => (100, 20), "process 1", TimeZoneInfo.Utc);
         await screen.WriteAsync(Interval(1795425600, s_series), CancellationToken.None);
         await screen.WriteAsync(Interval(1795425601, s_series), CancellationToken.None);
         await screen.DisposeAsync();
@@ -56,14 +58,14 @@ public class LiveScreenTests
         // Exactly one screenful per draw: never a line more than the terminal has, so nothing scrolls.
         foreach (var draw in text.Split("\e[H").Skip(1))
             Assert.Equal(19, draw.Split("\r\n").Length - 1);
-        Assert.Contains("probe bias unknown", text);
+        Assert.Contains("probe cost unknown", text);
     }
 
     [Fact]
     public async Task PausedTheScreenStaysAsItIs_WhileIntervalsGoOn()
     {
         var output = new StringWriter();
-        var screen = new LiveScreen(output, () => (100, 20), "process 1", null, TimeZoneInfo.Utc);
+        var screen = new LiveScreen(output, () => (100, 20), "process 1", TimeZoneInfo.Utc);
         await screen.WriteAsync(Interval(1795425600, s_series), CancellationToken.None);
         screen.TogglePause();
         Assert.StartsWith("alloclat 09:20:00 PAUSED  up 0:01", screen.Render(100, 20)[0]);
@@ -78,7 +80,7 @@ public class LiveScreenTests
     public async Task ANarrowScreenShowsWholeColumnsAndAsManyRowsAsFit()
     {
         var many = Enumerable.Range(1, 50).Select(i => TestData.Series(i, "p" + i, "glibc", "malloc", "32K", Stats(i, i, i, i * 1000, i))).ToArray();
-        var screen = new LiveScreen(TextWriter.Null, () => (60, 24), "process 1", null, TimeZoneInfo.Utc);
+        var screen = new LiveScreen(TextWriter.Null, () => (60, 24), "process 1", TimeZoneInfo.Utc);
         await screen.WriteAsync(Interval(1795425600, many), CancellationToken.None);
         var lines = screen.Render(60, 24);
         Assert.Equal(24, lines.Count);

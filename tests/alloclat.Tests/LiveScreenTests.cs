@@ -33,7 +33,7 @@ public class LiveScreenTests
         var second = tmux.WaitFor(s => HeaderRow(s) >= 0 && s[HeaderRow(s)] != first[0], "the header with new values");
         Assert.Equal(0, HeaderRow(second));
         Assert.Single(second, l => l.StartsWith("alloclat ", StringComparison.Ordinal));
-        Assert.Matches(@"^alloclat \d\d:\d\d:\d\d  up \d+:\d\d  events/s \d+  lost 0  drops 0 inflight 0 sink  probe bias \d+(\.\d+)?(ns|us)$", second[0]);
+        Assert.Matches(@"^alloclat \d\d:\d\d:\d\d  up \d+:\d\d  events/s \d+  lost 0  drops 0 inflight 0 sink  probe cost \d+(\.\d+)?(ns|us)/\d+(\.\d+)?(ns|us) subtracted$", second[0]);
         Assert.Contains("sorted by p99.9", second[1]);
         Assert.All(second, l => Assert.True(l.TrimEnd().Length <= Width, l));
 

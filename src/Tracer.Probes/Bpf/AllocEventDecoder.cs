@@ -17,6 +17,12 @@ internal sealed class AllocEventDecoder : IPerfSampleHandler
 
     public AllocEventDecoder(bool perThread) => _perThread = perThread;
 
+    /// <summary>
+    /// The probes' calibrated cost, subtracted here, the one place latencies are recorded, from every latency the
+    /// malloc-family probes measure (unless it says not to); null until calibrated.
+    /// </summary>
+    public LatencyCorrection? Correction { get; set; }
+
     /// <summary>Where decoded calls go; set by each poll.</summary>
     public IAllocationRecorder? Recorder { get; set; }
 
@@ -36,15 +42,16 @@ internal sealed class AllocEventDecoder : IPerfSampleHandler
         var comm = data.Slice(AllocEvent.CommOffset, AllocEvent.CommLength);
         // A Go stop-the-world carries the runtime's reason plus one in flags (0: the release passes none).
         byte stopReason = ev.Op == (byte)AllocOp.GcPause ? (byte)ev.Flags : (byte)0;
+        long latency = Correction is { } c ? c.Correct(ev.Allocator, (AllocOp)ev.Op, (long)ev.LatencyNs) : (long)ev.LatencyNs;
         if (_perThread)
         {
             var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), Tid: (int)ev.Tid, GoStopReason: stopReason);
-            Recorder!.Record(key, ev.Size, (long)ev.LatencyNs, comm, data.Slice(AllocEvent.ThreadCommOffset, AllocEvent.CommLength));
+            Recorder!.Record(key, ev.Size, latency, comm, data.Slice(AllocEvent.ThreadCommOffset, AllocEvent.CommLength));
         }
         else
         {
             var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), GoStopReason: stopReason);
-            Recorder!.Record(key, ev.Size, (long)ev.LatencyNs, comm);
+            Recorder!.Record(key, ev.Size, latency, comm);
         }
         Interlocked.Increment(ref _events);
     }

@@ -91,16 +91,58 @@ public sealed class BpfAllocationSource : IEventSource
     /// inserts them in every process that maps the file. A site already attached for the same pid is skipped, so
     /// plans can be re-applied as processes come and go.
     /// </summary>
-    public int AttachUprobes(IEnumerable<UprobeSite> sites, int pid) => _uprobes.Attach(sites, pid);
+    public int AttachUprobes(IEnumerable<UprobeSite> sites, int pid)
+    {
+        var list = sites as IReadOnlyCollection<UprobeSite> ?? sites.ToList();
+        Correction?.Learn(list);
+        return _uprobes.Attach(list, pid);
+    }
 
     /// <summary>Processes that have uprobes of their own in place.</summary>
     public int ProbedProcesses => _uprobes.ProbedProcesses;
 
     /// <summary>
-    /// Measures what a probed call costs on this host: the collector's own libc malloc is timed bare, then with the
-    /// same entry and return programs precise mode uses, then the probes are removed again.
+    /// Calibrates the malloc-family probes' own cost on this host (<see cref="ProbeCalibration"/>) and, with
+    /// <paramref name="subtract"/>, subtracts it from every latency they record from now on. Call before any target
+    /// is added. Throws <see cref="ProbeCalibrationException"/> (and corrects nothing) when no figure can be trusted.
     /// </summary>
-    public double MeasureUprobeCostNs(int calls = 20_000) => UprobeCost.MeasureNs(_object, calls);
+    public ProbeCost Calibrate(bool subtract)
+    {
+        ProbeCost cost;
+        try
+        {
+            cost = ProbeCalibration.Measure(_object, _targets, _reader, _decoder, Options.MinSize, subtract);
+        }
+        catch (LibbpfException e)
+        {
+            throw new ProbeCalibrationException($"the probes could not be placed on the collector's own malloc ({e.Message.Split('\n')[0]})");
+        }
+        catch (Exception e) when (e is InvalidOperationException or IOException or DllNotFoundException or EntryPointNotFoundException or Tracer.Elf.ElfFormatException)
+        {
+            throw new ProbeCalibrationException(e.Message);
+        }
+        finally
+        {
+            // A calibration call slow enough to be a spike is the collector's own, not a target's.
+            if (_spikeReader is not null)
+            {
+                _spikeReader.Poll(0);
+                _spikes!.Take();
+            }
+        }
+        _decoder.Correction = Correction = new LatencyCorrection(cost);
+        ProbeCost = cost;
+        return cost;
+    }
+
+    /// <summary>The probes' calibrated cost (null: not calibrated).</summary>
+    public ProbeCost? ProbeCost { get; private set; }
+
+    /// <summary>
+    /// The correction of recorded latencies (null: not calibrated): the one function every reader of latencies the
+    /// malloc-family probes measure calls, as the perf-buffer decoder does.
+    /// </summary>
+    public LatencyCorrection? Correction { get; private set; }
 
     /// <summary>
     /// Called on the polling thread for each target stopped at exec (with <see cref="ProbeOptions.StopOnExec"/>).
@@ -180,7 +222,8 @@ public sealed class BpfAllocationSource : IEventSource
         _decoder.Events,
         _decoder.Lost,
         (long)(_stats.SumPerCpu((uint)BpfStat.InflightDropped) + _stats.SumPerCpu((uint)BpfStat.LiveDropped)),
-        (long)_stats.SumPerCpu((uint)BpfStat.TargetsFull));
+        (long)_stats.SumPerCpu((uint)BpfStat.TargetsFull),
+        ProbeCost);
 
     public void Dispose()
     {

@@ -22,6 +22,9 @@ internal sealed class TargetMaps
 
     public void Add(int pid) => _targets.Update<uint, byte>((uint)pid, TargetActive);
 
+    /// <summary>Stops tracing a process (the collector itself, after calibrating on its own calls).</summary>
+    public void Remove(int pid) => _targets.Delete((uint)pid);
+
     public void AddAtExec(int pid) => _targets.Update<uint, byte>((uint)pid, TargetAtExec);
 
     /// <summary>The kernel's comm: the name cut to 15 bytes, NUL padded.</summary>

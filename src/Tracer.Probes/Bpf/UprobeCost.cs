@@ -1,47 +1,61 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Tracer.Core;
+using Tracer.Elf;
 using Tracer.Native;
 
 namespace Tracer.Probes;
 
 /// <summary>
-/// Measures what a probed call costs on this host: the collector's own libc malloc is timed bare, then with the
-/// same entry and return programs precise mode uses (the collector is not a target, so the programs take their
-/// early exit, as for a small allocation), then the probes are removed again.
+/// Where the calibration puts the probes precise mode uses (the functions of known cost of
+/// <see cref="CalibrationLibrary"/>), and the loops it times: calls of those functions, bare or probed, and the
+/// collector's own libc malloc+free pair, bare.
 /// </summary>
 internal static class UprobeCost
 {
-    public static double MeasureNs(BpfObject obj, int calls)
+    /// <summary>
+    /// A site on each calibration function, with the entry and return programs of a malloc: the function of emulated
+    /// entry as <c>malloc</c>, the one of single-stepped entry as <c>valloc</c> (the same programs), so the
+    /// latencies recorded on them tell which is which.
+    /// </summary>
+    public static (UprobeSite Emulated, UprobeSite Stepped) Sites(CalibrationLibrary library)
     {
-        int self = Environment.ProcessId;
-        string libc = ProcMaps.ExecutableFiles(ProcMaps.Read(self)).FirstOrDefault(f => Path.GetFileName(f).StartsWith("libc.so", StringComparison.Ordinal))
-            ?? throw new InvalidOperationException("libc is not mapped in the collector");
-        using var elf = Tracer.Elf.ElfFile.Open(libc);
-        if (!elf.Symbols.TryGetDefinedFunction("malloc", out var malloc))
-            throw new InvalidOperationException("libc has no malloc symbol");
-        ulong offset = elf.VirtualAddressToFileOffset(malloc.Value);
+        using var elf = ElfFile.Open(library.Path);
+        UprobeSite Site(string name, AllocOp op) => elf.Symbols.TryGetDefinedFunction(name, out var symbol)
+            ? new UprobeSite(library.Path, elf.VirtualAddressToFileOffset(symbol.Value), name, Allocators.Glibc, op) { EntryProgram = BpfPrograms.AllocEnterSize1 }
+            : throw new InvalidOperationException($"{library.Path} has no {name} symbol");
+        return (Site(CalibrationLibrary.EmulatedSymbol, AllocOp.Malloc), Site(CalibrationLibrary.SteppedSymbol, AllocOp.Valloc));
+    }
 
-        static long Time(int n)
+    /// <summary>
+    /// Nanoseconds per pair of calls (one of each calibration function) with <paramref name="argument"/>: the fastest
+    /// of <paramref name="rounds"/> rounds of <paramref name="pairs"/> pairs (the rounds least disturbed by the rest of
+    /// the host), with <paramref name="betweenRounds"/> run outside the timed loops.
+    /// </summary>
+    public static double CallPairNs(CalibrationLibrary library, nuint argument, int pairs, int rounds, Action? betweenRounds = null)
+    {
+        long best = long.MaxValue;
+        for (int round = 0; round < rounds; round++)
         {
-            long best = long.MaxValue;
-            for (int round = 0; round < 3; round++)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                for (int i = 0; i < n; i++)
-                    Marshal.FreeHGlobal(Marshal.AllocHGlobal(16));
-                best = Math.Min(best, Stopwatch.GetTimestamp() - t0);
-            }
-            return best;
+            long t0 = Stopwatch.GetTimestamp();
+            library.CallPairs(argument, pairs);
+            best = Math.Min(best, Stopwatch.GetTimestamp() - t0);
+            betweenRounds?.Invoke();
         }
+        return best * 1e9 / Stopwatch.Frequency / pairs;
+    }
 
-        long bare = Time(calls);
-        var site = new UprobeSite(libc, offset, "malloc", Allocators.Glibc, AllocOp.Malloc);
-        using (obj.AttachUprobe(site.EntryProgram!, self, libc, offset, site.Cookie, retprobe: false))
-        using (obj.AttachUprobe(UprobeSite.AllocExitProgram, self, libc, offset, site.Cookie, retprobe: true))
+    /// <summary>Nanoseconds per malloc+free pair of <paramref name="size"/> bytes of the collector's libc, unprobed.</summary>
+    public static double LibcPairNs(nint size, int pairs, int rounds)
+    {
+        long best = long.MaxValue;
+        for (int round = 0; round < rounds; round++)
         {
-            long probed = Time(calls);
-            return Math.Max(0, (probed - bare) * 1e9 / Stopwatch.Frequency / calls);
+            long t0 = Stopwatch.GetTimestamp();
+            for (int i = 0; i < pairs; i++)
+                Marshal.FreeHGlobal(Marshal.AllocHGlobal(size));
+            best = Math.Min(best, Stopwatch.GetTimestamp() - t0);
         }
+        return best * 1e9 / Stopwatch.Frequency / pairs;
     }
 }

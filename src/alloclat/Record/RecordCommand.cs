@@ -23,7 +23,7 @@ internal sealed class RecordCommand(RecordOptions options, IConsole console)
         RecordOutcome outcome;
         try
         {
-            session.Start(sinks.Screen);
+            session.Start();
             outcome = await new RecordLoop(_o, session, sinks, alerts, signals, checkedRun.Host, _err).RunAsync();
         }
         finally

@@ -37,7 +37,7 @@ internal sealed class SinkSet : IAsyncDisposable
             }
             else if (!o.Plain && console.OutIsTerminal)
             {
-                sinks.Add(new LiveScreen(console.Out, () => (Console.WindowWidth, Console.WindowHeight), TraceSession.TargetDescription(o), probeBiasNs: null));
+                sinks.Add(new LiveScreen(console.Out, () => (Console.WindowWidth, Console.WindowHeight), TraceSession.TargetDescription(o)));
             }
             else
             {

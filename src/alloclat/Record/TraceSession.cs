@@ -38,11 +38,14 @@ internal sealed partial class TraceSession : IDisposable
     /// <summary>Every event source of the run, as the collector reads them.</summary>
     public IEventSource Events => _dotnet is null ? Source! : new CombinedEventSource(Source!, _dotnet);
 
-    /// <summary>Loads the probes and attaches every target; the live screen (if any) learns the probe bias.</summary>
-    public void Start(LiveScreen? screen)
+    /// <summary>Loads the probes, calibrates their cost (precise mode) and attaches every target.</summary>
+    public void Start()
     {
         var source = LoadSource(_checked.BtfPath, _checked.BinaryId);
         Source = source;
+        // On the collector's own calls, before any target's can be recorded.
+        if (_o.Precise)
+            Calibrate(source);
         // .NET targets are seen through their runtime's own events, found as they appear.
         _dotnet = _o.AllProcesses ? null : new DotnetRuntimeSource(_err);
         // A target that executes a new image stops until that image's probes are in place.
@@ -71,10 +74,6 @@ internal sealed partial class TraceSession : IDisposable
             Command = LaunchedCommand.Start(_o.Command);
             source.AddTargetAtExec(Command.Pid);
         }
-        if (_o.Precise)
-            WarnPreciseOverhead(source, screen);
-        else if (screen is not null)
-            screen.ProbeBiasNs = MeasureUprobeCost(source, calls: 2000);
         if (source.GuardProblem is { } guard)
             _err.WriteLine($"[WARN] no guard process ({guard}): if alloclat is killed with SIGKILL, a process it stopped at exec stays stopped");
         if (source.UnavailableCauses.Count > 0)
@@ -260,25 +259,21 @@ internal sealed partial class TraceSession : IDisposable
         }
     }
 
-    private static double? MeasureUprobeCost(BpfAllocationSource source, int calls)
+    /// <summary>
+    /// Calibrates the malloc-family probes' cost and says what it means for the target, or, in one line, why there
+    /// is no figure (latencies are then recorded as measured).
+    /// </summary>
+    private void Calibrate(BpfAllocationSource source)
     {
         try
         {
-            return source.MeasureUprobeCostNs(calls);
+            var cost = source.Calibrate(subtract: !_o.RawLatency);
+            _err.WriteLine(ProbeCostWarning.Line(cost));
         }
-        catch (Exception e) when (e is LibbpfException or InvalidOperationException)
+        catch (ProbeCalibrationException e)
         {
-            return null;
+            _err.WriteLine(ProbeCostWarning.Failed(e.Message));
         }
-    }
-
-    private void WarnPreciseOverhead(BpfAllocationSource source, LiveScreen? screen)
-    {
-        double? measured = MeasureUprobeCost(source, calls: 20_000);
-        if (screen is not null)
-            screen.ProbeBiasNs = measured;
-        string cost = measured is not { } ns ? "(could not be measured)" : ns >= 1000 ? $"{ns / 1000:0.0} us" : $"{ns:0} ns";
-        _err.WriteLine($"[WARN] --precise: every call of the malloc family in the target now takes a uprobe trap, measured here at {cost} per call; programs that allocate often will run slower");
     }
 
     private void Describe(BpfAllocationSource source)

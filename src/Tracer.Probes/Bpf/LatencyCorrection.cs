@@ -1,0 +1,84 @@
+using Tracer.Core;
+using Tracer.Elf.Disassembly;
+
+namespace Tracer.Probes;
+
+/// <summary>
+/// Subtracts the probes' calibrated cost from the latencies they record: the one place a correction is decided,
+/// for every consumer of recorded latencies (the perf-buffer decoder, and any reader of latencies aggregated in the
+/// kernel). Which of the two calibrated figures applies depends on the probed function's first instruction
+/// (<see cref="EntryInstruction"/>): learnt per allocator and operation as sites are attached.
+/// </summary>
+public sealed class LatencyCorrection
+{
+    private const int Ops = (int)AllocOp.Count;
+
+    // Per allocator and operation: 0 not yet seen (the emulated figure applies), 1 emulated, 2 single-stepped.
+    private readonly byte[] _entry = new byte[256 * Ops];
+
+    public LatencyCorrection(ProbeCost cost)
+    {
+        ArgumentNullException.ThrowIfNull(cost);
+        Cost = cost;
+    }
+
+    public ProbeCost Cost { get; }
+
+    /// <summary>
+    /// The latency to record for a call of <paramref name="op"/> of <paramref name="allocator"/> measured as
+    /// <paramref name="latencyNs"/>: less the bias of its probes, never below zero; unchanged when the figures are
+    /// not to be subtracted (<c>--raw-latency</c>) or the operation is not measured by these probes.
+    /// </summary>
+    public long Correct(byte allocator, AllocOp op, long latencyNs)
+    {
+        if (!Cost.Subtracted || !ProbeCost.IsCorrected(op) || (int)op >= Ops)
+            return latencyNs;
+        long bias = _entry[allocator * Ops + (int)op] == 2 ? Cost.SteppedBiasNs : Cost.BiasNs;
+        return ProbeCost.Subtract(latencyNs, bias);
+    }
+
+    /// <summary>Whether calls of this allocator and operation are corrected by the single-stepped figure.</summary>
+    public bool IsSingleStepped(byte allocator, AllocOp op) => (int)op < Ops && _entry[allocator * Ops + (int)op] == 2;
+
+    /// <summary>
+    /// Learns, from the first instruction of each site's function, which figure its calls carry. A site's
+    /// allocator and operation are learnt once: builds of one allocator start their functions alike.
+    /// </summary>
+    public void Learn(IEnumerable<UprobeSite> sites)
+    {
+        ArgumentNullException.ThrowIfNull(sites);
+        foreach (var site in sites)
+        {
+            if (site.EntryProgram is null || site.ReturnOffsets is not null || (int)site.Op >= Ops || !ProbeCost.IsCorrected(site.Op))
+                continue;
+            int slot = site.Allocator * Ops + (int)site.Op;
+            if (_entry[slot] != 0)
+                continue;
+            if (ReadEntry(site.Path, site.FileOffset) is { } code)
+                _entry[slot] = EntryInstruction.IsSingleStepped(code) ? (byte)2 : (byte)1;
+        }
+    }
+
+    /// <summary>Marks calls of an allocator and operation as probed on a function of that entry kind.</summary>
+    public void Learn(byte allocator, AllocOp op, bool singleStepped)
+    {
+        if ((int)op < Ops)
+            _entry[allocator * Ops + (int)op] = singleStepped ? (byte)2 : (byte)1;
+    }
+
+    private static byte[]? ReadEntry(string path, ulong offset)
+    {
+        try
+        {
+            using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+            file.Position = (long)offset;
+            var code = new byte[EntryInstruction.MaxLength];
+            int read = file.ReadAtLeast(code, code.Length, throwOnEndOfStream: false);
+            return read > 0 ? code[..read] : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+}
