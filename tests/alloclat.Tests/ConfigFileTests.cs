@@ -135,6 +135,17 @@ public class ConfigFileTests
     }
 
     [Fact]
+    public void RawLatencyIsSetByTheFile_AndFalseUndoesIt()
+    {
+        string on = Write("precise = true\nraw-latency = true\n");
+        Assert.True(AlloclatCommandLine.ParseRecord(["--config", on, "-p", "1"]).RawLatency);
+        Assert.False(AlloclatCommandLine.ParseRecord(["-p", "1", "--precise"]).RawLatency);
+        string off = Write("raw-latency = false\n");
+        Assert.False(AlloclatCommandLine.ParseRecord(["--config", on, "--config", off, "-p", "1"]).RawLatency);
+        Assert.False(AlloclatCommandLine.ParseRecord(["--raw-latency", "--config", off, "-p", "1"]).RawLatency);
+    }
+
+    [Fact]
     public void FalseUndoesAFlagGivenBeforeTheFileOnTheCommandLine()
     {
         string off = Write("quiet = false\n[targets]\nper-thread = false\n");
