@@ -32,11 +32,7 @@ public static class ProbeCalibration
         // The "size" the entry program reads: what the filter keeps, and what the return program records as the block.
         nuint argument = (nuint)Math.Max(minSize, 1UL);
         var samples = new CalibrationSamples(self);
-        void Drain()
-        {
-            decoder.Recorder = samples;
-            reader.Poll(0);
-        }
+        decoder.Recorder = samples;
 
         double libcPair = UprobeCost.LibcPairNs(4096, Pairs, Rounds);
         double bare = UprobeCost.CallPairNs(library, argument, Pairs, Rounds);
@@ -51,14 +47,24 @@ public static class ProbeCalibration
             }
             // Not a target: every program exits early, as for a target's calls below the size filter.
             small = UprobeCost.CallPairNs(library, argument, Pairs, Rounds);
+            // The calls are recorded while the perf buffer is read, as a target's are while tracing.
+            using var stop = new CancellationTokenSource();
+            var poller = new Thread(() =>
+            {
+                while (!stop.IsCancellationRequested)
+                    reader.Poll(50);
+            }) { IsBackground = true, Name = "calibration poll" };
             targets.Add(self);
             try
             {
-                traced = UprobeCost.CallPairNs(library, argument, Pairs, Rounds, Drain);
+                poller.Start();
+                traced = UprobeCost.CallPairNs(library, argument, Pairs, Rounds);
             }
             finally
             {
                 targets.Remove(self);
+                stop.Cancel();
+                poller.Join();
             }
         }
         finally
@@ -66,9 +72,9 @@ public static class ProbeCalibration
             foreach (var link in links)
                 link.Dispose();
         }
-        Drain();
+        reader.Poll(0);
         decoder.Recorder = null;
-        // The return program took the argument for a block allocated by a traced call: forget it.
+        // The last "malloc" recorded after the collector stopped being a target left its "block": forget it.
         obj.Map(BpfMaps.Live).Delete(new LiveKey { Address = argument, Pid = (uint)self, Pad = 0 });
         return Estimate(samples.Emulated, samples.Stepped, small - bare, traced - bare, libcPair, subtract);
     }
@@ -134,7 +140,7 @@ public static class ProbeCalibration
                 return;
             if (key.Op == AllocOp.Malloc)
                 Emulated.Add(latencyNs);
-            else if (key.Op == AllocOp.Valloc)
+            else if (key.Op == AllocOp.Free)
                 Stepped.Add(latencyNs);
         }
     }

@@ -14,17 +14,17 @@ namespace Tracer.Probes;
 internal static class UprobeCost
 {
     /// <summary>
-    /// A site on each calibration function, with the entry and return programs of a malloc: the function of emulated
-    /// entry as <c>malloc</c>, the one of single-stepped entry as <c>valloc</c> (the same programs), so the
-    /// latencies recorded on them tell which is which.
+    /// A site on each calibration function: the function of emulated entry as <c>malloc</c>, the one of single-stepped
+    /// entry as <c>free</c>, with their programs. Called alternately with one argument, they go the way of a
+    /// malloc+free pair: the malloc's return records the "block", the free's entry finds it, its return forgets it.
     /// </summary>
     public static (UprobeSite Emulated, UprobeSite Stepped) Sites(CalibrationLibrary library)
     {
         using var elf = ElfFile.Open(library.Path);
         UprobeSite Site(string name, AllocOp op) => elf.Symbols.TryGetDefinedFunction(name, out var symbol)
-            ? new UprobeSite(library.Path, elf.VirtualAddressToFileOffset(symbol.Value), name, Allocators.Glibc, op) { EntryProgram = BpfPrograms.AllocEnterSize1 }
+            ? new UprobeSite(library.Path, elf.VirtualAddressToFileOffset(symbol.Value), name, Allocators.Glibc, op)
             : throw new InvalidOperationException($"{library.Path} has no {name} symbol");
-        return (Site(CalibrationLibrary.EmulatedSymbol, AllocOp.Malloc), Site(CalibrationLibrary.SteppedSymbol, AllocOp.Valloc));
+        return (Site(CalibrationLibrary.EmulatedSymbol, AllocOp.Malloc), Site(CalibrationLibrary.SteppedSymbol, AllocOp.Free));
     }
 
     /// <summary>
