@@ -56,5 +56,12 @@ internal sealed class AllocEventDecoder : IPerfSampleHandler
         Interlocked.Increment(ref _events);
     }
 
+    /// <summary>Forgets what was counted so far: the collector's own calls, recorded while calibrating before any target.</summary>
+    public void ResetCounts()
+    {
+        Interlocked.Exchange(ref _events, 0);
+        Interlocked.Exchange(ref _lost, 0);
+    }
+
     public void OnLost(int cpu, ulong count) => Interlocked.Add(ref _lost, (long)count);
 }

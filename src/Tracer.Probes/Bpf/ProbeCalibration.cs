@@ -71,11 +71,13 @@ public static class ProbeCalibration
         {
             foreach (var link in links)
                 link.Dispose();
+            // Whatever happened, nothing of the collector's own is left to be read as a target's, or counted: the
+            // run's counts start with its targets' calls.
+            reader.Poll(0);
+            decoder.Recorder = null;
+            decoder.ResetCounts();
+            obj.Map(BpfMaps.Live).Delete(new LiveKey { Address = argument, Pid = (uint)self, Pad = 0 });
         }
-        reader.Poll(0);
-        decoder.Recorder = null;
-        // The last "malloc" recorded after the collector stopped being a target left its "block": forget it.
-        obj.Map(BpfMaps.Live).Delete(new LiveKey { Address = argument, Pid = (uint)self, Pad = 0 });
         return Estimate(samples.Emulated, samples.Stepped, small - bare, traced - bare, libcPair, subtract);
     }
 
