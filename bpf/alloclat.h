@@ -41,6 +41,7 @@ enum alloclat_stat {
 	STAT_INFLIGHT_DROPPED = 0,
 	STAT_LIVE_DROPPED = 1,
 	STAT_TARGETS_FULL = 2,
+	STAT_HIST_FULL = 3,     /* calls sent as events because the kernel's histogram tables were full */
 	STAT_MAX = 4,
 };
 
@@ -134,6 +135,41 @@ struct hold_lease {
 	__u64 renewed_ns;      /* CLOCK_MONOTONIC; 0 = revoked */
 	__u64 valid_ns;
 };
+
+/* In-kernel latency histograms (precise mode): one series as the collector keys it (SeriesKey). */
+struct hist_series_key {
+	__u32 pid;             /* thread-group id */
+	__u8 allocator;
+	__u8 op;               /* enum alloc_op */
+	__u8 size_class;       /* base-2 exponent of the requested size, 0 also for sizes 0 and 1 (SizeClass.Of) */
+	__u8 pad;
+};
+
+/* One bucket of one series. The buckets are HdrHistogram's for 3 significant digits: values below 2048 ns are their
+ * own bucket, above that each power of two has 1024 linear buckets (index ((e - 9) << 10) + (v >> (e - 10)) - 1024
+ * for a value v of highest bit e), so a histogram filled from them is the one the exact values would have filled. */
+struct hist_key {
+	struct hist_series_key series;
+	__u32 bucket;
+};
+
+/* Per series and CPU: what the buckets do not say. */
+struct hist_series {
+	__u64 count;
+	__u64 sum_ns;
+	__u64 max_ns;
+	__u64 bytes;           /* requested bytes */
+	char comm[ALLOCLAT_COMM_LEN];  /* the process's name, taken when the series first appears on this CPU */
+};
+
+/* Written by the collector: which of the two sets of tables the programs fill (the other is read and emptied). */
+struct hist_control {
+	__u32 slot;            /* 0 or 1 */
+	__u32 enabled;         /* 0: every call is an event; HIST_* otherwise */
+};
+
+#define HIST_AGGREGATE 1   /* calls are counted in the tables, not sent */
+#define HIST_AND_EVENTS 2  /* counted in the tables and also sent as events: the two can be compared */
 
 /* The cookie given to each uprobe: which allocator and which function it sits on. */
 #define ALLOCLAT_COOKIE(allocator, op) (((__u64)(allocator) << 8) | (__u64)(op))

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Precise mode: uprobes on the malloc family, attached by the collector with a cookie naming the allocator and the
  * function (ALLOCLAT_COOKIE). Calls below cfg.min_size are dropped before any map is touched, so small calls cost
- * only the trap itself. */
+ * only the trap itself. A completed call is counted into the kernel's histograms (loghist.bpf.h) when the collector
+ * turned them on, and sent as an event otherwise. */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "causes.bpf.h"
 #include "inflight.bpf.h"
+#include "loghist.bpf.h"
 
 struct live_key {
 	__u64 addr;
@@ -105,7 +107,7 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 	__u32 tid = (__u32)id;
 	struct call_start *c = bpf_map_lookup_elem(&call_inflight, &tid);
 	struct live_key k = { .pid = id >> 32 };
-	__u64 addr = (__u64)ret;
+	__u64 addr = (__u64)ret, now;
 	__u8 op, allocator;
 
 	/* Only the return of the call that was recorded: its entry stack pointer plus the popped return address. */
@@ -134,7 +136,10 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 				count(STAT_LIVE_DROPPED);
 		}
 	}
-	emit(ctx, c->ts, c->size, addr, op, allocator);
+	/* Counted in the kernel's histograms; one event per call only when they are off or full. */
+	now = bpf_ktime_get_ns();
+	if (!hist_record(now - c->ts, c->size, op, allocator))
+		emit_at(ctx, now, c->ts, c->size, addr, op, allocator, 0);
 	spike_check(ctx, c->ts, c->size, op, allocator, &c->snap);
 	bpf_map_delete_elem(&call_inflight, &tid);
 	return 0;

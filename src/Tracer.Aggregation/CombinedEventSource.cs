@@ -25,6 +25,12 @@ public sealed class CombinedEventSource : IEventSource
             _sources[i].Poll(0, recorder);
     }
 
+    public void EndInterval(IAllocationRecorder recorder, bool final)
+    {
+        foreach (var s in _sources)
+            s.EndInterval(recorder, final);
+    }
+
     public SourceCounters ReadCounters()
     {
         long events = 0, lost = 0, dropped = 0, targetsFull = 0;

@@ -73,6 +73,7 @@ public sealed class IntervalCollector
 
     private void Emit(long startNs, long endNs, bool final = false)
     {
+        _source.EndInterval(_table, final);
         var counters = _source.ReadCounters();
         var stats = new CollectorStats(
             counters.Events - _last.Events, counters.Lost - _last.Lost,

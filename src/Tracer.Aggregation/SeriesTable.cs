@@ -61,6 +61,22 @@ public sealed class SeriesTable : IAllocationRecorder
 
     public void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm, ReadOnlySpan<byte> thread)
     {
+        var s = Find(key, comm, thread);
+        (s.Histogram ??= _pool.Rent()).RecordValue(LatencyHistograms.Clamp(latencyNs));
+        s.Bytes += (long)size;
+    }
+
+    public void RecordMany(in SeriesKey key, ulong size, long latencyNs, long count, ReadOnlySpan<byte> comm)
+    {
+        if (count <= 0)
+            return;
+        var s = Find(key, comm, default);
+        (s.Histogram ??= _pool.Rent()).RecordValueWithCount(LatencyHistograms.Clamp(latencyNs), count);
+        s.Bytes += (long)size;
+    }
+
+    private Series Find(in SeriesKey key, ReadOnlySpan<byte> comm, ReadOnlySpan<byte> thread)
+    {
         if (!_series.TryGetValue(key, out var s))
         {
             s = _free.Count > 0 ? _free.Pop() : new Series();
@@ -82,8 +98,7 @@ public sealed class SeriesTable : IAllocationRecorder
             s.CommLength = name.Length;
             s.Tags = WithTargetTags(key, s, BuildTags(key, Encoding.UTF8.GetString(name)));
         }
-        (s.Histogram ??= _pool.Rent()).RecordValue(LatencyHistograms.Clamp(latencyNs));
-        s.Bytes += (long)size;
+        return s;
     }
 
     /// <summary>Series of this process are forgotten once the next snapshot has reported them.</summary>

@@ -17,6 +17,17 @@ public interface IAllocationRecorder
     {
     }
 
+    /// <summary>
+    /// Calls counted by the kernel instead of sent one by one: <paramref name="count"/> calls of the series whose
+    /// latencies all lie in the histogram bucket of <paramref name="latencyNs"/> (its lowest value), requesting
+    /// <paramref name="size"/> bytes together.
+    /// </summary>
+    void RecordMany(in SeriesKey key, ulong size, long latencyNs, long count, ReadOnlySpan<byte> comm)
+    {
+        for (long i = 0; i < count; i++)
+            Record(key, i == 0 ? size : 0, latencyNs, comm);
+    }
+
     /// <summary>A call of one thread, for series split by thread (<see cref="SeriesKey.Tid"/> set).</summary>
     /// <param name="thread">the thread's own name (bytes up to 16, maybe NUL padded)</param>
     void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm, ReadOnlySpan<byte> thread) =>
@@ -33,6 +44,14 @@ public interface IEventSource : IDisposable
 {
     /// <summary>Waits up to <paramref name="timeoutMs"/> and hands every available event to the recorder.</summary>
     void Poll(int timeoutMs, IAllocationRecorder recorder);
+
+    /// <summary>
+    /// Called once at the end of each interval, before its counters and snapshot are taken: hands the recorder
+    /// what the source aggregated itself over the interval (the kernel's histograms).
+    /// </summary>
+    void EndInterval(IAllocationRecorder recorder, bool final)
+    {
+    }
 
     SourceCounters ReadCounters();
 

@@ -352,6 +352,46 @@ public sealed unsafe class BpfMap
         return n;
     }
 
+    /// <summary>
+    /// Removes every entry of a per-CPU hash map, one at a time (each removal returns the values of every possible
+    /// CPU, <paramref name="perCpu"/> long), and hands each to <paramref name="each"/>; entries added meanwhile are
+    /// taken too, up to <paramref name="limit"/> in all. Returns how many were taken. Fit for a map no program is
+    /// writing to any more: an update between a program's lookup and its write can still land after the removal.
+    /// </summary>
+    public int TakeAllPerCpu<TKey, TValue>(Span<TValue> perCpu, PerCpuEntry<TKey, TValue> each, int limit = int.MaxValue)
+        where TKey : unmanaged where TValue : unmanaged
+    {
+        if (sizeof(TValue) % 8 != 0)
+            throw new ArgumentException("per-CPU values are laid out 8-byte aligned: the value size must be a multiple of 8", nameof(perCpu));
+        if (perCpu.Length < Libbpf.PossibleCpus)
+            throw new ArgumentException($"room for {Libbpf.PossibleCpus} CPUs' values is needed", nameof(perCpu));
+        int n = 0;
+        TKey key = default;
+        fixed (TValue* values = perCpu)
+        {
+            while (n < limit)
+            {
+                if (NativeMethods.bpf_map_get_next_key(Fd, null, &key) != 0)
+                {
+                    int errno = Libbpf.LastErrno();
+                    if (errno == Errno.ENOENT)
+                        break;
+                    throw new LibbpfException($"bpf_map_get_next_key({Name})", errno);
+                }
+                if (NativeMethods.bpf_map_lookup_and_delete_elem(Fd, &key, values) != 0)
+                {
+                    int errno = Libbpf.LastErrno();
+                    if (errno == Errno.ENOENT)
+                        continue;
+                    throw new LibbpfException($"bpf_map_lookup_and_delete_elem({Name})", errno);
+                }
+                each(key, perCpu[..Libbpf.PossibleCpus]);
+                n++;
+            }
+        }
+        return n;
+    }
+
     /// <summary>Sums a per-CPU array slot of 64-bit counters over every possible CPU.</summary>
     public ulong SumPerCpu(uint index)
     {
@@ -368,3 +408,6 @@ public sealed unsafe class BpfMap
         return sum;
     }
 }
+
+/// <summary>One entry taken from a per-CPU map: its key and its value on each possible CPU.</summary>
+public delegate void PerCpuEntry<TKey, TValue>(in TKey key, ReadOnlySpan<TValue> perCpu) where TKey : unmanaged where TValue : unmanaged;

@@ -22,6 +22,9 @@ public sealed record RecordOptions
     public bool Precise { get; init; }
     /// <summary>--raw-latency: latencies as measured, the probes' calibrated cost not subtracted.</summary>
     public bool RawLatency { get; init; }
+    /// <summary>Precise mode counts the malloc family into histograms in the kernel (off: one event per call).</summary>
+    public bool KernelHistograms { get; init; } = true;
+
     /// <summary>The line-protocol file (appended to); <c>none</c> writes no file.</summary>
     public string? Output { get; init; }
     public bool OutputDisabled => Output == "none";

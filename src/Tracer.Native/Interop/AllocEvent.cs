@@ -98,4 +98,5 @@ public enum BpfStat : uint
     InflightDropped = 0,
     LiveDropped = 1,
     TargetsFull = 2,
+    HistFull = 3,
 }

@@ -21,6 +21,7 @@ public sealed class BpfAllocationSource : IEventSource
     private readonly PerfBufferReader? _spikeReader;
     private readonly SpikeReporter? _spikes;
     private readonly UprobeAttacher _uprobes;
+    private readonly KernelHistograms? _histograms;
     private ExecGate? _gate;
     private IAllocationRecorder? _recorder;
 
@@ -34,6 +35,9 @@ public sealed class BpfAllocationSource : IEventSource
         _uprobes = new UprobeAttacher(obj);
         _decoder = new AllocEventDecoder(options.PerThread);
         _reader = new PerfBufferReader(obj.Map(BpfMaps.Events), options.PerfPagesPerCpu, _decoder);
+        // Series split by thread are not keyed so in the kernel: their calls stay events.
+        if (options.KernelHistograms && !options.PerThread)
+            _histograms = new KernelHistograms(obj, options.KernelHistogramsAndEvents);
         if (options.SpikeThresholdNs > 0)
         {
             _spikes = new SpikeReporter(obj.Map(BpfMaps.Stacks), options.CauseMmapLock);
@@ -68,6 +72,9 @@ public sealed class BpfAllocationSource : IEventSource
     }
 
     public ProbeOptions Options { get; }
+
+    /// <summary>Whether the malloc family's latencies are aggregated in the kernel (read at each interval's end).</summary>
+    public bool KernelHistograms => _histograms is not null;
 
     /// <summary>Causes this kernel cannot attribute (its tracepoint is missing); spikes are reported without them.</summary>
     public IReadOnlyList<string> UnavailableCauses { get; private set; } = [];
@@ -215,11 +222,15 @@ public sealed class BpfAllocationSource : IEventSource
             _uprobes.Release(pid);
             _spikes?.ProcessExited(pid);
             _recorder?.ProcessExited(pid);
+            _histograms?.ProcessExited(pid);
         }
     }
 
+    /// <summary>Hands the recorder the calls the kernel's histograms counted since the last interval's end.</summary>
+    public void EndInterval(IAllocationRecorder recorder, bool final) => _histograms?.Drain(recorder, final);
+
     public SourceCounters ReadCounters() => new(
-        _decoder.Events,
+        _decoder.Events + (_histograms is { AlsoEvents: false } h ? h.Calls : 0),
         _decoder.Lost,
         (long)(_stats.SumPerCpu((uint)BpfStat.InflightDropped) + _stats.SumPerCpu((uint)BpfStat.LiveDropped)),
         (long)_stats.SumPerCpu((uint)BpfStat.TargetsFull),

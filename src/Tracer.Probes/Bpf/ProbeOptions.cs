@@ -59,4 +59,13 @@ public sealed record ProbeOptions
 
     /// <summary>Split series by thread (<see cref="SeriesKey.Tid"/>, tag <c>thread</c>); by process otherwise.</summary>
     public bool PerThread { get; init; }
+
+    /// <summary>
+    /// Count the malloc family's calls into latency histograms in the kernel (per series and CPU, read at the end
+    /// of each interval) instead of sending one event per call; calls of series split by thread stay events.
+    /// </summary>
+    public bool KernelHistograms { get; init; }
+
+    /// <summary>With <see cref="KernelHistograms"/>, also send every call as an event, so the two can be compared.</summary>
+    public bool KernelHistogramsAndEvents { get; init; }
 }

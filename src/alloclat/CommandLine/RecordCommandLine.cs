@@ -42,6 +42,7 @@ internal sealed class RecordCommandLine
     public Option<ulong?> MinSize { get; } = Opt.Value("--min-size", "SIZE", "ignore calls below SIZE bytes, filtered in BPF (default 32K)", OptionValues.Size);
     public Option<bool> Precise { get; } = Opt.Flag("--precise", "also probe the malloc family (slow: a uprobe trap on every call)");
     public Option<bool> RawLatency { get; } = Opt.Flag("--raw-latency", "with --precise: keep each latency as measured, the probes' own cost (calibrated at start, probe_cost_ns) not subtracted");
+    public Option<bool> NoKernelHistograms { get; } = Opt.Flag("--no-kernel-histograms", "with --precise, send one event per malloc-family call to be aggregated here, instead of counting them into latency histograms in the kernel (the same figures, at a higher cost per call)");
     public Option<TimeSpan?> SpikeThreshold { get; } = Opt.Value("--spike-threshold", "TIME", "report calls this slow (500us, 5ms) with their stack and kernel cause (page population and faults, reclaim, compaction, off-CPU, preempted, on-CPU) as alloc_spike (default 5ms; off)", OptionValues.Threshold);
     public Option<bool> CauseMmapLock { get; } = Opt.Flag("--cause-mmap-lock", "also measure mmap_lock waits in slow calls: a tracepoint on every mmap_lock acquisition of every process on the host (off by default)");
     public Option<string?> Output { get; } = Opt.Text("--output", "FILE", "line-protocol file, appended to (default alloclat-<timestamp>.lp); 'none': no file", aliases: "-o");
@@ -65,7 +66,7 @@ internal sealed class RecordCommandLine
     public Command Create()
     {
         var command = new Command("record", Description);
-        foreach (var option in new Option[] { Pid, Binary, Names, Cgroup, PerThread, All, Duration, Interval, MinSize, Precise, RawLatency, SpikeThreshold, CauseMmapLock, Output, OutputMaxSize, OutputKeep, Config, Quiet, Plain, Summary, Verbose, Host, Btf, PerfPages })
+        foreach (var option in new Option[] { Pid, Binary, Names, Cgroup, PerThread, All, Duration, Interval, MinSize, Precise, RawLatency, NoKernelHistograms, SpikeThreshold, CauseMmapLock, Output, OutputMaxSize, OutputKeep, Config, Quiet, Plain, Summary, Verbose, Host, Btf, PerfPages })
             command.Options.Add(option);
         Influx.AddTo(command);
         Alerts.AddTo(command);
@@ -93,6 +94,7 @@ internal sealed class RecordCommandLine
             MinSize = r.GetValue(MinSize) ?? s_defaults.MinSize,
             Precise = r.GetValue(Precise),
             RawLatency = r.GetValue(RawLatency),
+            KernelHistograms = !r.GetValue(NoKernelHistograms),
             SpikeThreshold = r.GetValue(SpikeThreshold) ?? s_defaults.SpikeThreshold,
             CauseMmapLock = r.GetValue(CauseMmapLock),
             Output = r.GetValue(Output),

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Latency histograms built in the kernel, per series and CPU, in two sets of tables: the programs fill the set
+ * `hist_control.slot` names while the collector empties the other, so a read never races the writers and every call
+ * is counted once, in the interval it was read in. The tables are defined in histograms.bpf.c. */
+#ifndef ALLOCLAT_LOGHIST_BPF_H
+#define ALLOCLAT_LOGHIST_BPF_H
+
+#include "maps.bpf.h"
+#include "emit.bpf.h"
+
+#define HIST_MAX_KEYS 16384
+#define HIST_MAX_SERIES 4096
+/* The collector's histograms end at 60 s and clamp beyond it. */
+#define HIST_MAX_NS 60000000000ULL
+/* Bits of the linear part of a bucket: 2048 sub-buckets, the upper half per power of two (3 significant digits). */
+#define HIST_SUB_BITS 11
+
+#ifdef ALLOCLAT_DEFINE_HISTOGRAMS
+#define HIST_SHARED
+#else
+#define HIST_SHARED extern
+#endif
+
+HIST_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist_control);
+} hist_control SEC(".maps");
+
+#define HIST_BUCKETS(name) \
+	HIST_SHARED struct { \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
+		__uint(max_entries, HIST_MAX_KEYS); \
+		__type(key, struct hist_key); \
+		__type(value, __u64); \
+	} name SEC(".maps")
+
+#define HIST_SERIES(name) \
+	HIST_SHARED struct { \
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
+		__uint(max_entries, HIST_MAX_SERIES); \
+		__type(key, struct hist_series_key); \
+		__type(value, struct hist_series); \
+	} name SEC(".maps")
+
+HIST_BUCKETS(hist_buckets0);
+HIST_BUCKETS(hist_buckets1);
+HIST_SERIES(hist_series0);
+HIST_SERIES(hist_series1);
+
+/* Index of the highest set bit of v (v > 0): BPF has no count-leading-zeros instruction. */
+static __always_inline __u32 highest_bit(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { v >>= 32; r += 32; }
+	if (v >> 16) { v >>= 16; r += 16; }
+	if (v >> 8) { v >>= 8; r += 8; }
+	if (v >> 4) { v >>= 4; r += 4; }
+	if (v >> 2) { v >>= 2; r += 2; }
+	if (v >> 1) r += 1;
+	return r;
+}
+
+/* HdrHistogram's counts index of a value, for 1 ns to 60 s and 3 significant digits (see struct hist_key). */
+static __always_inline __u32 hist_bucket(__u64 ns)
+{
+	__u32 shift;
+
+	if (ns > HIST_MAX_NS)
+		ns = HIST_MAX_NS;
+	if (ns < (1 << HIST_SUB_BITS))
+		return (__u32)ns;
+	shift = highest_bit(ns) - (HIST_SUB_BITS - 1);
+	return ((shift + 1) << (HIST_SUB_BITS - 1)) + (__u32)(ns >> shift) - (1 << (HIST_SUB_BITS - 1));
+}
+
+static __always_inline __u8 size_class(__u64 size)
+{
+	return size <= 1 ? 0 : (__u8)highest_bit(size);
+}
+
+static __always_inline bool hist_add(void *series_map, void *buckets_map, __u64 latency, __u64 size, __u8 op,
+				     __u8 allocator)
+{
+	struct hist_key k = {};
+	struct hist_series *s;
+	__u64 *n, zero = 0;
+
+	k.series.pid = bpf_get_current_pid_tgid() >> 32;
+	k.series.allocator = allocator;
+	k.series.op = op;
+	k.series.size_class = size_class(size);
+	k.bucket = hist_bucket(latency);
+	/* Both entries exist before either is added to, so a full table leaves the call whole for the event path. */
+	s = bpf_map_lookup_elem(series_map, &k.series);
+	if (!s) {
+		struct hist_series fresh = {};
+
+		process_comm(&fresh.comm);
+		bpf_map_update_elem(series_map, &k.series, &fresh, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(series_map, &k.series);
+		if (!s)
+			return false;
+	}
+	n = bpf_map_lookup_elem(buckets_map, &k);
+	if (!n) {
+		bpf_map_update_elem(buckets_map, &k, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(buckets_map, &k);
+		if (!n)
+			return false;
+	}
+	/* Atomic although per CPU: a uprobe's program can be preempted by another on the same CPU. */
+	__sync_fetch_and_add(n, 1);
+	__sync_fetch_and_add(&s->count, 1);
+	__sync_fetch_and_add(&s->sum_ns, latency);
+	__sync_fetch_and_add(&s->bytes, size);
+	if (latency > s->max_ns)
+		s->max_ns = latency;
+	return true;
+}
+
+/* Counts one completed call in the current slot's tables. False when it must be sent as an event: histograms are
+ * off, asked to be compared with events, or a table is full (counted as STAT_HIST_FULL). */
+static __always_inline bool hist_record(__u64 latency, __u64 size, __u8 op, __u8 allocator)
+{
+	__u32 zero = 0;
+	struct hist_control *ctl = bpf_map_lookup_elem(&hist_control, &zero);
+	bool added;
+
+	if (!ctl || !ctl->enabled)
+		return false;
+	if (ctl->slot)
+		added = hist_add(&hist_series1, &hist_buckets1, latency, size, op, allocator);
+	else
+		added = hist_add(&hist_series0, &hist_buckets0, latency, size, op, allocator);
+	if (!added)
+		count(STAT_HIST_FULL);
+	return added && ctl->enabled == HIST_AGGREGATE;
+}
+
+#endif

@@ -1,0 +1,64 @@
+using System.Runtime.InteropServices;
+
+namespace Tracer.Native.Interop;
+
+/// <summary>Mirror of <c>struct hist_series_key</c> in bpf/alloclat.h: one series of the in-kernel histograms.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct HistSeriesKey
+{
+    public uint Pid;
+    public byte Allocator;
+    public byte Op;
+    public byte SizeClass;
+    public byte Pad;
+}
+
+/// <summary>Mirror of <c>struct hist_key</c>: one bucket (HdrHistogram's counts index) of one series.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct HistKey
+{
+    public HistSeriesKey Series;
+    public uint Bucket;
+}
+
+/// <summary>Mirror of <c>struct hist_series</c>: one series' totals on one CPU.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct HistSeries
+{
+    public ulong Count;
+    public ulong SumNs;
+    public ulong MaxNs;
+    public ulong Bytes;
+    public fixed byte Comm[AllocEvent.CommLength];
+
+    /// <summary>Whether this CPU took the process's name (the CPU the series first appeared on).</summary>
+    public readonly bool HasComm
+    {
+        get
+        {
+            fixed (byte* c = Comm)
+                return c[0] != 0;
+        }
+    }
+
+    /// <summary>Copies the process's name (NUL padded) into <paramref name="destination"/>.</summary>
+    public readonly void CopyCommTo(Span<byte> destination)
+    {
+        fixed (byte* c = Comm)
+            new ReadOnlySpan<byte>(c, AllocEvent.CommLength).CopyTo(destination);
+    }
+}
+
+/// <summary>Mirror of <c>struct hist_control</c>, the one entry of the <c>hist_control</c> map.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct HistControl
+{
+    /// <summary><c>HIST_AGGREGATE</c>: calls are counted in the tables, not sent as events.</summary>
+    public const uint Aggregate = 1;
+
+    /// <summary><c>HIST_AND_EVENTS</c>: counted in the tables and sent as events too.</summary>
+    public const uint AndEvents = 2;
+
+    public uint Slot;
+    public uint Enabled;
+}

@@ -1,0 +1,165 @@
+using Tracer.Core;
+using Tracer.Native;
+using Tracer.Native.Interop;
+
+namespace Tracer.Probes;
+
+/// <summary>
+/// The latency histograms the kernel builds for precise mode (bpf/loghist.bpf.h): per series and CPU, in
+/// HdrHistogram's own buckets, so the histogram filled from them is the one the calls' exact latencies would have
+/// filled. There are two sets of tables; at the end of each interval the programs are switched to the other set and
+/// the one they filled is read and emptied, so every call is counted once and none is lost between two reads.
+/// Runs on the polling thread.
+/// </summary>
+internal sealed class KernelHistograms
+{
+    /// <summary>Values below this are their own bucket; above, each power of two has half as many linear buckets.</summary>
+    public const int SubBuckets = 2048;
+    private const int HalfBits = 10;
+    private const long HighestNs = 60_000_000_000;
+
+    private readonly BpfMap _control;
+    private readonly BpfMap[] _series;
+    private readonly BpfMap[] _buckets;
+    private readonly uint _mode;
+    private readonly HistSeries[] _seriesValues = new HistSeries[Libbpf.PossibleCpus];
+    private readonly ulong[] _bucketValues = new ulong[Libbpf.PossibleCpus];
+    private readonly Dictionary<HistSeriesKey, Totals> _interval = new();
+    private readonly Dictionary<uint, byte[]> _comms = new();
+    private readonly PerCpuEntry<HistSeriesKey, HistSeries> _onSeries;
+    private readonly PerCpuEntry<HistKey, ulong> _onBucket;
+    private IAllocationRecorder? _recorder;
+    private uint _slot;
+    private long _calls;
+
+    private sealed class Totals
+    {
+        public readonly byte[] Comm = new byte[AllocEvent.CommLength];
+        public ulong Count, Bytes, SumNs, MaxNs;
+        public bool BytesGiven;
+    }
+
+    /// <param name="alsoEvents">count every call in the tables and send it as an event too (to compare the two)</param>
+    public KernelHistograms(BpfObject obj, bool alsoEvents = false)
+    {
+        _control = obj.Map(BpfMaps.HistControl);
+        _series = [obj.Map(BpfMaps.HistSeries0), obj.Map(BpfMaps.HistSeries1)];
+        _buckets = [obj.Map(BpfMaps.HistBuckets0), obj.Map(BpfMaps.HistBuckets1)];
+        _mode = alsoEvents ? HistControl.AndEvents : HistControl.Aggregate;
+        _onSeries = OnSeries;
+        _onBucket = OnBucket;
+        Switch(0);
+    }
+
+    /// <summary>Calls read from the tables so far.</summary>
+    public long Calls => Interlocked.Read(ref _calls);
+
+    /// <summary>Whether every call is sent as an event too (then <see cref="Calls"/> counts them twice over).</summary>
+    public bool AlsoEvents => _mode == HistControl.AndEvents;
+
+    /// <summary>
+    /// Switches the programs to the other set of tables and hands what the previous one counted to the recorder.
+    /// At the end (<paramref name="final"/>) both sets are read.
+    /// </summary>
+    public void Drain(IAllocationRecorder recorder, bool final)
+    {
+        uint filled = _slot;
+        Switch(_slot ^ 1);
+        Read(filled, recorder);
+        if (final)
+        {
+            filled = _slot;
+            Switch(_slot ^ 1);
+            Read(filled, recorder);
+        }
+    }
+
+    /// <summary>What is kept for a process's names can go: it has exited.</summary>
+    public void ProcessExited(int pid) => _comms.Remove((uint)pid);
+
+    /// <summary>Stops counting in the tables: every call is an event again.</summary>
+    public void Disable() => _control.Update(0u, new HistControl { Slot = _slot, Enabled = 0 });
+
+    private void Switch(uint slot)
+    {
+        _slot = slot;
+        _control.Update(0u, new HistControl { Slot = slot, Enabled = _mode });
+    }
+
+    private void Read(uint slot, IAllocationRecorder recorder)
+    {
+        _recorder = recorder;
+        _interval.Clear();
+        _series[slot].TakeAllPerCpu(_seriesValues, _onSeries);
+        _buckets[slot].TakeAllPerCpu(_bucketValues, _onBucket);
+        _recorder = null;
+    }
+
+    private void OnSeries(in HistSeriesKey key, ReadOnlySpan<HistSeries> perCpu)
+    {
+        var t = new Totals();
+        foreach (ref readonly var v in perCpu)
+        {
+            t.Count += v.Count;
+            t.Bytes += v.Bytes;
+            t.SumNs += v.SumNs;
+            t.MaxNs = Math.Max(t.MaxNs, v.MaxNs);
+            if (t.Comm[0] == 0 && v.HasComm)
+                v.CopyCommTo(t.Comm);
+        }
+        if (t.Comm[0] != 0)
+        {
+            if (!_comms.TryGetValue(key.Pid, out var known))
+                _comms[key.Pid] = known = new byte[AllocEvent.CommLength];
+            t.Comm.CopyTo(known, 0);
+        }
+        else if (_comms.TryGetValue(key.Pid, out var known))
+            known.CopyTo(t.Comm, 0);
+        _interval[key] = t;
+    }
+
+    private void OnBucket(in HistKey key, ReadOnlySpan<ulong> perCpu)
+    {
+        ulong count = 0;
+        foreach (ulong v in perCpu)
+            count += v;
+        if (count == 0)
+            return;
+        ulong bytes = 0;
+        ReadOnlySpan<byte> comm;
+        if (_interval.TryGetValue(key.Series, out var t))
+        {
+            if (!t.BytesGiven)
+            {
+                bytes = t.Bytes;
+                t.BytesGiven = true;
+            }
+            comm = t.Comm;
+        }
+        else
+            comm = _comms.TryGetValue(key.Series.Pid, out var known) ? known : default;
+        var series = new SeriesKey((int)key.Series.Pid, key.Series.Allocator, (AllocOp)key.Series.Op, key.Series.SizeClass);
+        _recorder!.RecordMany(series, bytes, LowestValue(key.Bucket), (long)count, comm);
+        Interlocked.Add(ref _calls, (long)count);
+    }
+
+    /// <summary>The bucket of a latency, as the kernel computes it (HdrHistogram's counts index, 1 ns to 60 s, 3 digits).</summary>
+    public static uint BucketOf(long ns)
+    {
+        ulong v = (ulong)Math.Clamp(ns, 0, HighestNs);
+        if (v < SubBuckets)
+            return (uint)v;
+        int shift = 63 - System.Numerics.BitOperations.LeadingZeroCount(v) - HalfBits;
+        return (uint)(((shift + 1) << HalfBits) + (int)(v >> shift) - (1 << HalfBits));
+    }
+
+    /// <summary>The lowest latency of a bucket: recorded into an HDR histogram of the same shape, it lands in that bucket.</summary>
+    public static long LowestValue(uint bucket)
+    {
+        if (bucket < SubBuckets)
+            return bucket;
+        int shift = (int)(bucket >> HalfBits) - 1;
+        long sub = (bucket & ((1 << HalfBits) - 1)) + (1 << HalfBits);
+        return sub << shift;
+    }
+}
