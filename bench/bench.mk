@@ -25,7 +25,7 @@ bench-quick: programs reference-tools driver
 	$(OUT)/driver/Alloclat.Bench --quick --build $(BUILD) --json $(OUT)/quick.json
 
 # One section alone, e.g. `make bench-section SECTION=counts` (QUICK=1: fewer rounds and calls). Sections: fast, large,
-# goprobes, hostwide, counts, demo, throughput, accuracy, attach, lifetimes, fleet (comma-separated for several).
+# goprobes, hostwide, counts, precisecost, demo, throughput, accuracy, attach, lifetimes, fleet (comma-separated for several).
 bench-section: programs reference-tools driver
 	$(OUT)/driver/Alloclat.Bench $(if $(QUICK),--quick) --only $(SECTION) --build $(BUILD) --json $(OUT)/section.json
 

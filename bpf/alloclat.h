@@ -136,7 +136,7 @@ struct hold_lease {
 	__u64 valid_ns;
 };
 
-/* In-kernel latency histograms (precise mode): one series as the collector keys it (SeriesKey). */
+/* In-kernel latency histograms: one series as the collector keys it (SeriesKey). */
 struct hist_series_key {
 	__u32 pid;             /* thread-group id */
 	__u8 allocator;

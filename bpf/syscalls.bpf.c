@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Default mode: the kernel side of large allocations. Syscall tracepoints on mmap/munmap/mremap/brk, and the commits
- * and releases of reserved memory that managed runtimes (.NET, the JVM, V8) make with mprotect and madvise. */
+ * and releases of reserved memory that managed runtimes (.NET, the JVM, V8) make with mprotect and madvise. Completed
+ * calls are counted into the kernel's histograms when they are on (loghist.bpf.h), sent as events otherwise. */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "causes.bpf.h"
 #include "inflight.bpf.h"
+#include "loghist.bpf.h"
 
 #define MAP_ANONYMOUS 0x20
 
@@ -31,10 +33,13 @@ static __always_inline int sys_exit(void *ctx, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct sys_start *s = bpf_map_lookup_elem(&sys_inflight, &tid);
+	__u64 now;
 
 	if (!s)
 		return 0;
-	emit(ctx, s->ts, s->size, ret < 0 ? 0 : (__u64)ret, s->op, 0);
+	now = bpf_ktime_get_ns();
+	if (!hist_record(now - s->ts, s->size, s->op, 0))
+		emit_at(ctx, now, s->ts, s->size, ret < 0 ? 0 : (__u64)ret, s->op, 0, 0);
 	spike_check(ctx, s->ts, s->size, s->op, 0, &s->snap);
 	bpf_map_delete_elem(&sys_inflight, &tid);
 	return 0;

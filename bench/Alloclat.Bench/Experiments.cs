@@ -241,6 +241,7 @@ sealed partial class BenchRun
             {
                 new AlloclatTool("alloclat (default mode)") { Expect = Mmap1M, MinTraced = w => w.Count },
                 new AlloclatTool("alloclat --precise", "--precise") { Expect = Malloc("glibc", "1M"), MinTraced = w => w.Count },
+                new AlloclatTool("alloclat --precise --no-kernel-histograms", "--precise", "--no-kernel-histograms") { Expect = Malloc("glibc", "1M"), MinTraced = w => w.Count },
                 BpftraceLibcMalloc(Libc, true),
             }.Concat(FunclatencyTools(_ => "c:malloc", _ => "c:malloc")));
 
@@ -250,6 +251,7 @@ sealed partial class BenchRun
             {
                 new AlloclatTool("alloclat (default mode)") { Note = "jemalloc reuses its extents: no syscall per allocation, nothing to trace" },
                 new AlloclatTool("alloclat --precise", "--precise") { Expect = Malloc("jemalloc", "1M"), MinTraced = w => w.Count },
+                new AlloclatTool("alloclat --precise --no-kernel-histograms", "--precise", "--no-kernel-histograms") { Expect = Malloc("jemalloc", "1M"), MinTraced = w => w.Count },
                 BpftraceLibcMalloc(Jemalloc, true),
             }.Concat(FunclatencyTools(_ => "jemalloc:malloc", _ => $"{Jemalloc}:malloc")));
 

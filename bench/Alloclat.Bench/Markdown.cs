@@ -225,6 +225,7 @@ sealed partial class BenchRun
         sb.Append($"\nThe bench took {S(_results["duration_s"])} s.\n");
         sb.Append(CauseCostMarkdown());
         sb.Append(ProgramCountsMarkdown());
+        sb.Append(PreciseCostMarkdown());
         sb.Append(DemoSpikesMarkdown());
         return sb.ToString();
     }

@@ -93,6 +93,8 @@ sealed partial class BenchRun
             _results["host_wide"] = HostWide();
         if (Wanted("counts"))
             _results["program_counts"] = ProgramCounts();
+        if (Wanted("precisecost"))
+            _results["precise_cost"] = PreciseCost();
         if (Wanted("demo"))
             _results["demo_spikes"] = DemoSpikes();
         if (Wanted("throughput"))

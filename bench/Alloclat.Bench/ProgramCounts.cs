@@ -49,8 +49,8 @@ static class BpfStats
         return ids;
     }
 
-    /// <summary>Run count and run time of every BPF program the collector process <paramref name="pid"/> loaded.</summary>
-    public static Dictionary<string, (long Runs, long Ns)> Snapshot(int pid)
+    /// <summary>Run count and run time of every BPF program the process <paramref name="pid"/> loaded (an alloclat collector unless told otherwise).</summary>
+    public static Dictionary<string, (long Runs, long Ns)> Snapshot(int pid, bool alloclat = true)
     {
         var ids = ProgramIds(pid);
         var result = new Dictionary<string, (long Runs, long Ns)>();
@@ -60,7 +60,7 @@ static class BpfStats
             var (runs, ns) = result.GetValueOrDefault(name);
             result[name] = (runs + (p["run_cnt"]?.GetValue<long>() ?? 0), ns + (p["run_time_ns"]?.GetValue<long>() ?? 0));
         }
-        if (!result.ContainsKey("tp_enter_mmap"))
+        if (alloclat && !result.ContainsKey("tp_enter_mmap"))
             throw new BenchException($"process {pid} holds no alloclat program");
         return result;
     }

@@ -22,7 +22,7 @@ public sealed record RecordOptions
     public bool Precise { get; init; }
     /// <summary>--raw-latency: latencies as measured, the probes' calibrated cost not subtracted.</summary>
     public bool RawLatency { get; init; }
-    /// <summary>Precise mode counts the malloc family into histograms in the kernel (off: one event per call).</summary>
+    /// <summary>Traced calls are counted into latency histograms in the kernel (off: one event per call, aggregated here).</summary>
     public bool KernelHistograms { get; init; } = true;
 
     /// <summary>The line-protocol file (appended to); <c>none</c> writes no file.</summary>

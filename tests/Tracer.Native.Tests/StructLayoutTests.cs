@@ -19,6 +19,10 @@ public class StructLayoutTests
     [InlineData(typeof(AllocConfig), "alloclat_config", new[] { "min_size:MinSize", "target_ino:TargetInode", "target_dev:TargetDevice", "filter_pids:FilterPids", "follow_forks:FollowForks", "stop_on_exec:StopOnExec", "stop_on_fork:StopOnFork", "spike_threshold_ns:SpikeThresholdNs" })]
     [InlineData(typeof(HoldLease), "hold_lease", new[] { "renewed_ns:RenewedNs", "valid_ns:ValidNs" })]
     [InlineData(typeof(HeldProcess), "held_process", new[] { "since_ns:SinceNs", "kind:Kind", "parent:Parent" })]
+    [InlineData(typeof(HistSeriesKey), "hist_series_key", new[] { "pid:Pid", "allocator:Allocator", "op:Op", "size_class:SizeClass", "pad:Pad" })]
+    [InlineData(typeof(HistKey), "hist_key", new[] { "series:Series", "bucket:Bucket" })]
+    [InlineData(typeof(HistSeries), "hist_series", new[] { "count:Count", "sum_ns:SumNs", "max_ns:MaxNs", "bytes:Bytes", "comm:Comm" })]
+    [InlineData(typeof(HistControl), "hist_control", new[] { "slot:Slot", "enabled:Enabled" })]
     [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "min_faults:MinorFaults", "maj_faults:MajorFaults", "voluntary_switches:VoluntarySwitches", "involuntary_switches:InvoluntarySwitches", "op:Op", "allocator:Allocator", "flags:Flags", "pad:Pad", "comm:Comm" })]
     [InlineData(typeof(BpfUprobeOpts), "bpf_uprobe_opts", new[] { "sz:sz", "ref_ctr_offset:ref_ctr_offset", "bpf_cookie:bpf_cookie", "retprobe:retprobe", "func_name:func_name" })]
     [InlineData(typeof(BpfObjectOpenOpts), "bpf_object_open_opts", new[] { "sz:sz", "object_name:object_name", "relaxed_maps:relaxed_maps", "pin_root_path:pin_root_path", "kconfig:kconfig", "btf_custom_path:btf_custom_path", "kernel_log_buf:kernel_log_buf", "kernel_log_size:kernel_log_size", "kernel_log_level:kernel_log_level" })]
@@ -61,6 +65,8 @@ public class StructLayoutTests
         Assert.Equal(SpikeEvent.CauseCount, s_c.Value["CAUSE_MAX"]);
         Assert.Equal(SpikeEvent.FlagMoved, s_c.Value["SPIKE_MOVED"]);
         Assert.Equal(SpikeEvent.FlagNoRunQueue, s_c.Value["SPIKE_NO_RUNQUEUE"]);
+        Assert.Equal(HistControl.Aggregate, s_c.Value["HIST_AGGREGATE"]);
+        Assert.Equal(HistControl.AndEvents, s_c.Value["HIST_AND_EVENTS"]);
     }
 
     [Fact]
@@ -117,6 +123,7 @@ public class StructLayoutTests
         Assert.Equal((long)AllocOp.DeleteArray, c["OP_DELETE_ARRAY"]);
         Assert.Equal((long)BpfStat.InflightDropped, c["STAT_INFLIGHT_DROPPED"]);
         Assert.Equal((long)BpfStat.LiveDropped, c["STAT_LIVE_DROPPED"]);
+        Assert.Equal((long)BpfStat.HistFull, c["STAT_HIST_FULL"]);
         Assert.Equal((long)(((ulong)Allocators.Jemalloc << 8) | (byte)AllocOp.Calloc), c["COOKIE_JEMALLOC_CALLOC"]);
     }
 
@@ -145,6 +152,11 @@ public class StructLayoutTests
                 S(hold_lease); F(hold_lease, renewed_ns); F(hold_lease, valid_ns);
                 S(held_process); F(held_process, since_ns); F(held_process, kind); F(held_process, parent);
                 E(HOLD_EXEC); E(HOLD_FORK);
+                S(hist_series_key); F(hist_series_key, pid); F(hist_series_key, allocator); F(hist_series_key, op); F(hist_series_key, size_class); F(hist_series_key, pad);
+                S(hist_key); F(hist_key, series); F(hist_key, bucket);
+                S(hist_series); F(hist_series, count); F(hist_series, sum_ns); F(hist_series, max_ns); F(hist_series, bytes); F(hist_series, comm);
+                S(hist_control); F(hist_control, slot); F(hist_control, enabled);
+                E(HIST_AGGREGATE); E(HIST_AND_EVENTS);
                 S(spike_event); F(spike_event, ts_ns); F(spike_event, latency_ns); F(spike_event, size); F(spike_event, cause_ns);
                 F(spike_event, user_stack_id); F(spike_event, pid); F(spike_event, tid); F(spike_event, min_faults);
                 F(spike_event, maj_faults); F(spike_event, voluntary_switches); F(spike_event, involuntary_switches); F(spike_event, op);
@@ -168,7 +180,7 @@ public class StructLayoutTests
                 { struct perf_event_attr a = {0}; a.watermark = 1; printf("perf_event_attr.watermark_bit=%d\n", __builtin_ctzll(*(unsigned long long *)((char *)&a + 40))); }
                 E(PERF_TYPE_SOFTWARE); E(PERF_COUNT_SW_BPF_OUTPUT); E(PERF_SAMPLE_RAW); E(PERF_RECORD_SAMPLE); E(PERF_RECORD_LOST);
                 E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED); E(OP_GC_PAUSE); E(OP_MPROTECT); E(OP_MADVISE); E(OP_NEW); E(OP_NEW_ARRAY); E(OP_DELETE); E(OP_DELETE_ARRAY);
-                E(STAT_INFLIGHT_DROPPED); E(STAT_LIVE_DROPPED);
+                E(STAT_INFLIGHT_DROPPED); E(STAT_LIVE_DROPPED); E(STAT_HIST_FULL);
                 printf("COOKIE_JEMALLOC_CALLOC=%llu\n", (unsigned long long)ALLOCLAT_COOKIE(2, OP_CALLOC));
                 return 0;
             }

@@ -73,7 +73,7 @@ public sealed class BpfAllocationSource : IEventSource
 
     public ProbeOptions Options { get; }
 
-    /// <summary>Whether the malloc family's latencies are aggregated in the kernel (read at each interval's end).</summary>
+    /// <summary>Whether latencies are aggregated in the kernel (read at each interval's end), not sent call by call.</summary>
     public bool KernelHistograms => _histograms is not null;
 
     /// <summary>Causes this kernel cannot attribute (its tracepoint is missing); spikes are reported without them.</summary>

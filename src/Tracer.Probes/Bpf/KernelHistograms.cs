@@ -51,6 +51,12 @@ internal sealed class KernelHistograms
         Switch(0);
     }
 
+    /// <summary>
+    /// Applied to each bucket's latency before it is recorded (allocator, operation, latency in ns), as the event
+    /// decoder applies it to each call's: the probes' calibrated cost subtracted. Null: recorded as measured.
+    /// </summary>
+    public Func<byte, AllocOp, long, long>? Correct { get; set; }
+
     /// <summary>Calls read from the tables so far.</summary>
     public long Calls => Interlocked.Read(ref _calls);
 
@@ -139,7 +145,10 @@ internal sealed class KernelHistograms
         else
             comm = _comms.TryGetValue(key.Series.Pid, out var known) ? known : default;
         var series = new SeriesKey((int)key.Series.Pid, key.Series.Allocator, (AllocOp)key.Series.Op, key.Series.SizeClass);
-        _recorder!.RecordMany(series, bytes, LowestValue(key.Bucket), (long)count, comm);
+        long latency = LowestValue(key.Bucket);
+        if (Correct is { } correct)
+            latency = correct(key.Series.Allocator, series.Op, latency);
+        _recorder!.RecordMany(series, bytes, latency, (long)count, comm);
         Interlocked.Add(ref _calls, (long)count);
     }
 

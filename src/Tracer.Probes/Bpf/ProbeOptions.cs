@@ -61,8 +61,9 @@ public sealed record ProbeOptions
     public bool PerThread { get; init; }
 
     /// <summary>
-    /// Count the malloc family's calls into latency histograms in the kernel (per series and CPU, read at the end
-    /// of each interval) instead of sending one event per call; calls of series split by thread stay events.
+    /// Count completed calls (the syscalls and the malloc family) into latency histograms in the kernel (per series
+    /// and CPU, read at the end of each interval) instead of sending one event per call. Go's calls and pauses, and
+    /// every call when series are split by thread, stay events.
     /// </summary>
     public bool KernelHistograms { get; init; }
 

@@ -118,7 +118,7 @@ internal sealed partial class TraceSession : IDisposable
             SpikeThresholdNs = (ulong)(_o.SpikeThreshold.Ticks * 100),
             CauseMmapLock = _o.CauseMmapLock,
             PerThread = _o.PerThread,
-            KernelHistograms = _o.Precise && _o.KernelHistograms,
+            KernelHistograms = _o.KernelHistograms,
         };
         try
         {

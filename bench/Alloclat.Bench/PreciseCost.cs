@@ -1,0 +1,116 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Alloclat.Bench;
+
+sealed partial class BenchRun
+{
+    /// <summary>
+    /// What --precise adds per traced call, without timing anything: the BPF time of every program that ran
+    /// (<c>kernel.bpf_stats_enabled=1</c>) and the collector's own CPU time, per malloc+free of glibc 1 MiB, for
+    /// alloclat --precise with the kernel's histograms (the default), with one event per call
+    /// (--no-kernel-histograms), and bpftrace's latency histogram of malloc. The uprobe traps themselves (the
+    /// empty-probe floor) are the same for all and in neither figure; the loop time per call is given too, but it
+    /// depends on the machine's load.
+    /// </summary>
+    JsonArray PreciseCost()
+    {
+        Log("precise cost per call: BPF time (bpf_stats) and collector CPU");
+        var rows = new JsonArray();
+        using var stats = BpfStats.Enable();
+        long n = Quick ? 3000 : 20000;
+        _table.Add($"Per traced call under --precise, load-independent: BPF ns (bpf_stats) and tool CPU ns per malloc+free of glibc 1 MiB ({n} pairs)");
+        _table.Add($"  {"tool",-44} {"uprobe BPF ns/pair",19} {"tool CPU ns/pair",17} {"loop ns/pair",13}  uprobe programs (runs x ns/run)");
+        var tools = new (string Name, Func<int, string[]> Command, string File, Func<string, bool> Ready)[]
+        {
+            ("alloclat --precise", pid => ["record", "-q", "--precise", "-o", TempFile("lp"), "-p", Pid(pid)], AlloclatPath, TracingLine),
+            ("alloclat --precise --no-kernel-histograms", pid => ["record", "-q", "--precise", "--no-kernel-histograms", "-o", TempFile("lp"), "-p", Pid(pid)], AlloclatPath, TracingLine),
+            ("bpftrace (hist of malloc, 32 KiB filter)", pid => ["-B", "line", "-p", Pid(pid), "-e",
+                $"uprobe:{Libc}:malloc /pid == {pid} && arg0 >= 32768/ {{ @start[tid] = nsecs; }} " +
+                $"uretprobe:{Libc}:malloc /@start[tid]/ {{ @ns = hist(nsecs - @start[tid]); delete(@start[tid]); }} BEGIN {{ printf(\"ready\\n\"); }}"],
+                "bpftrace", l => l == "ready"),
+        };
+        foreach (var (name, command, file, ready) in tools)
+        {
+            using var target = Proc.Start(Prog("large_alloc"), ["1048576", n.ToString(CultureInfo.InvariantCulture)], hold: true);
+            PidTool.WaitHeld(target.Pid, Prog("large_alloc"));
+            using var tool = Proc.Start(file, command(target.Pid));
+            if (!tool.WaitForLine(ready, TimeSpan.FromSeconds(90)))
+                throw new BenchException($"{name} did not get ready:\n{Tracer.Tail(tool.AllOutput)}");
+            // The tool's CPU while the target waits: what it spends with nothing to trace (polling, its interval
+            // reports), taken out of the figure below.
+            Thread.Sleep(1500);
+            long idle0 = BpfStats.CpuNs(tool.Pid);
+            Thread.Sleep(1000);
+            long idle1 = BpfStats.CpuNs(tool.Pid);
+            var before = BpfStats.Snapshot(tool.Pid, alloclat: false);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            target.Release();
+            if (target.Wait(RunTimeout) != 0)
+                throw new BenchException($"large_alloc under {name} failed:\n{Tracer.Tail(target.AllOutput)}");
+            // The collector reads what the kernel counted at its next interval's end: its CPU is taken after that.
+            Thread.Sleep(1200);
+            var end = BpfStats.Snapshot(tool.Pid, alloclat: false);
+            long cpu1 = BpfStats.CpuNs(tool.Pid);
+            double busyNs = cpu1 - idle1 - (idle1 - idle0) * clock.Elapsed.TotalSeconds;
+            tool.Interrupt();
+            tool.Wait(TimeSpan.FromSeconds(60));
+            long loop = Tracer.LoopNs(target, name);
+            var progs = new JsonArray();
+            long bpfNs = 0;
+            var parts = new List<string>();
+            foreach (var (prog, (runs1, ns1)) in end.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+            {
+                var (runs0, ns0) = before.GetValueOrDefault(prog);
+                long runs = runs1 - runs0, ns = ns1 - ns0;
+                if (runs == 0)
+                    continue;
+                // The syscall and lifecycle tracepoints run for every process on the host: only the uprobes are the calls'.
+                if (file != "bpftrace" && !prog.StartsWith("alloc_", StringComparison.Ordinal))
+                    continue;
+                bpfNs += ns;
+                progs.Add(new JsonObject { ["program"] = prog, ["runs"] = runs, ["ns_per_run"] = Math.Round((double)ns / runs, 0) });
+                parts.Add($"{prog} {runs} x {(double)ns / runs:0}");
+            }
+            double bpfPerPair = (double)bpfNs / n, cpuPerPair = busyNs / n, loopPerPair = (double)loop / n;
+            rows.Add(new JsonObject
+            {
+                ["tool"] = name,
+                ["pairs"] = n,
+                ["uprobe_bpf_ns_per_pair"] = Math.Round(bpfPerPair, 0),
+                ["tool_cpu_ns_per_pair"] = Math.Round(cpuPerPair, 0),
+                ["loop_ns_per_pair"] = Math.Round(loopPerPair, 0),
+                ["programs"] = progs,
+            });
+            _table.Add($"  {name,-44} {bpfPerPair,19:0} {cpuPerPair,17:0} {loopPerPair,13:0}  {string.Join(", ", parts)}");
+        }
+        _table.Add("");
+        return rows;
+    }
+
+    static string Pid(int pid) => pid.ToString(CultureInfo.InvariantCulture);
+
+    static bool TracingLine(string l) => l.StartsWith("[INFO] tracing", StringComparison.Ordinal);
+
+    /// <summary>The section of BENCHMARKS.md for <see cref="PreciseCost"/>.</summary>
+    string PreciseCostMarkdown()
+    {
+        if (_results["precise_cost"] is not JsonArray rows)
+            return "";
+        var sb = new System.Text.StringBuilder();
+        sb.Append("\n## What --precise adds per call, load-independent\n\n" +
+                  "Per malloc+free of glibc 1 MiB (`large_alloc`, traced by PID): the BPF time of the uprobe programs " +
+                  "(`kernel.bpf_stats_enabled=1`; the syscall tracepoints run for every process on the host and are left out) and " +
+                  "the tool's own CPU time (all threads, from schedstat, less what it spends idle over the same time), both divided " +
+                  "by the pairs. The uprobe traps (the empty-probe floor of the large-allocation table) are the same for every tool " +
+                  "and in neither figure. alloclat probes malloc and free (a traced block's free is measured too), bpftrace malloc " +
+                  "only, and this bpftrace's uprobe runs for every process's malloc (its runs count them, their early exits lower its " +
+                  "ns/run). The loop time per pair depends on the machine's load.\n\n" +
+                  "| tool | uprobe BPF ns/pair | tool CPU ns/pair | loop ns/pair | uprobe programs (runs × ns/run) |\n| --- | ---: | ---: | ---: | --- |\n");
+        foreach (var r in rows)
+        {
+            var progs = string.Join(", ", r!["programs"]!.AsArray().Select(p => $"`{p!["program"]}` {p["runs"]} × {p["ns_per_run"]}"));
+            sb.Append($"| {r["tool"]} | {r["uprobe_bpf_ns_per_pair"]} | {r["tool_cpu_ns_per_pair"]} | {r["loop_ns_per_pair"]} | {progs} |\n");
+        }
+        return sb.ToString();
+    }
+}
