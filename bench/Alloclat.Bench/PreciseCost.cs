@@ -32,25 +32,25 @@ sealed partial class BenchRun
         foreach (var (name, command, file, ready) in tools)
         {
             using var target = Proc.Start(Prog("large_alloc"), ["1048576", n.ToString(CultureInfo.InvariantCulture)], hold: true);
-            PidTool.WaitHeld(target.Pid, Prog("large_alloc"));
-            using var tool = Proc.Start(file, command(target.Pid));
+            PidTool.WaitHeld(target.Id, Prog("large_alloc"));
+            using var tool = Proc.Start(file, command(target.Id));
             if (!tool.WaitForLine(ready, TimeSpan.FromSeconds(90)))
-                throw new BenchException($"{name} did not get ready:\n{Tracer.Tail(tool.AllOutput)}");
+                throw new BenchException($"{name} did not get ready:\n{Tracer.Tail(tool.AllOutput())}");
             // The tool's CPU while the target waits: what it spends with nothing to trace (polling, its interval
             // reports), taken out of the figure below.
             Thread.Sleep(1500);
-            long idle0 = BpfStats.CpuNs(tool.Pid);
+            long idle0 = BpfStats.CpuNs(tool.Id);
             Thread.Sleep(1000);
-            long idle1 = BpfStats.CpuNs(tool.Pid);
-            var before = BpfStats.Snapshot(tool.Pid, alloclat: false);
+            long idle1 = BpfStats.CpuNs(tool.Id);
+            var before = BpfStats.Snapshot(tool.Id, alloclat: false);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             target.Release();
-            if (target.Wait(RunTimeout) != 0)
-                throw new BenchException($"large_alloc under {name} failed:\n{Tracer.Tail(target.AllOutput)}");
+            if (target.Wait(RunTimeout).ExitCode != 0)
+                throw new BenchException($"large_alloc under {name} failed:\n{Tracer.Tail(target.AllOutput())}");
             // The collector reads what the kernel counted at its next interval's end: its CPU is taken after that.
             Thread.Sleep(1200);
-            var end = BpfStats.Snapshot(tool.Pid, alloclat: false);
-            long cpu1 = BpfStats.CpuNs(tool.Pid);
+            var end = BpfStats.Snapshot(tool.Id, alloclat: false);
+            long cpu1 = BpfStats.CpuNs(tool.Id);
             double busyNs = cpu1 - idle1 - (idle1 - idle0) * clock.Elapsed.TotalSeconds;
             tool.Interrupt();
             tool.Wait(TimeSpan.FromSeconds(60));
