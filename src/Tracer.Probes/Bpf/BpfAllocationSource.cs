@@ -116,6 +116,8 @@ public sealed class BpfAllocationSource : IEventSource
     public ProbeCost Calibrate(bool subtract)
     {
         ProbeCost cost;
+        // The calibration reads its calls as events, one by one.
+        _histograms?.Disable();
         try
         {
             cost = ProbeCalibration.Measure(_object, _targets, _reader, _decoder, Options.MinSize, subtract);
@@ -136,8 +138,11 @@ public sealed class BpfAllocationSource : IEventSource
                 _spikeReader.Poll(0);
                 _spikes!.Take();
             }
+            _histograms?.Enable();
         }
         _decoder.Correction = Correction = new LatencyCorrection(cost);
+        if (_histograms is not null)
+            _histograms.Correct = Correction.Correct;
         ProbeCost = cost;
         return cost;
     }

@@ -83,6 +83,9 @@ internal sealed class KernelHistograms
     /// <summary>What is kept for a process's names can go: it has exited.</summary>
     public void ProcessExited(int pid) => _comms.Remove((uint)pid);
 
+    /// <summary>Counts in the tables again after <see cref="Disable"/>.</summary>
+    public void Enable() => Switch(_slot);
+
     /// <summary>Stops counting in the tables: every call is an event again.</summary>
     public void Disable() => _control.Update(0u, new HistControl { Slot = _slot, Enabled = 0 });
 
