@@ -51,7 +51,7 @@ public static class ProbePlanner
     /// Plan for a command that has not run yet: its executable, LD_PRELOAD and the libraries it needs,
     /// resolved the way the dynamic loader will.
     /// </summary>
-    public static ProbePlan ForCommand(string executable, IReadOnlyDictionary<string, string> environment, bool precise, string root = "")
+    public static ProbePlan ForCommand(string executable, IReadOnlyDictionary<string, string> environment, bool precise, string root = "", string? workingDirectory = null)
     {
         var files = new List<string> { executable };
         if (!precise)
@@ -59,6 +59,9 @@ public static class ProbePlanner
         var options = new LibraryResolverOptions();
         if (root.Length > 0)
             options = options with { CachePath = root + LdSoCache.DefaultPath };
+        // Relative LD_PRELOAD paths are the process's, from its own working directory.
+        if (workingDirectory is not null)
+            options = options with { WorkingDirectory = root + workingDirectory };
         var resolved = new LibraryResolver(options).Resolve(root + executable, environment);
         files.AddRange(resolved.Paths.Select(p => root.Length > 0 && p.StartsWith(root, StringComparison.Ordinal) ? p[root.Length..] : p));
         return ForFiles(files.Select(p => (p, root + p)), precise);
@@ -72,18 +75,20 @@ public static class ProbePlanner
     {
         string root = $"/proc/{pid}/root";
         string exe;
+        string? cwd;
         Dictionary<string, string> env;
         try
         {
             exe = new FileInfo($"/proc/{pid}/exe").LinkTarget
                 ?? throw new TargetGoneException(pid, $"process {pid} has no executable");
+            cwd = new DirectoryInfo($"/proc/{pid}/cwd").LinkTarget;
             env = ReadEnvironment(pid);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new TargetGoneException(pid, $"process {pid} exited");
         }
-        return ForCommand(exe, env, precise, root);
+        return ForCommand(exe, env, precise, root, cwd);
     }
 
     /// <summary>The process's environment as it was given to exec.</summary>

@@ -168,13 +168,15 @@ public sealed class LibraryResolver
                     same.Names.Add(name);
                     return null;
                 }
-                var obj = new LoadedObject(candidate, real, dynamic!, DirectoryOf(absolute), requester);
+                // A relative path (LD_PRELOAD=build/lib.so) is opened from the working directory, and is mapped
+                // under its absolute path: that is the library's path.
+                var obj = new LoadedObject(absolute, real, dynamic!, DirectoryOf(absolute), requester);
                 obj.Names.Add(name);
                 obj.Names.Add(candidate);
                 if (dynamic!.Soname is { } soname)
                     obj.Names.Add(soname);
                 _loaded.Add(obj);
-                _libraries.Add(new ResolvedLibrary(name, candidate, dynamic.Soname, source, requestedBy, isPreload));
+                _libraries.Add(new ResolvedLibrary(name, absolute, dynamic.Soname, source, requestedBy, isPreload));
                 return obj;
             }
 

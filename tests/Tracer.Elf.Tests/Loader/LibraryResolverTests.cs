@@ -131,6 +131,16 @@ public sealed partial class LibraryResolverTests(NativeFixture native) : IClassF
     }
 
     [Fact]
+    public void ARelativePreloadIsOpenedFromTheWorkingDirectoryAndNamedByItsAbsolutePath()
+    {
+        string lib = Path.GetDirectoryName(native.Library)!, parent = Path.GetDirectoryName(lib)!;
+        string relative = Path.Combine(Path.GetFileName(lib), Path.GetFileName(native.Library));
+        var env = new Dictionary<string, string> { ["LD_PRELOAD"] = relative };
+        var r = new LibraryResolver(new LibraryResolverOptions { WorkingDirectory = parent }).Resolve(native.PlainProgram, env);
+        Assert.Equal((native.Library, LibrarySearchSource.DirectPath, true), (r.Libraries[0].Path, r.Libraries[0].Source, r.Libraries[0].IsPreload));
+    }
+
+    [Fact]
     public void MissingPreloadIsReported()
     {
         var env = new Dictionary<string, string> { ["LD_PRELOAD"] = "libnothere.so.3" };
