@@ -31,7 +31,8 @@ sealed partial class BenchRun
         };
         foreach (var (name, command, file, ready) in tools)
         {
-            using var target = Proc.Start(Prog("large_alloc"), ["1048576", n.ToString(CultureInfo.InvariantCulture)], hold: true);
+            using var target = Proc.Start(Prog("large_alloc"), ["1048576", n.ToString(CultureInfo.InvariantCulture)],
+                new Dictionary<string, string> { ["BENCH_HOLD_END"] = "1" }, hold: true);
             PidTool.WaitHeld(target.Id, Prog("large_alloc"));
             using var tool = Proc.Start(file, command(target.Id));
             if (!tool.WaitForLine(ready, TimeSpan.FromSeconds(90)))
@@ -45,13 +46,15 @@ sealed partial class BenchRun
             var before = BpfStats.Snapshot(tool.Id, alloclat: false);
             var clock = System.Diagnostics.Stopwatch.StartNew();
             target.Release();
-            if (target.Wait(RunTimeout).ExitCode != 0)
-                throw new BenchException($"large_alloc under {name} failed:\n{Tracer.Tail(target.AllOutput())}");
+            if (!target.WaitForLine(l => l.StartsWith("loop_ns ", StringComparison.Ordinal), RunTimeout))
+                throw new BenchException($"large_alloc under {name} did not finish its loop:\n{Tracer.Tail(target.AllOutput())}");
             // The collector reads what the kernel counted at its next interval's end: its CPU is taken after that.
             Thread.Sleep(1200);
             var end = BpfStats.Snapshot(tool.Id, alloclat: false);
             long cpu1 = BpfStats.CpuNs(tool.Id);
             double busyNs = cpu1 - idle1 - (idle1 - idle0) * clock.Elapsed.TotalSeconds;
+            target.Release();
+            target.Wait(RunTimeout);
             tool.Interrupt();
             tool.Wait(TimeSpan.FromSeconds(60));
             long loop = Tracer.LoopNs(target, name);

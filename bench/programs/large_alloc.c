@@ -35,5 +35,11 @@ int main(int argc, char **argv)
 		free(sink);
 	}
 	printf("loop_ns %ld\n", now_ns() - start);
+	/* With BENCH_HOLD_END set it waits for a second line before exiting: a tracer's counters can be read while
+	 * the process still runs (a collector tracing it by PID stops when it exits). */
+	if (getenv("BENCH_HOLD_END")) {
+		fflush(stdout);
+		hold();
+	}
 	return 0;
 }

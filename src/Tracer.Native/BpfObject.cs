@@ -354,9 +354,10 @@ public sealed unsafe class BpfMap
 
     /// <summary>
     /// Removes every entry of a per-CPU hash map, one at a time (each removal returns the values of every possible
-    /// CPU, <paramref name="perCpu"/> long), and hands each to <paramref name="each"/>; entries added meanwhile are
-    /// taken too, up to <paramref name="limit"/> in all. Returns how many were taken. Fit for a map no program is
-    /// writing to any more: an update between a program's lookup and its write can still land after the removal.
+    /// CPU, <paramref name="perCpu"/> long), and hands each to <paramref name="each"/>, up to <paramref name="limit"/>
+    /// entries; entries added meanwhile are left for the next call. Returns how many were taken. Fit for a map no
+    /// program is writing to any more: an update between a program's lookup and its write can still land after the
+    /// removal.
     /// </summary>
     public int TakeAllPerCpu<TKey, TValue>(Span<TValue> perCpu, PerCpuEntry<TKey, TValue> each, int limit = int.MaxValue)
         where TKey : unmanaged where TValue : unmanaged
@@ -365,27 +366,38 @@ public sealed unsafe class BpfMap
             throw new ArgumentException("per-CPU values are laid out 8-byte aligned: the value size must be a multiple of 8", nameof(perCpu));
         if (perCpu.Length < Libbpf.PossibleCpus)
             throw new ArgumentException($"room for {Libbpf.PossibleCpus} CPUs' values is needed", nameof(perCpu));
+        // The keys are listed first, each from the one before: after a deletion the kernel would start its walk of
+        // the hash table's buckets over from the first, once per key.
+        var keys = new List<TKey>();
+        TKey key = default, next = default;
+        bool first = true;
+        while (keys.Count < limit)
+        {
+            if (NativeMethods.bpf_map_get_next_key(Fd, first ? null : &key, &next) != 0)
+            {
+                int errno = Libbpf.LastErrno();
+                if (errno == Errno.ENOENT)
+                    break;
+                throw new LibbpfException($"bpf_map_get_next_key({Name})", errno);
+            }
+            keys.Add(next);
+            key = next;
+            first = false;
+        }
         int n = 0;
-        TKey key = default;
         fixed (TValue* values = perCpu)
         {
-            while (n < limit)
+            foreach (var k in keys)
             {
-                if (NativeMethods.bpf_map_get_next_key(Fd, null, &key) != 0)
-                {
-                    int errno = Libbpf.LastErrno();
-                    if (errno == Errno.ENOENT)
-                        break;
-                    throw new LibbpfException($"bpf_map_get_next_key({Name})", errno);
-                }
-                if (NativeMethods.bpf_map_lookup_and_delete_elem(Fd, &key, values) != 0)
+                TKey copy = k;
+                if (NativeMethods.bpf_map_lookup_and_delete_elem(Fd, &copy, values) != 0)
                 {
                     int errno = Libbpf.LastErrno();
                     if (errno == Errno.ENOENT)
                         continue;
                     throw new LibbpfException($"bpf_map_lookup_and_delete_elem({Name})", errno);
                 }
-                each(key, perCpu[..Libbpf.PossibleCpus]);
+                each(copy, perCpu[..Libbpf.PossibleCpus]);
                 n++;
             }
         }
