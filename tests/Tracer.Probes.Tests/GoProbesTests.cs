@@ -14,14 +14,7 @@ public class GoProbesTests
 {
     private const string Start = "runtime.startTheWorldWithSema";
 
-    public static TheoryData<string, string> Cells()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var v in new[] { "1.19", "1.22", "1.24", "1.26", "1.27" })
-            foreach (var m in new[] { "plain", "stripped", "pie", "cgo" })
-                data.Add(v, m);
-        return data;
-    }
+    public static TheoryData<string, string> Cells() => Tracer.TestSupport.GoMatrix.Cells();
 
     private static string Existing(string path)
     {

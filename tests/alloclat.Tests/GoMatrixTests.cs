@@ -11,19 +11,12 @@ namespace Alloclat.Tests;
 /// </summary>
 public class GoMatrixTests
 {
-    public static readonly string[] Versions = ["1.19", "1.22", "1.24", "1.26", "1.27"];
-    public static readonly string[] Modes = ["plain", "stripped", "pie", "cgo"];
+    public static readonly string[] Versions = GoMatrix.Versions;
+    public static readonly string[] Modes = GoMatrix.Modes;
 
-    public static TheoryData<string, string> Cells()
-    {
-        var data = new TheoryData<string, string>();
-        foreach (var v in Versions)
-            foreach (var m in Modes)
-                data.Add(v, m);
-        return data;
-    }
+    public static TheoryData<string, string> Cells() => GoMatrix.Cells();
 
-    public static string Binary(string version, string mode) => Collector.Path("build", "go-matrix", $"go{version}", $"gomatrix-{mode}");
+    public static string Binary(string version, string mode) => GoMatrix.Binary(version, mode);
 
     [Theory]
     [MemberData(nameof(Cells))]
