@@ -17,6 +17,11 @@ public partial class GoPauseTests
     [GeneratedRegex(@"^gc (\d+) @[0-9.]+s \d+%: ([0-9.]+)\+([0-9.]+)\+([0-9.]+) ms clock", RegexOptions.Multiline)]
     private static partial Regex GcTraceLine();
 
+    // The start of a gctrace line: the last line can be cut (seen as "gc " alone and as "gc 8 @"), the program
+    // exiting once runtime.GC has returned while the runtime still prints that collection's line.
+    [GeneratedRegex(@"^gc ", RegexOptions.Multiline)]
+    private static partial Regex GcTraceStart();
+
     [Theory]
     [MemberData(nameof(Versions))]
     public void EveryCollectionsTwoPausesAreCountedWithTheirReasonsAndAgreeWithGctrace(string version)
@@ -27,7 +32,8 @@ public partial class GoPauseTests
         var traced = Cli.Run(["record", "-q", "-v", "--interval", "60s", "-o", output, "--", "env", "GODEBUG=gctrace=1", exe, "0", "0", collections.ToString(CultureInfo.InvariantCulture)]);
         Assert.True(traced.ExitCode == 3, traced.ToString());
         var gcs = GcTraceLine().Matches(traced.Stderr);
-        Assert.True(gcs.Count >= collections, traced.Stderr);
+        int started = GcTraceStart().Matches(traced.Stderr).Count;
+        Assert.True(started >= collections && gcs.Count >= started - 1, traced.Stderr);
 
         // One probe from 1.22 (one trap per pause), the pair before.
         if (version == "1.19")
@@ -50,9 +56,9 @@ public partial class GoPauseTests
         var byReason = pauses.GroupBy(p => p.Tags.GetValueOrDefault("reason") ?? "").ToDictionary(g => g.Key, g => g.Sum(p => p["count"]));
         // Each collection stops the world twice: sweep termination, mark termination; the program stops it for nothing else.
         if (version == "1.19")
-            Assert.Equal(new Dictionary<string, long> { [""] = 2 * gcs.Count }, byReason);
+            Assert.Equal(new Dictionary<string, long> { [""] = 2 * started }, byReason);
         else
-            Assert.Equal(new Dictionary<string, long> { ["GCMarkTerm"] = gcs.Count, ["GCSweepTerm"] = gcs.Count }, byReason);
+            Assert.Equal(new Dictionary<string, long> { ["GCMarkTerm"] = started, ["GCSweepTerm"] = started }, byReason);
 
         // gctrace's first and third clock figures are the two phases as the runtime times them: sweep termination
         // from before the stop to after the restart, mark termination from before the stop to before the restart.
@@ -62,7 +68,9 @@ public partial class GoPauseTests
         var phases = gcs.SelectMany(m => new[] { m.Groups[2].Value, m.Groups[4].Value })
             .Select(v => double.Parse(v, CultureInfo.InvariantCulture) * 1e6).Order().ToList();
         double min = pauses.Min(p => p["min"]), total = pauses.Sum(p => p["mean"] * p["count"]);
-        Assert.InRange(min / Math.Max(phases[0], 1000), 0.3, 10);
+        // The probe's own trap (5-14 us on virtual machines) is inside each pause it measures, and gctrace's mark
+        // termination of an empty heap can be a microsecond: the runtime's figure is taken as at least 10 us.
+        Assert.InRange(min / Math.Max(phases[0], 10_000), 0.3, 10);
         Assert.True(total >= 0.5 * phases.Sum(), $"{version}: probes saw {total} ns of pauses, gctrace {phases.Sum()} ns");
         Assert.All(pauses, p => Assert.True(p["max"] < 100_000_000, $"{version}: a 100 ms pause is not a forced GC of an empty heap: {p["max"]}"));
     }
