@@ -56,15 +56,26 @@ public static class ProbePlanner
         var files = new List<string> { executable };
         if (!precise)
             return ForFiles(files.Select(p => (p, root + p)), precise);
+        files.AddRange(LoaderFiles(executable, environment, root, workingDirectory).Libraries);
+        return ForFiles(files.Select(p => (p, root + p)), precise);
+    }
+
+    /// <summary>
+    /// The interpreter and libraries the dynamic loader maps for <paramref name="executable"/>, resolved through
+    /// <paramref name="root"/> (a process's /proc/PID/root, or "" for the collector's own) with the given environment,
+    /// as paths in that root. Relative LD_PRELOAD paths are taken from <paramref name="workingDirectory"/>.
+    /// </summary>
+    internal static (string? Interpreter, IReadOnlyList<string> Libraries) LoaderFiles(string executable,
+        IReadOnlyDictionary<string, string> environment, string root = "", string? workingDirectory = null)
+    {
         var options = new LibraryResolverOptions();
         if (root.Length > 0)
             options = options with { CachePath = root + LdSoCache.DefaultPath };
-        // Relative LD_PRELOAD paths are the process's, from its own working directory.
         if (workingDirectory is not null)
             options = options with { WorkingDirectory = root + workingDirectory };
         var resolved = new LibraryResolver(options).Resolve(root + executable, environment);
-        files.AddRange(resolved.Paths.Select(p => root.Length > 0 && p.StartsWith(root, StringComparison.Ordinal) ? p[root.Length..] : p));
-        return ForFiles(files.Select(p => (p, root + p)), precise);
+        string InRoot(string p) => root.Length > 0 && p.StartsWith(root, StringComparison.Ordinal) ? p[root.Length..] : p;
+        return (resolved.Interpreter is { } i ? InRoot(i) : null, resolved.Paths.Select(InRoot).ToArray());
     }
 
     /// <summary>

@@ -1,6 +1,5 @@
 using Tracer.Elf;
 using Tracer.Elf.Go;
-using Tracer.Elf.Loader;
 using Tracer.Native.Interop;
 
 namespace Tracer.Probes;
@@ -27,7 +26,7 @@ public sealed class StackSymbolizer
     }
 
     /// <summary>What was known of a process when it was held: where to look for the files it will map.</summary>
-    private sealed record Launch(string Root, string Executable, IReadOnlyDictionary<string, string> Environment);
+    private sealed record Launch(string Root, string Executable, string? WorkingDirectory, IReadOnlyDictionary<string, string> Environment);
 
     private const int MaxCachedFiles = 256;
 
@@ -91,7 +90,7 @@ public sealed class StackSymbolizer
         {
             string root = $"/proc/{pid}/root";
             if (new FileInfo($"/proc/{pid}/exe").LinkTarget is { } exe)
-                _launches[pid] = new Launch(root, exe, ProbePlanner.ReadEnvironment(pid));
+                _launches[pid] = new Launch(root, exe, new DirectoryInfo($"/proc/{pid}/cwd").LinkTarget, ProbePlanner.ReadEnvironment(pid));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -139,17 +138,12 @@ public sealed class StackSymbolizer
             // Once the process is gone its root is too: the collector's own root is then the best guess, and a
             // build-id that does not match proves the guess wrong.
             string root = Directory.Exists(launch.Root) ? launch.Root : "";
-            var options = new LibraryResolverOptions();
-            if (root.Length > 0)
-                options = options with { CachePath = root + LdSoCache.DefaultPath };
             try
             {
-                var resolution = new LibraryResolver(options).Resolve(root + launch.Executable, launch.Environment);
-                Examine(Path.GetFileName(launch.Executable), root + launch.Executable);
-                if (resolution.Interpreter is { } interp)
-                    Examine(Path.GetFileName(interp), root + interp);
-                foreach (var p in resolution.Paths)
-                    Examine(Path.GetFileName(p), p.StartsWith(root, StringComparison.Ordinal) ? p : root + p);
+                var (interpreter, libraries) = ProbePlanner.LoaderFiles(launch.Executable, launch.Environment, root, launch.WorkingDirectory);
+                foreach (var p in (string?[])[launch.Executable, interpreter, .. libraries])
+                    if (p is not null)
+                        Examine(Path.GetFileName(p), root + p);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
             {
