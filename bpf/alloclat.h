@@ -166,7 +166,18 @@ struct hist_series {
 struct hist_control {
 	__u32 slot;            /* 0 or 1 */
 	__u32 enabled;         /* 0: every call is an event; HIST_* otherwise */
+	/* The probes' calibrated cost, taken off each latency of an operation in corrected_ops (bit per OP_*) before it is
+	 * counted, as the collector takes it off each event's: the emulated figure, or the single-stepped one for the
+	 * functions the hist_stepped table marks. All 0 with --raw-latency or before calibration. */
+	__u32 bias_ns;
+	__u32 stepped_bias_ns;
+	__u32 corrected_ops;
+	__u32 pad;
 };
+
+/* Index of an allocator's operation in the hist_stepped table. */
+#define HIST_STEPPED_INDEX(allocator, op) (((__u32)(allocator) << 5) | ((__u32)(op) & 31))
+#define HIST_STEPPED_ENTRIES (256 << 5)
 
 #define HIST_AGGREGATE 1   /* calls are counted in the tables, not sent */
 #define HIST_AND_EVENTS 2  /* counted in the tables and also sent as events: the two can be compared */

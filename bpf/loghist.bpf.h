@@ -44,6 +44,15 @@ HIST_SHARED struct {
 		__type(value, struct hist_series); \
 	} name SEC(".maps")
 
+/* Per allocator and operation (HIST_STEPPED_INDEX): 1 where the probed function's first instruction is single-stepped,
+ * so its latencies carry the stepped figure of hist_control. Written by the collector as it attaches. */
+HIST_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, HIST_STEPPED_ENTRIES);
+	__type(key, __u32);
+	__type(value, __u32);
+} hist_stepped SEC(".maps");
+
 HIST_BUCKETS(hist_buckets0);
 HIST_BUCKETS(hist_buckets1);
 HIST_SERIES(hist_series0);
@@ -131,6 +140,15 @@ static __always_inline bool hist_record(__u64 latency, __u64 size, __u8 op, __u8
 
 	if (!ctl || !ctl->enabled)
 		return false;
+	/* Corrected before the bucket is chosen: taking the cost off a bucket's value afterwards would move every call
+	 * of a bucket wider than the cost into the bucket below. */
+	if (ctl->corrected_ops & (1u << (op & 31))) {
+		__u32 idx = HIST_STEPPED_INDEX(allocator, op);
+		__u32 *stepped = bpf_map_lookup_elem(&hist_stepped, &idx);
+		__u64 bias = stepped && *stepped ? ctl->stepped_bias_ns : ctl->bias_ns;
+
+		latency = latency > bias ? latency - bias : 0;
+	}
 	if (ctl->slot)
 		added = hist_add(&hist_series1, &hist_buckets1, latency, size, op, allocator);
 	else

@@ -55,8 +55,10 @@ public class ProbeCostTests
         var raw = Trace(raw: true);
         long rawBias = raw.Stats["probe_cost_ns"];
         Assert.Equal(1, raw.Stats["raw_latency"]);
-        long rawTolerance = Math.Max(200, rawBias / 5);
-        // Raw, the call's own time plus the probes' bias; about the bias more than the corrected figure.
+        // Raw, the call's own time plus the probes' bias; about the bias more than the corrected figure. This run's
+        // calls are compared with this run's calibration, taken seconds before: on these VMs two calibrations a few
+        // seconds apart differ by up to a third, so the raw figure is held to half its bias.
+        long rawTolerance = Math.Max(200, rawBias / 2);
         Assert.True(Math.Abs(raw.Malloc["p50"] - raw.TruthP50 - rawBias) <= rawTolerance,
             $"raw p50 {raw.Malloc["p50"]} ns, truth {raw.TruthP50} ns, calibrated bias {rawBias} ns (tolerance {rawTolerance} ns)");
         Assert.True(raw.Malloc["p50"] - corrected.Malloc["p50"] >= Math.Min(bias, rawBias) / 2,

@@ -61,4 +61,21 @@ public struct HistControl
 
     public uint Slot;
     public uint Enabled;
+
+    /// <summary>The probes' cost taken off each corrected latency before it is counted (emulated entry).</summary>
+    public uint BiasNs;
+
+    /// <summary>The same where the function's first instruction is single-stepped (marked in <c>hist_stepped</c>).</summary>
+    public uint SteppedBiasNs;
+
+    /// <summary>Bit per operation number: the operations whose latencies are corrected.</summary>
+    public uint CorrectedOps;
+
+    public uint Pad;
+
+    /// <summary>Entries of the <c>hist_stepped</c> table: 32 operation slots per allocator.</summary>
+    public const int SteppedEntries = 256 << 5;
+
+    /// <summary>The <c>hist_stepped</c> index of an allocator's operation (<c>HIST_STEPPED_INDEX</c>).</summary>
+    public static uint SteppedIndex(byte allocator, byte op) => ((uint)allocator << 5) | (op & 31u);
 }

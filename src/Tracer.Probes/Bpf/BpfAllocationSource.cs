@@ -141,8 +141,11 @@ public sealed class BpfAllocationSource : IEventSource
             _histograms?.Enable();
         }
         _decoder.Correction = Correction = new LatencyCorrection(cost);
-        if (_histograms is not null)
-            _histograms.Correct = Correction.Correct;
+        if (_histograms is { } histograms && cost.Subtracted)
+        {
+            histograms.SetCorrection(cost.BiasNs, cost.SteppedBiasNs, LatencyCorrection.CorrectedOps);
+            Correction.SingleSteppedLearnt = histograms.MarkSingleStepped;
+        }
         ProbeCost = cost;
         return cost;
     }

@@ -19,6 +19,8 @@ internal sealed class KernelHistograms
     private const long HighestNs = 60_000_000_000;
 
     private readonly BpfMap _control;
+    private readonly BpfMap _stepped;
+    private HistControl _bias;
     private readonly BpfMap[] _series;
     private readonly BpfMap[] _buckets;
     private readonly uint _mode;
@@ -43,6 +45,7 @@ internal sealed class KernelHistograms
     public KernelHistograms(BpfObject obj, bool alsoEvents = false)
     {
         _control = obj.Map(BpfMaps.HistControl);
+        _stepped = obj.Map(BpfMaps.HistStepped);
         _series = [obj.Map(BpfMaps.HistSeries0), obj.Map(BpfMaps.HistSeries1)];
         _buckets = [obj.Map(BpfMaps.HistBuckets0), obj.Map(BpfMaps.HistBuckets1)];
         _mode = alsoEvents ? HistControl.AndEvents : HistControl.Aggregate;
@@ -52,10 +55,26 @@ internal sealed class KernelHistograms
     }
 
     /// <summary>
-    /// Applied to each bucket's latency before it is recorded (allocator, operation, latency in ns), as the event
-    /// decoder applies it to each call's: the probes' calibrated cost subtracted. Null: recorded as measured.
+    /// Has the programs take the probes' calibrated cost off each latency of the corrected operations before they
+    /// count it, as the event decoder takes it off each event's: <paramref name="biasNs"/> for a function whose
+    /// first instruction is emulated, <paramref name="steppedBiasNs"/> for those marked by <see cref="MarkSingleStepped"/>.
+    /// Applied in the kernel because a bucket's value corrected afterwards would land in the bucket below whenever
+    /// the bucket is wider than the cost (every bucket above 2 ms for a 1 µs cost).
     /// </summary>
-    public Func<byte, AllocOp, long, long>? Correct { get; set; }
+    public void SetCorrection(long biasNs, long steppedBiasNs, IEnumerable<AllocOp> corrected)
+    {
+        uint ops = 0;
+        foreach (var op in corrected)
+            ops |= 1u << ((int)op & 31);
+        _bias.BiasNs = (uint)Math.Clamp(biasNs, 0, uint.MaxValue);
+        _bias.SteppedBiasNs = (uint)Math.Clamp(steppedBiasNs, 0, uint.MaxValue);
+        _bias.CorrectedOps = ops;
+        Switch(_slot);
+    }
+
+    /// <summary>Marks an allocator's operation as probed on a function whose first instruction is single-stepped.</summary>
+    public void MarkSingleStepped(byte allocator, AllocOp op) =>
+        _stepped.Update(HistControl.SteppedIndex(allocator, (byte)op), 1u);
 
     /// <summary>Calls read from the tables so far.</summary>
     public long Calls => Interlocked.Read(ref _calls);
@@ -87,12 +106,12 @@ internal sealed class KernelHistograms
     public void Enable() => Switch(_slot);
 
     /// <summary>Stops counting in the tables: every call is an event again.</summary>
-    public void Disable() => _control.Update(0u, new HistControl { Slot = _slot, Enabled = 0 });
+    public void Disable() => _control.Update(0u, _bias with { Slot = _slot, Enabled = 0 });
 
     private void Switch(uint slot)
     {
         _slot = slot;
-        _control.Update(0u, new HistControl { Slot = slot, Enabled = _mode });
+        _control.Update(0u, _bias with { Slot = slot, Enabled = _mode });
     }
 
     private void Read(uint slot, IAllocationRecorder recorder)
@@ -148,9 +167,8 @@ internal sealed class KernelHistograms
         else
             comm = _comms.TryGetValue(key.Series.Pid, out var known) ? known : default;
         var series = new SeriesKey((int)key.Series.Pid, key.Series.Allocator, (AllocOp)key.Series.Op, key.Series.SizeClass);
+        // The programs corrected the latency before choosing its bucket (SetCorrection).
         long latency = LowestValue(key.Bucket);
-        if (Correct is { } correct)
-            latency = correct(key.Series.Allocator, series.Op, latency);
         _recorder!.RecordMany(series, bytes, latency, (long)count, comm);
         Interlocked.Add(ref _calls, (long)count);
     }

@@ -25,6 +25,16 @@ public sealed class LatencyCorrection
     public ProbeCost Cost { get; }
 
     /// <summary>
+    /// Called once for each allocator and operation found to be probed on a single-stepped function, so a reader
+    /// that corrects elsewhere (the kernel's histograms) applies the same figure.
+    /// </summary>
+    public Action<byte, AllocOp>? SingleSteppedLearnt { get; set; }
+
+    /// <summary>The operations whose latencies are corrected, whatever the allocator.</summary>
+    public static IEnumerable<AllocOp> CorrectedOps =>
+        Enumerable.Range(0, Ops).Select(i => (AllocOp)i).Where(ProbeCost.IsCorrected);
+
+    /// <summary>
     /// The latency to record for a call of <paramref name="op"/> of <paramref name="allocator"/> measured as
     /// <paramref name="latencyNs"/>: less the bias of its probes, never below zero; unchanged when the figures are
     /// not to be subtracted (<c>--raw-latency</c>) or the operation is not measured by these probes.
@@ -55,7 +65,7 @@ public sealed class LatencyCorrection
             if (_entry[slot] != 0)
                 continue;
             if (ReadEntry(site.Path, site.FileOffset) is { } code)
-                _entry[slot] = EntryInstruction.IsSingleStepped(code) ? (byte)2 : (byte)1;
+                Set(site.Allocator, site.Op, EntryInstruction.IsSingleStepped(code));
         }
     }
 
@@ -63,7 +73,18 @@ public sealed class LatencyCorrection
     public void Learn(byte allocator, AllocOp op, bool singleStepped)
     {
         if ((int)op < Ops)
-            _entry[allocator * Ops + (int)op] = singleStepped ? (byte)2 : (byte)1;
+            Set(allocator, op, singleStepped);
+    }
+
+    private void Set(byte allocator, AllocOp op, bool singleStepped)
+    {
+        ref byte entry = ref _entry[allocator * Ops + (int)op];
+        byte value = singleStepped ? (byte)2 : (byte)1;
+        if (entry == value)
+            return;
+        entry = value;
+        if (singleStepped)
+            SingleSteppedLearnt?.Invoke(allocator, op);
     }
 
     private static byte[]? ReadEntry(string path, ulong offset)
