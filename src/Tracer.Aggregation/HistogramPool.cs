@@ -3,9 +3,9 @@ using HdrHistogram;
 namespace Tracer.Aggregation;
 
 /// <summary>
-/// Histograms of series that ended, kept for the series that start next. A histogram is about 220 KB; series of
-/// short-lived processes come and go by the thousand, and taking theirs from here means memory follows the series
-/// alive at once (at their peak), not every series there ever was, and no garbage is left for a full collection.
+/// Dense histograms of busy series that went idle, kept for the next series that needs one (most series never do:
+/// <see cref="IntervalCounts"/>). A histogram is about 220 KB; taking them from here means memory follows the busy
+/// series alive at once (at their peak), not every series there ever was, and no garbage is left for a full collection.
 /// Owned by the polling thread, like the tables that use it.
 /// </summary>
 public sealed class HistogramPool

@@ -7,7 +7,10 @@ namespace Tracer.Aggregation;
 public static class HistogramStats
 {
     /// <summary>Percentiles in hundredths of a percent, in field order: p50, p90, p99, p99.9, p99.99.</summary>
-    private static readonly int[] s_percentiles = [5000, 9000, 9900, 9990, 9999];
+    internal static readonly int[] Percentiles = [5000, 9000, 9900, 9990, 9999];
+
+    /// <summary>The nearest rank of a percentile (hundredths of a percent) among <paramref name="count"/> values: ceil(p * N), at least 1.</summary>
+    internal static long Rank(int perTenThousand, long count) => Math.Max(1, (perTenThousand * count + 9999) / 10000);
 
     /// <summary>
     /// Summarises a histogram in one pass. A percentile is the nearest-rank value: the smallest recorded value with
@@ -19,10 +22,10 @@ public static class HistogramStats
         long count = h.TotalCount;
         if (count == 0)
             return new LatencyStats(0, bytes, 0, 0, 0, 0, 0, 0, 0, 0);
-        Span<long> ranks = stackalloc long[s_percentiles.Length];
-        Span<long> values = stackalloc long[s_percentiles.Length];
+        Span<long> ranks = stackalloc long[Percentiles.Length];
+        Span<long> values = stackalloc long[Percentiles.Length];
         for (int i = 0; i < ranks.Length; i++)
-            ranks[i] = Math.Max(1, (s_percentiles[i] * count + 9999) / 10000);
+            ranks[i] = Rank(Percentiles[i], count);
         long cumulative = 0, min = -1, last = 0;
         int next = 0;
         foreach (var v in h.RecordedValues())

@@ -47,17 +47,24 @@ public sealed class RunHistograms
     public long OmittedSeries { get; private set; }
 
     /// <summary>Adds one closed interval of one series. The tags are those last seen (a process renamed by exec).</summary>
-    public void Add(in SeriesKey key, string measurement, IReadOnlyList<KeyValuePair<string, string>> tags, HistogramBase interval, long bytes)
+    public void Add(in SeriesKey key, string measurement, IReadOnlyList<KeyValuePair<string, string>> tags, HistogramBase interval, long bytes) =>
+        Open(key, measurement, tags, bytes).Counts.Add(interval);
+
+    /// <summary>Adds one closed interval of one series, from the table's own counts.</summary>
+    internal void Add(in SeriesKey key, string measurement, IReadOnlyList<KeyValuePair<string, string>> tags, IntervalCounts interval, long bytes) =>
+        interval.AddTo(Open(key, measurement, tags, bytes).Counts);
+
+    private Run Open(in SeriesKey key, string measurement, IReadOnlyList<KeyValuePair<string, string>> tags, long bytes)
     {
         if (!_runs.TryGetValue(key, out var run))
         {
             run = new Run();
             _runs.Add(key, run);
         }
-        run.Counts.Add(interval);
         run.Measurement = measurement;
         run.Tags = tags;
         run.Bytes += bytes;
+        return run;
     }
 
     /// <summary>

@@ -12,8 +12,8 @@ public sealed class SeriesTable : IAllocationRecorder
 {
     private sealed class Series
     {
-        // Null while the series is idle: its histogram went back to the pool after an interval without events.
-        public LongHistogram? Histogram;
+        // Sparse while the series fills few buckets; a dense histogram goes back to the pool after an idle interval.
+        public readonly IntervalCounts Counts = new();
         public readonly byte[] Comm = new byte[16];
         public int CommLength;
         public string? Thread;
@@ -25,8 +25,9 @@ public sealed class SeriesTable : IAllocationRecorder
     private readonly Dictionary<SeriesKey, Series> _series = new();
     // Exited processes, kept for two snapshots: the last sample of a process can be read just after its exit.
     private HashSet<int> _exited = new(), _exitedBefore = new();
-    // A histogram is about 220 KB: series that come and go, and series idle for an interval, give theirs back to the
-    // pool, so memory follows the series with events at once, not every series there ever was.
+    // A dense histogram is about 220 KB: only series that fill many buckets take one (IntervalCounts), and series that
+    // come and go, and series idle for an interval, give theirs back to the pool, so memory follows the busy series
+    // at once, not every series there ever was.
     private readonly Stack<Series> _free = new();
     private const int MaxFree = 64;
     private readonly HistogramPool _pool;
@@ -62,7 +63,7 @@ public sealed class SeriesTable : IAllocationRecorder
     public void Record(in SeriesKey key, ulong size, long latencyNs, ReadOnlySpan<byte> comm, ReadOnlySpan<byte> thread)
     {
         var s = Find(key, comm, thread);
-        (s.Histogram ??= _pool.Rent()).RecordValue(LatencyHistograms.Clamp(latencyNs));
+        s.Counts.Record(LatencyHistograms.Clamp(latencyNs), 1, _pool);
         s.Bytes += (long)size;
     }
 
@@ -71,7 +72,7 @@ public sealed class SeriesTable : IAllocationRecorder
         if (count <= 0)
             return;
         var s = Find(key, comm, default);
-        (s.Histogram ??= _pool.Rent()).RecordValueWithCount(LatencyHistograms.Clamp(latencyNs), count);
+        s.Counts.Record(LatencyHistograms.Clamp(latencyNs), count, _pool);
         s.Bytes += (long)size;
     }
 
@@ -117,22 +118,19 @@ public sealed class SeriesTable : IAllocationRecorder
             bool exited = (_exited.Count > 0 && _exited.Contains(key.Pid)) || (_exitedBefore.Count > 0 && _exitedBefore.Contains(key.Pid));
             if (exited)
                 (evict ??= new()).Add(key);
-            if (s.Histogram is not { TotalCount: > 0 } histogram)
+            var counts = s.Counts;
+            if (counts.TotalCount == 0)
             {
-                if (s.Histogram is not null)
-                {
-                    _pool.Return(s.Histogram);
-                    s.Histogram = null;
-                }
+                counts.Release(_pool);
                 if (!exited && ++s.IdleIntervals >= _evictAfterIdleIntervals)
                     (evict ??= new()).Add(key);
                 continue;
             }
             s.IdleIntervals = 0;
-            result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, HistogramStats.Summarize(histogram, s.Bytes),
-                KeepHistograms ? _encoder.Encode(histogram) : null));
-            _run?.Add(key, MeasurementOf(key.Op), s.Tags, histogram, s.Bytes);
-            histogram.Reset();
+            result.Add(new SeriesSnapshot(MeasurementOf(key.Op), s.Tags, counts.Summarize(s.Bytes),
+                KeepHistograms ? counts.Encode(_encoder, _pool) : null));
+            _run?.Add(key, MeasurementOf(key.Op), s.Tags, counts, s.Bytes);
+            counts.Reset();
             s.Bytes = 0;
         }
         if (evict is not null)
@@ -140,11 +138,7 @@ public sealed class SeriesTable : IAllocationRecorder
             {
                 if (!_series.Remove(k, out var gone))
                     continue;
-                if (gone.Histogram is not null)
-                {
-                    _pool.Return(gone.Histogram);
-                    gone.Histogram = null;
-                }
+                gone.Counts.Release(_pool);
                 if (_free.Count < MaxFree)
                 {
                     gone.Bytes = 0;

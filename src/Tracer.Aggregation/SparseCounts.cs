@@ -21,11 +21,15 @@ internal sealed class SparseCounts
             return;
         foreach (var v in interval.RecordedValues())
         {
-            long value = v.ValueIteratedTo;
-            long count = v.CountAtValueIteratedTo;
-            _counts[value] = _counts.TryGetValue(value, out long had) ? had + count : count;
-            TotalCount += count;
+            Add(v.ValueIteratedTo, v.CountAtValueIteratedTo);
         }
+    }
+
+    /// <summary>Adds <paramref name="count"/> calls of the bucket whose top is <paramref name="value"/>.</summary>
+    public void Add(long value, long count)
+    {
+        _counts[value] = _counts.TryGetValue(value, out long had) ? had + count : count;
+        TotalCount += count;
     }
 
     /// <summary>Fills <paramref name="dense"/> (empty, of the standard shape) with these counts.</summary>
