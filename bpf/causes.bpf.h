@@ -132,9 +132,10 @@ static __always_inline void cause_end(int which)
 	}
 }
 
-/* Called at the return of every traced call: reports it if it was slow, then closes its cause record, which is
- * the record of the thread the call started on (`entry->tid`: a goroutine can return on another thread). */
-static __always_inline void spike_check(void *ctx, __u64 start, __u64 size, __u8 op, __u8 allocator,
+/* Called at the return of every traced call, with the clock read the call's latency was taken from: reports it if
+ * it was slow, then closes its cause record, which is the record of the thread the call started on (`entry->tid`: a
+ * goroutine can return on another thread). */
+static __always_inline void spike_check(void *ctx, __u64 start, __u64 now_ns, __u64 size, __u8 op, __u8 allocator,
 					const struct task_snap *entry)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -146,8 +147,8 @@ static __always_inline void spike_check(void *ctx, __u64 start, __u64 size, __u8
 
 	if (!cfg.spike_threshold_ns)
 		return;
-	ev.ts_ns = bpf_ktime_get_ns();
-	ev.latency_ns = ev.ts_ns - start;
+	ev.ts_ns = now_ns;
+	ev.latency_ns = now_ns - start;
 	if (ev.latency_ns >= cfg.spike_threshold_ns) {
 		c = bpf_map_lookup_elem(&thread_causes, &entry_tid);
 		if ((__u32)id == entry_tid) {

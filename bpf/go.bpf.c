@@ -86,8 +86,10 @@ int go_large_exit(struct pt_regs *ctx)
 
 	if (!c)
 		return 0;
-	emit(ctx, c->ts, c->size, ctx->ax, OP_GO_LARGE, (c->cookie >> 8) & 0xff);
-	spike_check(ctx, c->ts, c->size, OP_GO_LARGE, (c->cookie >> 8) & 0xff, &c->snap);
+	__u64 now = bpf_ktime_get_ns();
+
+	emit_at(ctx, now, c->ts, c->size, ctx->ax, OP_GO_LARGE, (c->cookie >> 8) & 0xff, 0);
+	spike_check(ctx, c->ts, now, c->size, OP_GO_LARGE, (c->cookie >> 8) & 0xff, &c->snap);
 	bpf_map_delete_elem(&go_inflight, &k);
 	return 0;
 }

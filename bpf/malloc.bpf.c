@@ -140,7 +140,7 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 	now = bpf_ktime_get_ns();
 	if (!hist_record(now - c->ts, c->size, op, allocator))
 		emit_at(ctx, now, c->ts, c->size, addr, op, allocator, 0);
-	spike_check(ctx, c->ts, c->size, op, allocator, &c->snap);
+	spike_check(ctx, c->ts, now, c->size, op, allocator, &c->snap);
 	bpf_map_delete_elem(&call_inflight, &tid);
 	return 0;
 }

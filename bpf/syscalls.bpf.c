@@ -40,7 +40,7 @@ static __always_inline int sys_exit(void *ctx, long ret)
 	now = bpf_ktime_get_ns();
 	if (!hist_record(now - s->ts, s->size, s->op, 0))
 		emit_at(ctx, now, s->ts, s->size, ret < 0 ? 0 : (__u64)ret, s->op, 0, 0);
-	spike_check(ctx, s->ts, s->size, s->op, 0, &s->snap);
+	spike_check(ctx, s->ts, now, s->size, s->op, 0, &s->snap);
 	bpf_map_delete_elem(&sys_inflight, &tid);
 	return 0;
 }

@@ -7,7 +7,7 @@ sealed class UntracedWithOutput() : Tracer("untraced")
 {
     public override Run Execute(Workload w, BenchRun b)
     {
-        using var p = Proc.Start(w.File, w.Args, w.Env, hold: true);
+        using var p = Proc.StartWorkload(w.File, w.Args, w.Env, hold: true);
         PidTool.WaitHeld(p.Id, w.File);
         p.Release();
         if (p.Wait(b.RunTimeout).ExitCode != 0)
@@ -26,10 +26,10 @@ sealed class AlloclatElsewhere(string name, params string[] options) : Tracer(na
     {
         using var other = Proc.Start("/bin/sleep", ["3600"]);
         var lp = b.TempFile("lp");
-        using var a = Proc.Start(b.AlloclatPath, ["record", "-q", "-o", lp, "-p", other.Id.ToString(CultureInfo.InvariantCulture), .. options]);
+        using var a = Proc.StartTool(b.AlloclatPath, ["record", "-q", "-o", lp, "-p", other.Id.ToString(CultureInfo.InvariantCulture), .. options]);
         if (!a.WaitForLine(l => l.StartsWith("[INFO] tracing", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
             throw new BenchException($"alloclat did not start tracing the other process:\n{Tail(a.AllOutput())}");
-        using var p = Proc.Start(w.File, w.Args, w.Env, hold: true);
+        using var p = Proc.StartWorkload(w.File, w.Args, w.Env, hold: true);
         PidTool.WaitHeld(p.Id, w.File);
         p.Release();
         if (p.Wait(b.RunTimeout).ExitCode != 0)

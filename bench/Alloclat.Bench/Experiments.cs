@@ -49,8 +49,9 @@ sealed partial class BenchRun
     JsonArray FastPath()
     {
         Log("fast path: small allocations only");
-        long cBig = Quick ? 5_000_000 : 20_000_000, cRef = Quick ? 50_000 : 200_000;
-        long goBig = Quick ? 500_000 : 2_000_000, goRef = Quick ? 50_000 : 200_000;
+        // Loops of about a second untraced: shorter ones are within the VM's own jitter.
+        long cBig = Quick ? 10_000_000 : 100_000_000, cRef = Quick ? 50_000 : 200_000;
+        long goBig = Quick ? 1_000_000 : 4_000_000, goRef = Quick ? 50_000 : 200_000;
         var c = Prog("small_alloc");
         var go = Prog("gosmall");
         var dotnet = Prog(Path.Combine("dotnetsmall", "dotnetsmall"));

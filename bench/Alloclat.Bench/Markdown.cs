@@ -47,7 +47,9 @@ sealed partial class BenchRun
             baseline and every tracer once, in an order rotated from round to round; each figure compares a traced run
             with the baseline **of the same round**; the tables give the median over {S(_results["rounds"])} rounds and,
             in parentheses, the smallest and largest round. A spread wider than the difference between two rows means
-            the difference is not resolved on this machine.
+            the difference is not resolved on this machine. Timed runs are pinned ({S(_results["pinning"])}): the
+            collector or tool never takes the workload's CPU, and a program whose threads hand work to each other does so
+            on one CPU every round, so a ratio is what the probes cost the program in its own time.
 
             Every run of a reference tool is checked to have traced (a non-empty histogram or count), and every alloclat
             run to have counted at least the calls the workload made; the bench fails otherwise.

@@ -55,6 +55,7 @@ sealed partial class BenchRun
                 case "--only": _only = args[++i].Split(','); break;
                 case "--render": _render = args[++i]; break;
                 case "--soak-minutes": _soakMinutes = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--no-pin": Proc.Pinning = null; break;
                 default: throw new BenchException($"unknown option {args[i]}");
             }
         }
@@ -65,7 +66,7 @@ sealed partial class BenchRun
 
     public string TempFile(string ext) => Path.Combine(_temp, $"{++_tempSeq}.{ext}");
     string Prog(string name) => Path.GetFullPath(Path.Combine(Build, "bench", name));
-    int Rounds => Quick ? 2 : 5;
+    int Rounds => Quick ? 2 : 7;
 
     public int Main()
     {
@@ -82,6 +83,7 @@ sealed partial class BenchRun
         _results["machine"] = Machine();
         _results["quick"] = Quick;
         _results["rounds"] = Rounds;
+        _results["pinning"] = Proc.Pinning is { } pin ? $"workload on CPU {pin.Workload}, tracers on CPU {pin.Tools}" : "none";
         CheckBcc();
         if (Wanted("fast"))
             _results["fast_path"] = FastPath();

@@ -35,7 +35,7 @@ sealed class Untraced() : Tracer("untraced")
     // Held and released like the traced runs, so starting the loop from a pipe read is the same in both.
     public override Run Execute(Workload w, BenchRun b)
     {
-        using var p = Proc.Start(w.File, w.Args, w.Env, hold: true);
+        using var p = Proc.StartWorkload(w.File, w.Args, w.Env, hold: true);
         PidTool.WaitHeld(p.Id, w.File);
         p.Release();
         if (p.Wait(b.RunTimeout).ExitCode != 0)
@@ -66,6 +66,8 @@ sealed class AlloclatTool(string name, params string[] options) : Tracer(name)
         var args = new List<string> { "record", "-q", "-o", lp };
         args.AddRange(Options);
         args.Add("--");
+        if (Proc.Pinning is { } pin)
+            args.AddRange(["taskset", "-c", pin.Workload]);
         if (w.Env is { Count: > 0 })
         {
             // The environment is the command's, not the collector's (an LD_PRELOAD must not load into alloclat).
@@ -74,7 +76,7 @@ sealed class AlloclatTool(string name, params string[] options) : Tracer(name)
         }
         args.Add(w.File);
         args.AddRange(w.Args);
-        using var p = Proc.Start(b.AlloclatPath, args, hold: Settle);
+        using var p = Proc.StartTool(b.AlloclatPath, args, hold: Settle);
         if (Settle)
         {
             if (!p.WaitForLine(l => l.StartsWith("[INFO] tracing", StringComparison.Ordinal), TimeSpan.FromSeconds(60)))
@@ -126,9 +128,9 @@ abstract class PidTool(string name) : Tracer(name)
 
     public override Run Execute(Workload w, BenchRun b)
     {
-        using var target = Proc.Start(w.File, w.Args, w.Env, hold: true);
+        using var target = Proc.StartWorkload(w.File, w.Args, w.Env, hold: true);
         WaitHeld(target.Id, w.File);
-        using var tool = Proc.Start(File, Args(w, target.Id));
+        using var tool = Proc.StartTool(File, Args(w, target.Id));
         if (!tool.WaitForLine(Ready, TimeSpan.FromSeconds(90)))
             throw new BenchException($"{Name} did not get ready for {w.Name}:\n{Tail(tool.AllOutput())}");
         target.Release();
