@@ -353,55 +353,73 @@ public sealed unsafe class BpfMap
     }
 
     /// <summary>
-    /// Removes every entry of a per-CPU hash map, one at a time (each removal returns the values of every possible
-    /// CPU, <paramref name="perCpu"/> long), and hands each to <paramref name="each"/>, up to <paramref name="limit"/>
-    /// entries; entries added meanwhile are left for the next call. Returns how many were taken. Fit for a map no
-    /// program is writing to any more: an update between a program's lookup and its write can still land after the
-    /// removal.
+    /// Reads the next entries of a per-CPU hash map in one batch (<c>BPF_MAP_LOOKUP_BATCH</c>, or with
+    /// <paramref name="delete"/> <c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>): a system call per batch instead of two per
+    /// entry. Fills <paramref name="keys"/> and <paramref name="values"/> (each entry's values of every possible CPU,
+    /// one after the other) and returns how many entries were read; <paramref name="cursor"/> says where the next batch
+    /// starts and when the map has been read to its end. Fit for a map no program is writing to any more.
     /// </summary>
-    public int TakeAllPerCpu<TKey, TValue>(Span<TValue> perCpu, PerCpuEntry<TKey, TValue> each, int limit = int.MaxValue)
+    public int ReadBatchPerCpu<TKey, TValue>(Span<TKey> keys, Span<TValue> values, ref BatchCursor cursor, bool delete = false)
         where TKey : unmanaged where TValue : unmanaged
     {
+        int cpus = Libbpf.PossibleCpus;
         if (sizeof(TValue) % 8 != 0)
-            throw new ArgumentException("per-CPU values are laid out 8-byte aligned: the value size must be a multiple of 8", nameof(perCpu));
-        if (perCpu.Length < Libbpf.PossibleCpus)
-            throw new ArgumentException($"room for {Libbpf.PossibleCpus} CPUs' values is needed", nameof(perCpu));
-        // The keys are listed first, each from the one before: after a deletion the kernel would start its walk of
-        // the hash table's buckets over from the first, once per key.
-        var keys = new List<TKey>();
-        TKey key = default, next = default;
-        bool first = true;
-        while (keys.Count < limit)
+            throw new ArgumentException("per-CPU values are laid out 8-byte aligned: the value size must be a multiple of 8", nameof(values));
+        if (values.Length < keys.Length * cpus)
+            throw new ArgumentException($"room for {cpus} CPUs' values per key is needed", nameof(values));
+        if (cursor.Ended || keys.IsEmpty)
+            return 0;
+        // A hash map's batch position is a bucket index (32 bits); 8 bytes leave room.
+        ulong inBatch = cursor.Position, outBatch = 0;
+        uint count = (uint)keys.Length;
+        int r;
+        fixed (TKey* k = keys)
+        fixed (TValue* v = values)
         {
-            if (NativeMethods.bpf_map_get_next_key(Fd, first ? null : &key, &next) != 0)
+            r = delete
+                ? NativeMethods.bpf_map_lookup_and_delete_batch(Fd, cursor.Started ? &inBatch : null, &outBatch, k, v, &count, null)
+                : NativeMethods.bpf_map_lookup_batch(Fd, cursor.Started ? &inBatch : null, &outBatch, k, v, &count, null);
+        }
+        int errno = r != 0 ? Libbpf.LastErrno() : 0;
+        if (r != 0 && errno != Errno.ENOENT)
+            throw new LibbpfException(delete ? $"bpf_map_lookup_and_delete_batch({Name})" : $"bpf_map_lookup_batch({Name})", errno);
+        cursor = new BatchCursor(outBatch, started: true, ended: r != 0 || count == 0);
+        return (int)count;
+    }
+
+    /// <summary>Writes entries in one batch (<c>BPF_MAP_UPDATE_BATCH</c>); a per-CPU map takes every possible CPU's values per key.</summary>
+    public void UpdateBatch<TKey, TValue>(ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values)
+        where TKey : unmanaged where TValue : unmanaged
+    {
+        if (keys.IsEmpty)
+            return;
+        fixed (TKey* k = keys)
+        fixed (TValue* v = values)
+        {
+            uint count = (uint)keys.Length;
+            if (NativeMethods.bpf_map_update_batch(Fd, k, v, &count, null) != 0)
+                throw new LibbpfException($"bpf_map_update_batch({Name}, {keys.Length} keys, {count} written)", Libbpf.LastErrno());
+        }
+    }
+
+    /// <summary>Deletes entries in one batch (<c>BPF_MAP_DELETE_BATCH</c>); a key already gone is skipped.</summary>
+    public void DeleteBatch<TKey>(ReadOnlySpan<TKey> keys) where TKey : unmanaged
+    {
+        fixed (TKey* k = keys)
+        {
+            int done = 0;
+            while (done < keys.Length)
             {
+                uint count = (uint)(keys.Length - done);
+                if (NativeMethods.bpf_map_delete_batch(Fd, k + done, &count, null) == 0)
+                    return;
                 int errno = Libbpf.LastErrno();
-                if (errno == Errno.ENOENT)
-                    break;
-                throw new LibbpfException($"bpf_map_get_next_key({Name})", errno);
-            }
-            keys.Add(next);
-            key = next;
-            first = false;
-        }
-        int n = 0;
-        fixed (TValue* values = perCpu)
-        {
-            foreach (var k in keys)
-            {
-                TKey copy = k;
-                if (NativeMethods.bpf_map_lookup_and_delete_elem(Fd, &copy, values) != 0)
-                {
-                    int errno = Libbpf.LastErrno();
-                    if (errno == Errno.ENOENT)
-                        continue;
-                    throw new LibbpfException($"bpf_map_lookup_and_delete_elem({Name})", errno);
-                }
-                each(copy, perCpu[..Libbpf.PossibleCpus]);
-                n++;
+                // The kernel stops at the first key it cannot delete: step over it.
+                if (errno != Errno.ENOENT)
+                    throw new LibbpfException($"bpf_map_delete_batch({Name})", errno);
+                done += (int)count + 1;
             }
         }
-        return n;
     }
 
     /// <summary>Sums a per-CPU array slot of 64-bit counters over every possible CPU.</summary>
@@ -421,5 +439,14 @@ public sealed unsafe class BpfMap
     }
 }
 
-/// <summary>One entry taken from a per-CPU map: its key and its value on each possible CPU.</summary>
-public delegate void PerCpuEntry<TKey, TValue>(in TKey key, ReadOnlySpan<TValue> perCpu) where TKey : unmanaged where TValue : unmanaged;
+/// <summary>Where the next batch of <see cref="BpfMap.ReadBatchPerCpu"/> starts; <c>default</c> is the map's beginning.</summary>
+public readonly struct BatchCursor(ulong position, bool started, bool ended)
+{
+    public ulong Position { get; } = position;
+
+    public bool Started { get; } = started;
+
+    /// <summary>The map has been read to its end.</summary>
+    public bool Ended { get; } = ended;
+}
+

@@ -93,6 +93,23 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibBpf, SetLastError = true)]
     internal static partial int bpf_map_lookup_and_delete_elem(int fd, /* const void * */ void* key, /* void * */ void* value);
 
+    // The batch operations (kernel 5.6+). opts may be null: no element or map flags.
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_lookup_batch(int fd, /* void * */ void* in_batch, /* void * */ void* out_batch,
+        /* void * */ void* keys, /* void * */ void* values, /* __u32 * */ uint* count, /* const struct bpf_map_batch_opts * */ void* opts);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_lookup_and_delete_batch(int fd, /* void * */ void* in_batch, /* void * */ void* out_batch,
+        /* void * */ void* keys, /* void * */ void* values, /* __u32 * */ uint* count, /* const struct bpf_map_batch_opts * */ void* opts);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_update_batch(int fd, /* const void * */ void* keys, /* const void * */ void* values,
+        /* __u32 * */ uint* count, /* const struct bpf_map_batch_opts * */ void* opts);
+
+    [LibraryImport(LibBpf, SetLastError = true)]
+    internal static partial int bpf_map_delete_batch(int fd, /* const void * */ void* keys, /* __u32 * */ uint* count,
+        /* const struct bpf_map_batch_opts * */ void* opts);
+
     [LibraryImport(LibBpf, SetLastError = true)]
     internal static partial int bpf_map_get_next_key(int fd, /* const void * */ void* key, /* void * */ void* next_key);
 

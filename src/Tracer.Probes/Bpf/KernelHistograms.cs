@@ -24,12 +24,16 @@ internal sealed class KernelHistograms
     private readonly BpfMap[] _series;
     private readonly BpfMap[] _buckets;
     private readonly uint _mode;
-    private readonly HistSeries[] _seriesValues = new HistSeries[Libbpf.PossibleCpus];
-    private readonly ulong[] _bucketValues = new ulong[Libbpf.PossibleCpus];
+    // Read a batch at a time: keys, and every possible CPU's values of each.
+    private const int Batch = 1024;
+    private readonly HistSeriesKey[] _seriesKeys = new HistSeriesKey[Batch];
+    private readonly HistSeries[] _seriesValues = new HistSeries[Batch * Libbpf.PossibleCpus];
+    private readonly HistKey[] _bucketKeys = new HistKey[Batch];
+    private readonly ulong[] _bucketValues = new ulong[Batch * Libbpf.PossibleCpus];
+    private readonly ulong[] _zeros = new ulong[Batch * Libbpf.PossibleCpus];
+    private readonly List<HistKey> _counted = new(), _unused = new();
     private readonly Dictionary<HistSeriesKey, Totals> _interval = new();
     private readonly Dictionary<uint, byte[]> _comms = new();
-    private readonly PerCpuEntry<HistSeriesKey, HistSeries> _onSeries;
-    private readonly PerCpuEntry<HistKey, ulong> _onBucket;
     private IAllocationRecorder? _recorder;
     private uint _slot;
     private long _calls;
@@ -49,8 +53,6 @@ internal sealed class KernelHistograms
         _series = [obj.Map(BpfMaps.HistSeries0), obj.Map(BpfMaps.HistSeries1)];
         _buckets = [obj.Map(BpfMaps.HistBuckets0), obj.Map(BpfMaps.HistBuckets1)];
         _mode = alsoEvents ? HistControl.AndEvents : HistControl.Aggregate;
-        _onSeries = OnSeries;
-        _onBucket = OnBucket;
         Switch(0);
     }
 
@@ -99,6 +101,20 @@ internal sealed class KernelHistograms
         }
     }
 
+    /// <summary>Bucket entries in both sets of tables (counting or kept at zero for the next turn).</summary>
+    internal int BucketEntries()
+    {
+        var keys = new HistKey[Batch];
+        int n = 0;
+        foreach (var map in _buckets)
+        {
+            var cursor = default(BatchCursor);
+            while (!cursor.Ended)
+                n += map.ReadBatchPerCpu(keys, _bucketValues, ref cursor);
+        }
+        return n;
+    }
+
     /// <summary>What is kept for a process's names can go: it has exited.</summary>
     public void ProcessExited(int pid) => _comms.Remove((uint)pid);
 
@@ -114,12 +130,39 @@ internal sealed class KernelHistograms
         _control.Update(0u, _bias with { Slot = slot, Enabled = _mode });
     }
 
+    /// <summary>
+    /// Reads the set the programs left: every series entry is taken (read and deleted); a bucket that counted calls
+    /// is read and set back to zero, so the programs find it next time and add to it without inserting, and only a
+    /// bucket that stayed at zero for a whole turn of its set is deleted. The tables then hold the buckets in use.
+    /// </summary>
     private void Read(uint slot, IAllocationRecorder recorder)
     {
+        int cpus = Libbpf.PossibleCpus;
         _recorder = recorder;
         _interval.Clear();
-        _series[slot].TakeAllPerCpu(_seriesValues, _onSeries);
-        _buckets[slot].TakeAllPerCpu(_bucketValues, _onBucket);
+        var cursor = default(BatchCursor);
+        while (!cursor.Ended)
+        {
+            int n = _series[slot].ReadBatchPerCpu(_seriesKeys, _seriesValues, ref cursor, delete: true);
+            for (int i = 0; i < n; i++)
+                OnSeries(_seriesKeys[i], _seriesValues.AsSpan(i * cpus, cpus));
+        }
+        _counted.Clear();
+        _unused.Clear();
+        cursor = default;
+        while (!cursor.Ended)
+        {
+            int n = _buckets[slot].ReadBatchPerCpu(_bucketKeys, _bucketValues, ref cursor);
+            for (int i = 0; i < n; i++)
+                (OnBucket(_bucketKeys[i], _bucketValues.AsSpan(i * cpus, cpus)) ? _counted : _unused).Add(_bucketKeys[i]);
+        }
+        var counted = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_counted);
+        for (int i = 0; i < counted.Length; i += Batch)
+        {
+            var keys = counted.Slice(i, Math.Min(Batch, counted.Length - i));
+            _buckets[slot].UpdateBatch<HistKey, ulong>(keys, _zeros.AsSpan(0, keys.Length * cpus));
+        }
+        _buckets[slot].DeleteBatch<HistKey>(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_unused));
         _recorder = null;
     }
 
@@ -146,13 +189,14 @@ internal sealed class KernelHistograms
         _interval[key] = t;
     }
 
-    private void OnBucket(in HistKey key, ReadOnlySpan<ulong> perCpu)
+    /// <summary>Records a bucket's calls; false when it counted none.</summary>
+    private bool OnBucket(in HistKey key, ReadOnlySpan<ulong> perCpu)
     {
         ulong count = 0;
         foreach (ulong v in perCpu)
             count += v;
         if (count == 0)
-            return;
+            return false;
         ulong bytes = 0;
         ReadOnlySpan<byte> comm;
         if (_interval.TryGetValue(key.Series, out var t))
@@ -171,6 +215,7 @@ internal sealed class KernelHistograms
         long latency = LowestValue(key.Bucket);
         _recorder!.RecordMany(series, bytes, latency, (long)count, comm);
         Interlocked.Add(ref _calls, (long)count);
+        return true;
     }
 
     /// <summary>The bucket of a latency, as the kernel computes it (HdrHistogram's counts index, 1 ns to 60 s, 3 digits).</summary>

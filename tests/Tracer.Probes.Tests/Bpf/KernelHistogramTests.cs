@@ -59,9 +59,11 @@ public class KernelHistogramTests
         var key = new SeriesKey(self, Allocators.Glibc, AllocOp.Malloc, SizeClass.Of(Size));
         var recorder = new SplitRecorder(key);
 
-        // Intervals of 0 to 9 calls, each read as the next begins: the two sets of tables take turns.
+        // Intervals of 0 to 9 calls, each read as the next begins: the two sets of tables take turns. A bucket read
+        // is set back to zero, not deleted, so the calls of later intervals find it in place.
         long made = 0;
         var perInterval = new List<long>();
+        int keptAfterCalls = 0;
         for (int interval = 0; interval < 30; interval++)
         {
             for (int i = 0; i < interval % 10; i++)
@@ -70,11 +72,18 @@ public class KernelHistogramTests
             source.Poll(0, recorder);
             source.EndInterval(recorder, final: interval == 29);
             perInterval.Add(recorder.Kernel.TakeSnapshot().Sum(s => s.Stats.Count));
+            if (interval == 9)
+                keptAfterCalls = source.KernelHistogramBuckets;
         }
 
         Assert.Empty(recorder.Latencies);
         Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)(i % 10)), perInterval);
         Assert.Equal(made, source.ReadCounters().Events);
+        Assert.True(keptAfterCalls > 0, "the buckets of the interval just read were deleted, not kept at zero");
+        // A bucket that counted nothing for a whole turn of its set is deleted: the tables hold what is in use.
+        source.EndInterval(recorder, final: true);
+        Assert.Equal(0, source.KernelHistogramBuckets);
+        Assert.Equal(0, recorder.Kernel.TakeSnapshot().Sum(s => s.Stats.Count));
     }
 
     private static UprobeSite LibcMalloc(int pid)
