@@ -116,7 +116,7 @@ public class ProcessLifetimeTests
             $"the links of {Lifetimes} exited processes to be released");
         Assert.Equal(withLive, LinkDescriptors(p.Id));
         // Memory follows what is live (one process), not the lifetimes: what grew is at most the young generation's
-        // budget (16 MiB) and the histograms of one interval's series, never about a megabyte per lifetime.
+        // budget (4 MiB) and the histograms of one interval's series, never about a megabyte per lifetime.
         long grown = RssKb(p.Id) - rssWithLive;
         Assert.True(grown < 32 * 1024, $"RSS grew by {grown} kB over {Lifetimes} lifetimes of a process that is gone");
 

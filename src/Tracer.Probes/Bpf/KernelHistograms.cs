@@ -34,6 +34,8 @@ internal sealed class KernelHistograms
     private readonly List<HistKey> _counted = new(), _unused = new();
     private readonly Dictionary<HistSeriesKey, Totals> _interval = new();
     private readonly Dictionary<uint, byte[]> _comms = new();
+    // Processes that exited, kept through two reads: what a process counted just before its exit is read after it.
+    private HashSet<uint> _exited = new(), _exitedBefore = new();
     private IAllocationRecorder? _recorder;
     private uint _slot;
     private long _calls;
@@ -99,6 +101,11 @@ internal sealed class KernelHistograms
             Switch(_slot ^ 1);
             Read(filled, recorder);
         }
+        // A process that exited before the last read has nothing left in either set: its name goes.
+        foreach (uint pid in _exitedBefore)
+            _comms.Remove(pid);
+        (_exitedBefore, _exited) = (_exited, _exitedBefore);
+        _exited.Clear();
     }
 
     /// <summary>Bucket entries in both sets of tables (counting or kept at zero for the next turn).</summary>
@@ -116,7 +123,7 @@ internal sealed class KernelHistograms
     }
 
     /// <summary>What is kept for a process's names can go: it has exited.</summary>
-    public void ProcessExited(int pid) => _comms.Remove((uint)pid);
+    public void ProcessExited(int pid) => _exited.Add((uint)pid);
 
     /// <summary>Counts in the tables again after <see cref="Disable"/>.</summary>
     public void Enable() => Switch(_slot);
