@@ -34,6 +34,14 @@ struct {
 	__type(value, struct hold_lease);
 } lease SEC(".maps");
 
+/* One record (the tgid) per process held, read without a watermark: the collector wakes as a process is held
+ * instead of at its next poll (the events ring is read in batches). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(__u32));
+} held_wakeups SEC(".maps");
+
 static __always_inline bool lease_valid(__u64 now)
 {
 	__u32 zero = 0;
@@ -59,6 +67,7 @@ static __always_inline void hold(void *ctx, __u32 tgid, __u32 kind, __u32 parent
 		return;
 	}
 	emit(ctx, now, 0, 0, OP_EXEC_STOPPED, 0);
+	bpf_perf_event_output(ctx, &held_wakeups, BPF_F_CURRENT_CPU, &tgid, sizeof(tgid));
 }
 
 SEC("tracepoint/sched/sched_process_fork")

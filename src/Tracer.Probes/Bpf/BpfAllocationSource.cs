@@ -22,6 +22,8 @@ public sealed class BpfAllocationSource : IEventSource
     private readonly SpikeReporter? _spikes;
     private readonly UprobeAttacher _uprobes;
     private readonly KernelHistograms? _histograms;
+    private readonly HoldWakeups? _holdWakeups;
+    private readonly PerfBufferReader[] _readers;
     private ExecGate? _gate;
     private IAllocationRecorder? _recorder;
 
@@ -43,6 +45,9 @@ public sealed class BpfAllocationSource : IEventSource
             _spikes = new SpikeReporter(obj.Map(BpfMaps.Stacks), options.CauseMmapLock);
             _spikeReader = new PerfBufferReader(obj.Map(BpfMaps.Spikes), 8, _spikes, batched: false);
         }
+        if (options.StopOnExec || options.StopOnFork)
+            _holdWakeups = new HoldWakeups(obj);
+        _readers = new[] { _reader, _spikeReader, _holdWakeups?.Reader }.OfType<PerfBufferReader>().ToArray();
     }
 
     /// <summary>Loads the probes into the kernel and attaches the tracepoints. Nothing is traced until then.</summary>
@@ -211,10 +216,7 @@ public sealed class BpfAllocationSource : IEventSource
     {
         _recorder = recorder;
         _decoder.Recorder = recorder;
-        if (_spikeReader is null)
-            _reader.Poll(timeoutMs);
-        else
-            PerfBufferReader.WaitAndDrain([_reader, _spikeReader], timeoutMs);
+        PerfBufferReader.WaitAndDrain(_readers, timeoutMs);
         // The map, not the notification, says who is held: a notification lost with a full buffer holds no one.
         _gate?.PassHeld();
         ReleaseExited();
@@ -251,6 +253,7 @@ public sealed class BpfAllocationSource : IEventSource
     {
         _gate?.Dispose();
         _spikeReader?.Dispose();
+        _holdWakeups?.Dispose();
         _reader.Dispose();
         _object.Dispose();
     }
