@@ -45,8 +45,11 @@ internal sealed class InfluxCertificateTrust
         return roots;
     }
 
-    /// <summary>Why the last certificate was refused, once: the next call answers null until another is refused.</summary>
-    public string? TakeFailure() => Interlocked.Exchange(ref _lastFailure, null);
+    /// <summary>
+    /// Why the last certificate was refused (null: none was). Every request the refusal failed gets the same words,
+    /// whichever asks first (the start-up check or a write), so the one configuration error is reported once.
+    /// </summary>
+    public string? LastFailure => Volatile.Read(ref _lastFailure);
 
     /// <summary>The TLS handshake's verdict (<see cref="RemoteCertificateValidationCallback"/>).</summary>
     public bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)

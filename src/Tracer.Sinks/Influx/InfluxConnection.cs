@@ -44,7 +44,7 @@ internal sealed class InfluxConnection : IDisposable
         {
             if (x is System.Security.Authentication.AuthenticationException)
             {
-                certificate = Trust.TakeFailure() ?? ExceptionText.Describe(x);
+                certificate = Trust.LastFailure ?? ExceptionText.Describe(x);
                 break;
             }
         }
