@@ -75,23 +75,14 @@ internal sealed class IntervalCounts
         if (TotalCount == 0)
             return HistogramStats.Summarize(s_shape, bytes);
         Sort();
-        long count = TotalCount;
-        Span<long> values = stackalloc long[HistogramStats.Percentiles.Length];
-        long cumulative = 0;
+        var walk = new HistogramStats.BucketWalk(TotalCount);
         double total = 0;
-        int next = 0;
         for (int i = 0; i < _buckets; i++)
         {
-            cumulative += _counts[i];
             total += (double)s_shape.MedianEquivalentValue(_lowest[i]) * _counts[i];
-            while (next < values.Length && cumulative >= HistogramStats.Rank(HistogramStats.Percentiles[next], count))
-                values[next++] = s_shape.HighestEquivalentValue(_lowest[i]);
+            walk.Add(_lowest[i], s_shape.HighestEquivalentValue(_lowest[i]), _counts[i]);
         }
-        long max = s_shape.HighestEquivalentValue(_lowest[_buckets - 1]);
-        while (next < values.Length)
-            values[next++] = max;
-        return new LatencyStats(count, bytes, _lowest[0], (long)Math.Round(total / count),
-            values[0], values[1], values[2], values[3], values[4], max);
+        return walk.Finish(bytes, (long)Math.Round(total / TotalCount));
     }
 
     /// <summary>Adds these counts to a whole-run histogram.</summary>

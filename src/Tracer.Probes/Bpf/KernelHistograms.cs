@@ -111,13 +111,12 @@ internal sealed class KernelHistograms
     /// <summary>Bucket entries in both sets of tables (counting or kept at zero for the next turn).</summary>
     internal int BucketEntries()
     {
-        var keys = new HistKey[Batch];
         int n = 0;
         foreach (var map in _buckets)
         {
             var cursor = default(BatchCursor);
             while (!cursor.Ended)
-                n += map.ReadBatchPerCpu(keys, _bucketValues, ref cursor);
+                n += map.ReadBatchPerCpu(_bucketKeys, _bucketValues, ref cursor);
         }
         return n;
     }
