@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Win32.SafeHandles;
 using Tracer.Native;
 using Tracer.Core;
 
@@ -7,6 +8,10 @@ namespace Tracer.Probes;
 /// <summary>
 /// A command started held at its first instruction: /bin/sh waits on a FIFO, and once the probes are in place
 /// <see cref="Release"/> lets it exec the command under the same pid. Nothing the command does runs untraced.
+/// <see cref="Start"/> returns once the shell is waiting on the FIFO, so its own exec and start-up are over before
+/// the caller marks the pid to be traced from its next exec: the shell's exec would otherwise race that mark (the
+/// parent learns that the exec succeeded before the kernel's exec tracepoint runs) and have the shell's own calls
+/// traced as the command's.
 /// </summary>
 public sealed class LaunchedCommand : IDisposable
 {
@@ -14,13 +19,13 @@ public sealed class LaunchedCommand : IDisposable
 
     private readonly Process _process;
     private readonly string _dir;
-    private readonly string _fifo;
+    private SafeFileHandle? _writer;
 
-    private LaunchedCommand(Process process, string dir, string fifo, string executable)
+    private LaunchedCommand(Process process, string dir, SafeFileHandle writer, string executable)
     {
         _process = process;
         _dir = dir;
-        _fifo = fifo;
+        _writer = writer;
         ExecutablePath = executable;
     }
 
@@ -49,28 +54,49 @@ public sealed class LaunchedCommand : IDisposable
             foreach (var (k, v) in environment)
                 psi.Environment[k] = v;
         var process = Process.Start(psi) ?? throw new IOException("could not start /bin/sh");
-        return new LaunchedCommand(process, dir, fifo, exe);
+        try
+        {
+            return new LaunchedCommand(process, dir, WaitForHolder(process, fifo), exe);
+        }
+        catch
+        {
+            try { process.Kill(); } catch (InvalidOperationException) { }
+            process.Dispose();
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { }
+            throw;
+        }
     }
 
-    /// <summary>Lets the held process exec the command.</summary>
-    public void Release()
+    /// <summary>
+    /// The FIFO's writing end, opened once the shell has its reading end open and waits in read. The shell gets
+    /// there in milliseconds; if it dies first, or never gets there, the wait ends with the error.
+    /// </summary>
+    private static SafeFileHandle WaitForHolder(Process shell, string fifo)
     {
-        // Opening a FIFO for writing blocks until the reader has it open: the shell gets there in milliseconds,
-        // and if it died instead the wait is bounded by the process exit check.
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             try
             {
-                using var fs = new FileStream(Fifo.OpenWriter(_fifo), FileAccess.Write);
-                fs.WriteByte((byte)'\n');
-                return;
+                return Fifo.OpenWriter(fifo);
             }
-            catch (IOException) when (!_process.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            catch (IOException) when (!shell.HasExited && deadline.Elapsed < TimeSpan.FromSeconds(10))
             {
-                Thread.Sleep(5);
+                Thread.Sleep(1);
+            }
+            catch (IOException) when (shell.HasExited)
+            {
+                throw new IOException($"/bin/sh, started to hold the command, exited with status {shell.ExitCode} before it waited on {fifo}");
             }
         }
+    }
+
+    /// <summary>Lets the held process exec the command.</summary>
+    public void Release()
+    {
+        using var fs = new FileStream(_writer ?? throw new InvalidOperationException("the command was already released"), FileAccess.Write);
+        _writer = null;
+        fs.WriteByte((byte)'\n');
     }
 
     public bool HasExited => _process.HasExited;
@@ -101,6 +127,9 @@ public sealed class LaunchedCommand : IDisposable
 
     public void Dispose()
     {
+        // A command never released reads end of file: the shell's read fails and it exits without the exec.
+        _writer?.Dispose();
+        _writer = null;
         _process.Dispose();
         try { Directory.Delete(_dir, recursive: true); } catch (IOException) { }
     }
