@@ -2,11 +2,12 @@
 /* Where the time of a slow call went: the helpers every traced call's entry and return programs use. The
  * tracepoints that add to a thread's record are in causes.bpf.c.
  *
- * Nothing here runs for a thread that has no traced call in flight. At a call's entry the programs that already
- * run there read the thread's own counters (faults, context switches, on-CPU time, run-queue wait, and the delay
- * accounting totals); at its return, only when the call was slow, they read them again and send the differences.
- * The only tracepoints are those that fire when the kernel does the slow work itself: direct and memcg reclaim and
- * compaction (and mmap_lock, only when the collector attaches it on request: it fires on every acquisition). */
+ * At a call's entry the programs that already run there read the thread's own counters (faults, context switches,
+ * on-CPU time, run-queue wait, and the delay accounting totals); at its return, only when the call was slow, they
+ * read them again and send the differences. Nothing is inserted or deleted per call. The only tracepoints are those
+ * that fire when the kernel does the slow work itself: direct and memcg reclaim and compaction (and mmap_lock, only
+ * when the collector attaches it on request: it fires on every acquisition). They add to a thread's record only for
+ * a thread that has had a traced call (causes.bpf.c); for every other thread they stop at an empty task storage. */
 #ifndef ALLOCLAT_CAUSES_BPF_H
 #define ALLOCLAT_CAUSES_BPF_H
 
@@ -33,14 +34,17 @@ struct task_snap {
 	__u32 clock_based;     /* on_cpu is relative to the run-queue clock (see snap_take) */
 };
 
+/* One thread's time in each kind of slow work, summed since the first of it: a call's share is the difference
+ * between its return and its entry, so calls nested in one another (a syscall inside a traced malloc) and calls
+ * that never return need no bookkeeping. */
 struct causes {
 	__u64 ns[TRACED_CAUSES];
 	__u64 since[TRACED_CAUSES];
-	__u32 depth;  /* traced calls in flight on this thread: a syscall inside a traced malloc shares the record */
-	__u32 pad;
 };
 
-/* Per thread, only while a traced call is in flight: the cause tracepoints find nothing for other threads. */
+/* Per thread, made by the cause tracepoints the first time the kernel does slow work for a thread that has had a
+ * traced call, and deleted when the thread exits. Keyed by tid, not kept in the thread's storage: the return of a
+ * Go call that moved to another thread reads the record of the thread it started on. */
 SHARED struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_INFLIGHT);
@@ -59,6 +63,8 @@ static __always_inline void snap_take(struct task_snap *s, const struct causes *
 	struct task_delay_info *d;
 	struct rq *rq = 0;
 
+	/* `s` may hold the thread's previous call: every field is written. */
+	__builtin_memset(s, 0, sizeof(*s));
 	s->tid = t->pid;
 	s->min_flt = t->min_flt;
 	s->maj_flt = t->maj_flt;
@@ -88,53 +94,19 @@ static __always_inline void snap_take(struct task_snap *s, const struct causes *
 			s->traced[i] = c->ns[i];
 }
 
-/* At a traced call's entry: opens (or joins) the thread's record and reads its counters into `entry`. */
-static __always_inline void causes_open(struct task_snap *entry)
+/* At a traced call's entry: reads the thread's counters into `entry`, with its cause record when it has one. */
+static __always_inline void causes_open(struct task_snap *entry, bool has_record)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct causes fresh = { .depth = 1 }, *c;
 
 	if (!cfg.spike_threshold_ns)
 		return;
-	c = bpf_map_lookup_elem(&thread_causes, &tid);
-	if (c)
-		c->depth++;
-	else
-		bpf_map_update_elem(&thread_causes, &tid, &fresh, BPF_NOEXIST);
-	snap_take(entry, c);
-}
-
-static __always_inline void causes_close(__u32 tid)
-{
-	struct causes *c = bpf_map_lookup_elem(&thread_causes, &tid);
-
-	if (c && --c->depth == 0)
-		bpf_map_delete_elem(&thread_causes, &tid);
-}
-
-static __always_inline void cause_begin(int which)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct causes *c = bpf_map_lookup_elem(&thread_causes, &tid);
-
-	if (c && which < TRACED_CAUSES)
-		c->since[which] = bpf_ktime_get_ns();
-}
-
-static __always_inline void cause_end(int which)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct causes *c = bpf_map_lookup_elem(&thread_causes, &tid);
-
-	if (c && which < TRACED_CAUSES && c->since[which]) {
-		c->ns[which] += bpf_ktime_get_ns() - c->since[which];
-		c->since[which] = 0;
-	}
+	snap_take(entry, has_record ? bpf_map_lookup_elem(&thread_causes, &tid) : 0);
 }
 
 /* Called at the return of every traced call, with the clock read the call's latency was taken from: reports it if
- * it was slow, then closes its cause record, which is the record of the thread the call started on (`entry->tid`: a
- * goroutine can return on another thread). */
+ * it was slow, with the traced causes from the record of the thread the call started on (`entry->tid`: a goroutine
+ * can return on another thread). */
 static __always_inline void spike_check(void *ctx, __u64 start, __u64 now_ns, __u64 size, __u8 op, __u8 allocator,
 					const struct task_snap *entry)
 {
@@ -187,7 +159,6 @@ static __always_inline void spike_check(void *ctx, __u64 start, __u64 now_ns, __
 		process_comm(&ev.comm);
 		bpf_perf_event_output(ctx, &spikes, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
 	}
-	causes_close(entry_tid);
 }
 
 #endif

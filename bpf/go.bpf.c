@@ -51,6 +51,7 @@ int go_large_enter(struct pt_regs *ctx)
 	__u64 ax = ctx->ax, bx = ctx->bx, size;
 	struct go_key k = { .g = ctx->r14, .pid = id >> 32 };
 	struct call_start c = {};
+	struct thread_state *st;
 
 	/* Both registers are loaded first: the verifier refuses a load through a ctx pointer clang has offset. */
 	barrier_var(ax);
@@ -66,14 +67,13 @@ int go_large_enter(struct pt_regs *ctx)
 	 * the call as the caller sees it. */
 	if (bpf_map_lookup_elem(&go_inflight, &k))
 		return 0;
-	causes_open(&c.snap);  /* the thread the call starts on holds its cause record */
+	/* The thread the call starts on holds its cause record; its storage lets the cause tracepoints make one. */
+	st = thread_state_get(true);
+	causes_open(&c.snap, st && st->has_causes);
 	int err = bpf_map_update_elem(&go_inflight, &k, &c, BPF_NOEXIST);
 
-	if (err) {
-		if (err == -E2BIG)
-			count(STAT_INFLIGHT_DROPPED);
-		causes_close((__u32)id);
-	}
+	if (err == -E2BIG)
+		count(STAT_INFLIGHT_DROPPED);
 	return 0;
 }
 

@@ -201,8 +201,7 @@ int tp_exit(void *ctx)
 
 	if (cfg.filter_pids)
 		bpf_map_delete_elem(&targets, &tid);
-	bpf_map_delete_elem(&sys_inflight, &tid);
-	bpf_map_delete_elem(&call_inflight, &tid);
+	/* The thread's storage (thread_state) goes with it. */
 	bpf_map_delete_elem(&thread_causes, &tid);
 	if (cfg.stop_on_exec || cfg.stop_on_fork)
 		bpf_map_delete_elem(&held, &tid);

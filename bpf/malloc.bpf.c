@@ -26,33 +26,29 @@ struct {
 static __always_inline int call_enter(struct pt_regs *ctx, __u64 size, __u64 arg)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
 	__u64 sp = PT_REGS_SP(ctx);
-	struct call_start c = {}, *outer;
+	struct thread_state *st;
+	struct call_start *c;
 
 	if (size < cfg.min_size || !is_target(id >> 32))
 		return 0;
-	outer = bpf_map_lookup_elem(&call_inflight, &tid);
+	st = thread_state_get(true);
+	if (!st) {
+		count(STAT_INFLIGHT_DROPPED);
+		return 0;
+	}
+	c = &st->call;
 	/* An outer call still running has its frame above ours (the stack grows down), or at ours when it tail-called
 	 * us (an LD_PRELOAD malloc ending in `jmp __libc_malloc`): both returns then come back as one, the outer's.
 	 * Only an entry whose frame is below ours is stale: a call that left without returning (longjmp). */
-	if (outer && outer->sp >= sp)
+	if (c->ts && c->sp >= sp)
 		return 0;
-	c.ts = bpf_ktime_get_ns();
-	c.size = size;
-	c.sp = sp;
-	c.arg = arg;
-	c.cookie = bpf_get_attach_cookie(ctx);
-	/* A stale entry replaced keeps its thread record: the new call joins it. */
-	if (outer)
-		snap_take(&c.snap, bpf_map_lookup_elem(&thread_causes, &tid));
-	else
-		causes_open(&c.snap);
-	if (bpf_map_update_elem(&call_inflight, &tid, &c, BPF_ANY)) {
-		count(STAT_INFLIGHT_DROPPED);
-		if (!outer)
-			causes_close(tid);
-	}
+	c->size = size;
+	c->sp = sp;
+	c->arg = arg;
+	c->cookie = bpf_get_attach_cookie(ctx);
+	causes_open(&c->snap, st->has_causes);
+	c->ts = bpf_ktime_get_ns();
 	return 0;
 }
 
@@ -104,15 +100,20 @@ SEC("uretprobe")
 int BPF_KRETPROBE(alloc_exit, long ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct call_start *c = bpf_map_lookup_elem(&call_inflight, &tid);
+	struct thread_state *st = thread_state_get(false);
 	struct live_key k = { .pid = id >> 32 };
 	__u64 addr = (__u64)ret, now;
+	struct call_start *c;
 	__u8 op, allocator;
 
-	/* Only the return of the call that was recorded: its entry stack pointer plus the popped return address. */
-	if (!c || c->sp + 8 != PT_REGS_SP(ctx))
+	if (!st)
 		return 0;
+	c = &st->call;
+	/* Only the return of the call that was recorded: its entry stack pointer plus the popped return address. */
+	if (!c->ts || c->sp + 8 != PT_REGS_SP(ctx))
+		return 0;
+	/* The clock first: the bookkeeping below is the probes' own time, not the call's. */
+	now = bpf_ktime_get_ns();
 	op = c->cookie & 0xff;
 	allocator = (c->cookie >> 8) & 0xff;
 
@@ -137,10 +138,9 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 		}
 	}
 	/* Counted in the kernel's histograms; one event per call only when they are off or full. */
-	now = bpf_ktime_get_ns();
 	if (!hist_record(now - c->ts, c->size, op, allocator))
 		emit_at(ctx, now, c->ts, c->size, addr, op, allocator, 0);
 	spike_check(ctx, c->ts, now, c->size, op, allocator, &c->snap);
-	bpf_map_delete_elem(&call_inflight, &tid);
+	c->ts = 0;
 	return 0;
 }

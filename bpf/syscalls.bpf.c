@@ -13,35 +13,36 @@
 static __always_inline int sys_enter(__u64 size, __u8 op)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)id;
-	struct sys_start s = {};
+	struct thread_state *st;
 
 	if (size < cfg.min_size || !is_target(id >> 32))
 		return 0;
-	s.ts = bpf_ktime_get_ns();
-	s.size = size;
-	s.op = op;
-	causes_open(&s.snap);
-	if (bpf_map_update_elem(&sys_inflight, &tid, &s, BPF_ANY)) {
+	st = thread_state_get(true);
+	if (!st) {
 		count(STAT_INFLIGHT_DROPPED);
-		causes_close(tid);
+		return 0;
 	}
+	st->sys.size = size;
+	st->sys.op = op;
+	causes_open(&st->sys.snap, st->has_causes);
+	st->sys.ts = bpf_ktime_get_ns();
 	return 0;
 }
 
 static __always_inline int sys_exit(void *ctx, long ret)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct sys_start *s = bpf_map_lookup_elem(&sys_inflight, &tid);
+	struct thread_state *st = thread_state_get(false);
+	struct sys_start *s;
 	__u64 now;
 
-	if (!s)
+	if (!st || !st->sys.ts)
 		return 0;
+	s = &st->sys;
 	now = bpf_ktime_get_ns();
 	if (!hist_record(now - s->ts, s->size, s->op, 0))
 		emit_at(ctx, now, s->ts, s->size, ret < 0 ? 0 : (__u64)ret, s->op, 0, 0);
 	spike_check(ctx, s->ts, now, s->size, s->op, 0, &s->snap);
-	bpf_map_delete_elem(&sys_inflight, &tid);
+	s->ts = 0;
 	return 0;
 }
 

@@ -1,3 +1,4 @@
+using Tracer.Native;
 using Tracer.Probes;
 
 namespace Tracer.Probes.Tests;
@@ -9,23 +10,16 @@ namespace Tracer.Probes.Tests;
 /// </summary>
 public class LaunchedCommandTests
 {
-    private static string? FifoHeldBy(int pid)
-    {
-        foreach (var fd in Directory.GetFiles($"/proc/{pid}/fd"))
-        {
-            var target = new FileInfo(fd).LinkTarget;
-            if (target is not null && target.EndsWith("/release", StringComparison.Ordinal))
-                return target;
-        }
-        return null;
-    }
+    /// <summary>The FIFO the holding shell was given (its argument after the script).</summary>
+    private static string FifoOf(int pid) => File.ReadAllText($"/proc/{pid}/cmdline").Split('\0')[3];
 
     [Fact]
     public async Task StartReturnsWithTheShellWaitingOnItsFifoAndReleaseRunsTheCommand()
     {
         string marker = Path.Combine(Path.GetTempPath(), $"alloclat-launched-{Guid.NewGuid():N}");
         using var command = LaunchedCommand.Start(["/bin/sh", "-c", $"echo ran > {marker}"]);
-        Assert.NotNull(FifoHeldBy(command.Pid));
+        // The shell has the FIFO open for reading: a writer opened without waiting is refused while no reader is there.
+        Fifo.OpenWriter(FifoOf(command.Pid)).Dispose();
         // Still the shell: the command's exec has not begun.
         Assert.Equal(Path.GetFileName(new FileInfo("/bin/sh").ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? "/bin/sh"),
             Path.GetFileName(new FileInfo($"/proc/{command.Pid}/exe").LinkTarget));

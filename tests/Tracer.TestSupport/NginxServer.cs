@@ -69,6 +69,37 @@ public sealed class NginxServer : LoopbackServerFixture
         }
     }
 
+    /// <summary>
+    /// Asks the master for a fast shutdown (SIGTERM: it stops its workers and waits for them), and kills any
+    /// worker still there after it: a killed master's workers keep running, owned by init, and are not in the tree
+    /// the fixture kills.
+    /// </summary>
+    protected override void OnStopping()
+    {
+        try
+        {
+            var workers = Workers();
+            using var master = System.Diagnostics.Process.GetProcessById(MasterPid);
+            ProcessRunner.Run("kill", ["-TERM", master.Id.ToString(CultureInfo.InvariantCulture)], timeoutSeconds: 10);
+            master.WaitForExit(15_000);
+            foreach (int pid in workers)
+            {
+                try
+                {
+                    using var worker = System.Diagnostics.Process.GetProcessById(pid);
+                    if (worker.ProcessName == "nginx")
+                        worker.Kill();
+                }
+                catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+                {
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ArgumentException or InvalidOperationException or FormatException)
+        {
+        }
+    }
+
     /// <summary>The master's children: its workers.</summary>
     public IReadOnlySet<int> Workers()
     {
