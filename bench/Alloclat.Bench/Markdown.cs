@@ -170,12 +170,14 @@ sealed partial class BenchRun
         {
             sb.Append("\n## Process lifetimes (`make bench-section SECTION=lifetimes`)\n\nA copy of `/bin/true` traced with `--precise --binary` " +
                       "while a shell starts it N times; SIGTERM as the last start returns. Each start is probed at exec (one uprobe_multi link " +
-                      "per program and kind: six for glibc's malloc family) and each exit releases its links in the background, so the exit " +
-                      $"waits only for the links of the last processes. Target: exit under {LifetimesExitTargetS:0} s after 300 lifetimes. " +
+                      "per program and kind: six for glibc's malloc family) and each exit releases its links in the background. The links of exited " +
+                      "processes not yet removed at the exit are handed to alloclat-guard, which removes them after the collector has exited " +
+                      "(their probes cannot fire; the kernel serializes their removal): *guard done* is when it has, from the SIGTERM. " +
+                      $"Target: exit under {LifetimesExitTargetS:0} s after 300 lifetimes. " +
                       "Ratio: against the run with no start. Descriptors: BPF links + perf events (the tracepoints).\n\n" +
-                      "| starts | loop (s) | exit (s) | ratio | RSS before → after (MB) | link + perf fds before → after the loop |\n| ---: | ---: | ---: | ---: | --- | --- |\n");
+                      "| starts | loop (s) | exit (s) | ratio | guard done (s) | RSS before → after (MB) | link + perf fds before → after the loop |\n| ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
             foreach (var r in lifetimes["runs"]!.AsArray())
-                sb.Append($"| {S(r!["starts"])} | {S(r["loop_s"])} | {S(r["exit_s"])} | {S(r["exit_ratio_to_no_starts"])} | {S(r["rss_mb_before"])} → {S(r["rss_mb_after"])} | " +
+                sb.Append($"| {S(r!["starts"])} | {S(r["loop_s"])} | {S(r["exit_s"])} | {S(r["exit_ratio_to_no_starts"])} | {S(r["guard_done_s"])} | {S(r["rss_mb_before"])} → {S(r["rss_mb_after"])} | " +
                           $"{S(r["bpf_link_fds_before"])} + {S(r["perf_event_fds_before"])} → {S(r["bpf_link_fds_after_loop"])} + {S(r["perf_event_fds_after_loop"])} |\n");
             if (lifetimes["fork_hold"] is JsonObject hold)
                 sb.Append($"\nA shell forking {S(hold["forks"])} subshells under `--precise`: each child is held before its first instruction " +

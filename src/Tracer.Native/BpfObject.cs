@@ -185,6 +185,9 @@ public sealed unsafe class BpfObject : IDisposable
     /// </summary>
     public void DetachLater(IEnumerable<BpfLink> links) => _reaper.Add(links);
 
+    /// <summary>Link descriptors the last <see cref="Dispose(HoldGuard?)"/> handed to the guard.</summary>
+    public int HandedOver { get; private set; }
+
     private nint FindProgram(string name)
     {
         nint prog = NativeMethods.bpf_object__find_program_by_name(_handle, name);
@@ -208,9 +211,24 @@ public sealed unsafe class BpfObject : IDisposable
     /// overlap when the links are closed from threads of their own: the thread pool would not grow for work that
     /// only waits, and on a small machine would close them two at a time.
     /// </remarks>
-    public void Dispose()
+    public void Dispose() => Dispose(null);
+
+    /// <summary>
+    /// Detaches every probe, then unloads the object; the links of processes that have exited whose removal had not
+    /// begun are handed to <paramref name="guard"/> first, which removes them after this process has exited. Their
+    /// probes can no longer fire, and their removal, serialized in the kernel, is what would otherwise keep the user
+    /// waiting (seconds after a few hundred short-lived processes).
+    /// </summary>
+    public void Dispose(HoldGuard? guard)
     {
         _reaper.Dispose();
+        var exited = _reaper.TakePending();
+        HandedOver = 0;
+        if (guard is not null && exited.Count > 0)
+        {
+            var fds = exited.SelectMany(l => l.Descriptors).ToList();
+            HandedOver = guard.TakeOver(fds, TimeSpan.FromSeconds(5));
+        }
         BpfLink[] links;
         lock (_links)
         {
@@ -243,6 +261,10 @@ public sealed class BpfLink : IDisposable
     }
 
     public string Program { get; }
+
+    /// <summary>The descriptors of a link that is a descriptor only (uprobe_multi): what another process can hold.</summary>
+    internal IEnumerable<int> Descriptors =>
+        _handles.OfType<SafeBpfLinkFdHandle>().Where(h => !h.IsInvalid && !h.IsClosed).Select(h => (int)h.DangerousGetHandle());
 
     public void Dispose()
     {

@@ -7,7 +7,7 @@ namespace Tracer.Native;
 /// Each uprobe link's removal waits for a kernel grace period, so this work must never run on the polling thread;
 /// the removals made from several threads at once share their grace periods (uprobe_multi links: 64 links closed
 /// from 8 threads took 6 ms a link here, from 1 thread 50 ms). On dispose, links not yet detached are left to their
-/// owner, which detaches the rest.
+/// owner (<see cref="TakePending"/>), which detaches the rest.
 /// </summary>
 internal sealed class LinkReaper : IDisposable
 {
@@ -26,7 +26,11 @@ internal sealed class LinkReaper : IDisposable
     public void Add(IEnumerable<BpfLink> links)
     {
         foreach (var link in links)
-            _queue.Add(link);
+        {
+            // After dispose, the caller detaches: nothing is left behind unqueued.
+            if (!_queue.TryAdd(link))
+                link.Dispose();
+        }
     }
 
     private void Run()
@@ -43,12 +47,22 @@ internal sealed class LinkReaper : IDisposable
         }
     }
 
+    /// <summary>After <see cref="Dispose"/>: the links queued that no thread got to.</summary>
+    public List<BpfLink> TakePending()
+    {
+        var pending = new List<BpfLink>();
+        while (_queue.TryTake(out var link))
+            pending.Add(link);
+        return pending;
+    }
+
     public void Dispose()
     {
+        if (_stop.IsCancellationRequested)
+            return;
         _stop.Cancel();
         foreach (var t in _threads)
             t.Join();
-        _queue.Dispose();
-        _stop.Dispose();
+        _queue.CompleteAdding();
     }
 }

@@ -238,7 +238,7 @@ public class TracingTests
             TimeSpan.FromSeconds(30), $"process {p.Id} to map {file}").GetAwaiter().GetResult();
 
     /// <summary>BPF program ids a process holds open, from the kernel's fdinfo of each of its descriptors.</summary>
-    private static HashSet<long> ProgramsHeldBy(int pid)
+    internal static HashSet<long> ProgramsHeldBy(int pid)
     {
         var ids = new HashSet<long>();
         foreach (var info in Directory.EnumerateFiles($"/proc/{pid}/fdinfo"))
@@ -256,7 +256,7 @@ public class TracingTests
         return ids;
     }
 
-    private static HashSet<long> LoadedPrograms() =>
+    internal static HashSet<long> LoadedPrograms() =>
         System.Text.Json.JsonDocument.Parse(Cli.Sh("bpftool -j prog list")).RootElement.EnumerateArray()
             .Select(p => p.GetProperty("id").GetInt64()).ToHashSet();
 

@@ -249,12 +249,17 @@ public sealed class BpfAllocationSource : IEventSource
         (long)_stats.SumPerCpu((uint)BpfStat.TargetsFull),
         ProbeCost);
 
+    /// <summary>Uprobe links of exited processes the guard took over at dispose, to remove after this process exits.</summary>
+    public int LinksHandedToGuard => _object.HandedOver;
+
     public void Dispose()
     {
+        var guard = _gate?.Guard;
         _gate?.Dispose();
         _spikeReader?.Dispose();
         _holdWakeups?.Dispose();
         _reader.Dispose();
-        _object.Dispose();
+        _object.Dispose(guard);
+        guard?.Dispose();
     }
 }

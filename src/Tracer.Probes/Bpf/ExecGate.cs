@@ -77,6 +77,9 @@ internal sealed class ExecGate : IDisposable
     /// <summary>Why no guard process protects held processes against a SIGKILL of the collector (null: one does).</summary>
     public string? GuardProblem => _hold?.GuardProblem;
 
+    /// <summary>The guard process, when one runs.</summary>
+    public HoldGuard? Guard => _hold?.Guard;
+
     /// <summary>Probes and continues every process held now. The map, not the notification, says who is held.</summary>
     public void PassHeld() => _hold?.ReleaseAll(Probe is null && ForkProbe is null && Held is null ? null : _release);
 

@@ -41,10 +41,15 @@ internal sealed class ExecHold : IDisposable
     /// <summary>Why no guard is running (null when one is): a SIGKILL would then leave held processes stopped.</summary>
     public string? GuardProblem { get; private set; }
 
+    /// <summary>The guard running for this collector, if one is; its owner disposes it after the probes' object.</summary>
+    public HoldGuard? Guard { get; private set; }
+
     /// <summary>Starts the guard (when a path is given), then grants the lease and keeps renewing it.</summary>
     public void Start(string? guardPath)
     {
-        GuardProblem = guardPath is null ? "no guard was configured" : HoldGuard.Start(guardPath, _held, _lease);
+        string? problem = "no guard was configured";
+        Guard = guardPath is null ? null : HoldGuard.Start(guardPath, _held, _lease, out problem);
+        GuardProblem = Guard is null ? problem : null;
         Renew();
         _renewer = new Thread(() =>
         {

@@ -94,6 +94,8 @@ internal sealed partial class TraceSession : IDisposable
     {
         _dotnet?.Dispose();
         Source?.Dispose();
+        if (_o.Verbose && Source is { LinksHandedToGuard: > 0 } source)
+            _err.WriteLine($"[INFO] {source.LinksHandedToGuard} probe links of exited processes handed to alloclat-guard, which removes them now that alloclat has exited");
         Command?.Dispose();
     }
 
