@@ -221,7 +221,9 @@ public sealed unsafe class BpfObject : IDisposable
     /// </summary>
     public void Dispose(HoldGuard? guard)
     {
-        var exited = _reaper.Stop();
+        _reaper.Dispose();
+        var exited = _reaper.TakePending();
+        HandedOver = 0;
         if (guard is not null && exited.Count > 0)
         {
             var fds = exited.SelectMany(l => l.Descriptors).ToList();
@@ -241,7 +243,6 @@ public sealed unsafe class BpfObject : IDisposable
         }) { IsBackground = true, Name = "alloclat-detach" }).ToList();
         workers.ForEach(w => w.Start());
         workers.ForEach(w => w.Join());
-        _reaper.Dispose();
         _handle.Dispose();
     }
 }
