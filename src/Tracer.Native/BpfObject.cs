@@ -221,9 +221,7 @@ public sealed unsafe class BpfObject : IDisposable
     /// </summary>
     public void Dispose(HoldGuard? guard)
     {
-        _reaper.Dispose();
-        var exited = _reaper.TakePending();
-        HandedOver = 0;
+        var exited = _reaper.Stop();
         if (guard is not null && exited.Count > 0)
         {
             var fds = exited.SelectMany(l => l.Descriptors).ToList();
@@ -243,6 +241,7 @@ public sealed unsafe class BpfObject : IDisposable
         }) { IsBackground = true, Name = "alloclat-detach" }).ToList();
         workers.ForEach(w => w.Start());
         workers.ForEach(w => w.Join());
+        _reaper.Dispose();
         _handle.Dispose();
     }
 }

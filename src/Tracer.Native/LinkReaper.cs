@@ -6,8 +6,8 @@ namespace Tracer.Native;
 /// Detaches links on threads of its own: the probes of a process that exited are removed while tracing goes on.
 /// Each uprobe link's removal waits for a kernel grace period, so this work must never run on the polling thread;
 /// the removals made from several threads at once share their grace periods (uprobe_multi links: 64 links closed
-/// from 8 threads took 6 ms a link here, from 1 thread 50 ms). On dispose, links not yet detached are left to their
-/// owner (<see cref="TakePending"/>), which detaches the rest.
+/// from 8 threads took 6 ms a link here, from 1 thread 50 ms). <see cref="Stop"/> gives the links not yet begun back
+/// to their owner, which detaches the rest; a link added after it is detached at once, on the caller's thread.
 /// </summary>
 internal sealed class LinkReaper : IDisposable
 {
@@ -15,6 +15,7 @@ internal sealed class LinkReaper : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Thread[] _threads;
     private const int Threads = 8;
+    private bool _stopped;
 
     public LinkReaper()
     {
@@ -27,9 +28,15 @@ internal sealed class LinkReaper : IDisposable
     {
         foreach (var link in links)
         {
-            // After dispose, the caller detaches: nothing is left behind unqueued.
-            if (!_queue.TryAdd(link))
-                link.Dispose();
+            lock (_queue)
+            {
+                if (!_stopped)
+                {
+                    _queue.Add(link);
+                    continue;
+                }
+            }
+            link.Dispose();
         }
     }
 
@@ -47,22 +54,33 @@ internal sealed class LinkReaper : IDisposable
         }
     }
 
-    /// <summary>After <see cref="Dispose"/>: the links queued that no thread got to.</summary>
-    public List<BpfLink> TakePending()
+    /// <summary>
+    /// Stops the threads once the links they are detaching are detached, and returns the queued links none of them
+    /// began (empty when called again).
+    /// </summary>
+    public List<BpfLink> Stop()
     {
+        lock (_queue)
+        {
+            if (_stopped)
+                return [];
+            _stopped = true;
+        }
+        _stop.Cancel();
+        foreach (var t in _threads)
+            t.Join();
         var pending = new List<BpfLink>();
         while (_queue.TryTake(out var link))
             pending.Add(link);
         return pending;
     }
 
+    /// <summary>Stops, and detaches here what was still queued.</summary>
     public void Dispose()
     {
-        if (_stop.IsCancellationRequested)
-            return;
-        _stop.Cancel();
-        foreach (var t in _threads)
-            t.Join();
-        _queue.CompleteAdding();
+        foreach (var link in Stop())
+            link.Dispose();
+        _queue.Dispose();
+        _stop.Dispose();
     }
 }
