@@ -27,9 +27,11 @@ static __always_inline void cause_begin(int which)
 static __always_inline void cause_end(int which)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct thread_state *st = thread_state_get(false);
 	struct causes *c;
 
-	if (which >= TRACED_CAUSES || !thread_state_get(false))
+	/* A thread whose record cause_begin never made has nothing to end. */
+	if (which >= TRACED_CAUSES || !st || !st->has_causes)
 		return;
 	c = bpf_map_lookup_elem(&thread_causes, &tid);
 	if (c && c->since[which]) {
