@@ -166,14 +166,25 @@ struct hist_series {
 struct hist_control {
 	__u32 slot;            /* 0 or 1 */
 	__u32 enabled;         /* 0: every call is an event; HIST_* otherwise */
-	/* The probes' calibrated cost, taken off each latency of an operation in corrected_ops (bit per OP_*) before it is
-	 * counted, as the collector takes it off each event's: the emulated figure, or the single-stepped one for the
-	 * functions the hist_stepped table marks. All 0 with --raw-latency or before calibration. */
-	__u32 bias_ns;
-	__u32 stepped_bias_ns;
+	/* Bit per OP_*: the operations whose latencies have the probes' cost (probe_bias) taken off before they are
+	 * counted, as the collector takes it off each event's. 0 with --raw-latency or before calibration. */
 	__u32 corrected_ops;
 	__u32 pad;
 };
+
+/* The probes' own cost on one CPU, entry to return, as the collector last calibrated it there (the `probe_bias`
+ * table, indexed by CPU): a virtual CPU's traps can slow down by half for seconds while another's do not, so one
+ * figure for the host would be wrong for some calls whatever it was. */
+struct probe_bias {
+	__u32 bias_ns;         /* functions whose first instruction is emulated */
+	__u32 stepped_bias_ns; /* functions whose first instruction is single-stepped (marked in hist_stepped) */
+};
+
+#define ALLOCLAT_MAX_CPUS 1024
+
+/* The allocator id of the collector's own calibration functions (alloclat-calib.c), probed in the collector only:
+ * their calls are recorded whether or not the collector is a target, and always sent as events, never counted. */
+#define ALLOCATOR_CALIBRATION 7
 
 /* Index of an allocator's operation in the hist_stepped table. */
 #define HIST_STEPPED_INDEX(allocator, op) (((__u32)(allocator) << 5) | ((__u32)(op) & 31))

@@ -53,6 +53,13 @@ HIST_SHARED struct {
 	__type(value, __u32);
 } hist_stepped SEC(".maps");
 
+HIST_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ALLOCLAT_MAX_CPUS);
+	__type(key, __u32);
+	__type(value, struct probe_bias);
+} probe_bias SEC(".maps");
+
 HIST_BUCKETS(hist_buckets0);
 HIST_BUCKETS(hist_buckets1);
 HIST_SERIES(hist_series0);
@@ -143,9 +150,10 @@ static __always_inline bool hist_record(__u64 latency, __u64 size, __u8 op, __u8
 	/* Corrected before the bucket is chosen: taking the cost off a bucket's value afterwards would move every call
 	 * of a bucket wider than the cost into the bucket below. */
 	if (ctl->corrected_ops & (1u << (op & 31))) {
-		__u32 idx = HIST_STEPPED_INDEX(allocator, op);
+		__u32 idx = HIST_STEPPED_INDEX(allocator, op), cpu = bpf_get_smp_processor_id();
 		__u32 *stepped = bpf_map_lookup_elem(&hist_stepped, &idx);
-		__u64 bias = stepped && *stepped ? ctl->stepped_bias_ns : ctl->bias_ns;
+		struct probe_bias *b = bpf_map_lookup_elem(&probe_bias, &cpu);
+		__u64 bias = !b ? 0 : stepped && *stepped ? b->stepped_bias_ns : b->bias_ns;
 
 		latency = latency > bias ? latency - bias : 0;
 	}

@@ -29,8 +29,12 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u64 size, __u64 arg
 	__u64 sp = PT_REGS_SP(ctx);
 	struct thread_state *st;
 	struct call_start *c;
+	__u64 cookie;
 
-	if (size < cfg.min_size || !is_target(id >> 32))
+	if (size < cfg.min_size)
+		return 0;
+	cookie = bpf_get_attach_cookie(ctx);
+	if (!is_target(id >> 32) && ((cookie >> 8) & 0xff) != ALLOCATOR_CALIBRATION)
 		return 0;
 	st = thread_state_get(true);
 	if (!st) {
@@ -46,7 +50,7 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u64 size, __u64 arg
 	c->size = size;
 	c->sp = sp;
 	c->arg = arg;
-	c->cookie = bpf_get_attach_cookie(ctx);
+	c->cookie = cookie;
 	causes_open(&c->snap, st->has_causes);
 	c->ts = bpf_ktime_get_ns();
 	return 0;
@@ -116,6 +120,12 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 	now = bpf_ktime_get_ns();
 	op = c->cookie & 0xff;
 	allocator = (c->cookie >> 8) & 0xff;
+	/* The collector calibrating its probes on this CPU: the raw latency is all it needs. */
+	if (allocator == ALLOCATOR_CALIBRATION) {
+		emit_at(ctx, now, c->ts, c->size, 0, op, allocator, 0);
+		c->ts = 0;
+		return 0;
+	}
 
 	if (op == OP_FREE || op == OP_DELETE || op == OP_DELETE_ARRAY) {
 		k.addr = c->arg;

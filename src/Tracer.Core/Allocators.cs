@@ -14,9 +14,12 @@ public static class Allocators
     public const byte Mimalloc = 4;
     public const byte Go = 5;
     public const byte Dotnet = 6;
+
+    /// <summary>The collector's own calibration functions, probed in the collector only: never a target's series.</summary>
+    public const byte Calibration = 7;
     public const byte FirstDynamic = 16;
 
-    private static readonly string[] s_fixed = ["kernel", "glibc", "jemalloc", "tcmalloc", "mimalloc", "go", "dotnet"];
+    private static readonly string[] s_fixed = ["kernel", "glibc", "jemalloc", "tcmalloc", "mimalloc", "go", "dotnet", "calibration"];
     private static readonly string?[] s_names = new string?[256];
     private static readonly object s_gate = new();
     private static int s_nextDynamic = FirstDynamic;

@@ -17,6 +17,12 @@ namespace Tracer.Core;
 /// <param name="Subtracted">whether the bias is subtracted from recorded latencies (false: <c>--raw-latency</c>)</param>
 public sealed record ProbeCost(long BiasNs, long SteppedBiasNs, double SmallPairNs, double TracedPairNs, double BarePairNs, int Samples, bool Subtracted)
 {
+    /// <summary>
+    /// CPUs on which the figures are measured again while tracing, each CPU's own then subtracted from the calls that
+    /// return there (0: the start-up figures are subtracted throughout, or nothing is).
+    /// </summary>
+    public int TrackedCpus { get; init; }
+
     /// <summary>What one call of the malloc family pays for its entry and return traps (half a small pair).</summary>
     public double CallNs => SmallPairNs / 2;
 

@@ -30,6 +30,7 @@ public static class RunSummaryJson
             w.WriteNumber("probe_cost_ns", cost.BiasNs);
             w.WriteNumber("probe_cost_stepped_ns", cost.SteppedBiasNs);
             w.WriteBoolean("subtracted", cost.Subtracted);
+            w.WriteNumber("tracked_cpus", cost.TrackedCpus);
             w.WriteNumber("samples", cost.Samples);
             w.WriteNumber("call_ns", Math.Round(cost.CallNs, 1));
             w.WriteNumber("small_pair_ns", Math.Round(cost.SmallPairNs, 1));

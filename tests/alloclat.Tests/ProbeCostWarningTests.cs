@@ -9,11 +9,23 @@ public class ProbeCostWarningTests
     [Fact]
     public void TheLineStatesTheCalibratedCostsAndTheSlowdownTheyMean()
     {
-        var cost = new ProbeCost(BiasNs: 712, SteppedBiasNs: 19_460, SmallPairNs: 24_180, TracedPairNs: 26_000, BarePairNs: 41.6, Samples: 10_000, Subtracted: true);
+        var cost = new ProbeCost(BiasNs: 712, SteppedBiasNs: 19_460, SmallPairNs: 24_180, TracedPairNs: 26_000, BarePairNs: 41.6, Samples: 10_000, Subtracted: true)
+        {
+            TrackedCpus = 2,
+        };
         Assert.Equal("[WARN] --precise: each malloc-family call of the target now takes a uprobe trap at its entry and its return, measured here at " +
             "12.1 us per call, 24.2 us per malloc+free pair (42 ns untraced): a program doing 1 M small allocations per second will run ~25x slower, " +
             "one doing 10 k ~1.2x; 712 ns of each recorded latency is the probes' own (19.5 us where the function's first instruction is " +
-            "single-stepped, as glibc's free) and is subtracted (--raw-latency keeps it)", ProbeCostWarning.Line(cost));
+            "single-stepped, as glibc's free) and is subtracted, as measured again on each CPU while tracing (--raw-latency keeps it)", ProbeCostWarning.Line(cost));
+    }
+
+    [Fact]
+    public void AFigureNotFollowedPerCpuIsSaidToBeTheStartUpOne()
+    {
+        var cost = new ProbeCost(712, 19_460, 24_180, 26_000, 41.6, 10_000, Subtracted: true);
+        Assert.EndsWith("and is subtracted (--raw-latency keeps it)", ProbeCostWarning.Line(cost));
+        Assert.Equal("[WARN] --precise: the probes' cost is not measured again per CPU while tracing (sched_getaffinity: EINVAL): the start-up figure " +
+            "is subtracted from every call, on whatever CPU and whenever it ran", ProbeCostWarning.NotTracked("sched_getaffinity: EINVAL"));
     }
 
     [Fact]

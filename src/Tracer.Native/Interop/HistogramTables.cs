@@ -62,13 +62,7 @@ public struct HistControl
     public uint Slot;
     public uint Enabled;
 
-    /// <summary>The probes' cost taken off each corrected latency before it is counted (emulated entry).</summary>
-    public uint BiasNs;
-
-    /// <summary>The same where the function's first instruction is single-stepped (marked in <c>hist_stepped</c>).</summary>
-    public uint SteppedBiasNs;
-
-    /// <summary>Bit per operation number: the operations whose latencies are corrected.</summary>
+    /// <summary>Bit per operation number: the operations whose latencies have <see cref="ProbeBias"/> taken off.</summary>
     public uint CorrectedOps;
 
     public uint Pad;
@@ -78,4 +72,18 @@ public struct HistControl
 
     /// <summary>The <c>hist_stepped</c> index of an allocator's operation (<c>HIST_STEPPED_INDEX</c>).</summary>
     public static uint SteppedIndex(byte allocator, byte op) => ((uint)allocator << 5) | (op & 31u);
+}
+
+/// <summary>Mirror of <c>struct probe_bias</c>: the probes' cost on one CPU, an entry of the <c>probe_bias</c> table.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public struct ProbeBias
+{
+    /// <summary>Entries of the table, indexed by CPU number (<c>ALLOCLAT_MAX_CPUS</c>).</summary>
+    public const int MaxCpus = 1024;
+
+    /// <summary>Taken off each corrected latency before it is counted (emulated entry).</summary>
+    public uint BiasNs;
+
+    /// <summary>The same where the function's first instruction is single-stepped (marked in <c>hist_stepped</c>).</summary>
+    public uint SteppedBiasNs;
 }

@@ -146,6 +146,13 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(LibC, SetLastError = true)]
     internal static partial int clock_gettime(int clockid, Timespec* tp);
 
+    /// <summary><c>sched_getaffinity(0, ...)</c>: the calling thread's CPU mask.</summary>
+    [LibraryImport(LibC, SetLastError = true)]
+    internal static partial int sched_getaffinity(int pid, nuint cpusetsize, /* cpu_set_t * */ ulong* mask);
+
+    [LibraryImport(LibC, SetLastError = true)]
+    internal static partial int sched_setaffinity(int pid, nuint cpusetsize, /* const cpu_set_t * */ ulong* mask);
+
     [LibraryImport(LibC)]
     internal static partial int vsnprintf(byte* str, nuint size, byte* format, /* va_list */ nint ap);
 

@@ -23,6 +23,12 @@ internal sealed class AllocEventDecoder : IPerfSampleHandler
     /// </summary>
     public LatencyCorrection? Correction { get; set; }
 
+    /// <summary>
+    /// Where the calls of the collector's own calibration functions go (<see cref="Allocators.Calibration"/>, never a
+    /// target's series nor counted): the CPU the call returned on, which of the two functions, its raw latency.
+    /// </summary>
+    public Action<int, AllocOp, long>? CalibrationCall { get; set; }
+
     /// <summary>Where decoded calls go; set by each poll.</summary>
     public IAllocationRecorder? Recorder { get; set; }
 
@@ -39,10 +45,16 @@ internal sealed class AllocEventDecoder : IPerfSampleHandler
         // Only a wake-up: each poll continues every process in the held map.
         if (ev.Op == (byte)AllocOp.ExecStopped)
             return;
+        // Sent on the CPU the call returned on (BPF_F_CURRENT_CPU): the buffer's CPU is the call's.
+        if (ev.Allocator == Allocators.Calibration)
+        {
+            CalibrationCall?.Invoke(cpu, (AllocOp)ev.Op, (long)ev.LatencyNs);
+            return;
+        }
         var comm = data.Slice(AllocEvent.CommOffset, AllocEvent.CommLength);
         // A Go stop-the-world carries the runtime's reason plus one in flags (0: the release passes none).
         byte stopReason = ev.Op == (byte)AllocOp.GcPause ? (byte)ev.Flags : (byte)0;
-        long latency = Correction is { } c ? c.Correct(ev.Allocator, (AllocOp)ev.Op, (long)ev.LatencyNs) : (long)ev.LatencyNs;
+        long latency = Correction is { } c ? c.Correct(ev.Allocator, (AllocOp)ev.Op, (long)ev.LatencyNs, cpu) : (long)ev.LatencyNs;
         if (_perThread)
         {
             var key = new SeriesKey((int)ev.Pid, ev.Allocator, (AllocOp)ev.Op, SizeClass.Of(ev.Size), Tid: (int)ev.Tid, GoStopReason: stopReason);

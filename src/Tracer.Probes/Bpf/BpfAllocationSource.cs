@@ -25,6 +25,7 @@ public sealed class BpfAllocationSource : IEventSource
     private readonly HoldWakeups? _holdWakeups;
     private readonly PerfBufferReader[] _readers;
     private ExecGate? _gate;
+    private ProbeCostTracker? _tracker;
     private IAllocationRecorder? _recorder;
 
     private BpfAllocationSource(BpfObject obj, ProbeOptions options)
@@ -151,12 +152,32 @@ public sealed class BpfAllocationSource : IEventSource
         _decoder.Correction = Correction = new LatencyCorrection(cost);
         if (_histograms is { } histograms && cost.Subtracted)
         {
-            histograms.SetCorrection(cost.BiasNs, cost.SteppedBiasNs, LatencyCorrection.CorrectedOps);
+            for (int cpu = 0; cpu < Libbpf.PossibleCpus; cpu++)
+                histograms.SetBias(cpu, cost.BiasNs, cost.SteppedBiasNs);
+            histograms.SetCorrectedOps(LatencyCorrection.CorrectedOps);
             Correction.SingleSteppedLearnt = histograms.MarkSingleStepped;
+            Correction.BiasTracked = histograms.SetBias;
+        }
+        // What is subtracted follows each CPU's cost from now on; kept (--raw-latency), the start-up figure says it all.
+        if (cost.Subtracted)
+        {
+            _tracker = ProbeCostTracker.Start(_object, Correction, Options.MinSize, out string? problem);
+            TrackingProblem = problem;
+            if (_tracker is { } tracker)
+            {
+                _decoder.CalibrationCall = tracker.OnCall;
+                cost = cost with { TrackedCpus = tracker.Tracking.Cpus.Count };
+            }
         }
         ProbeCost = cost;
         return cost;
     }
+
+    /// <summary>Why the probes' cost is not followed per CPU while tracing (null: it is, or it is not subtracted).</summary>
+    public string? TrackingProblem { get; private set; }
+
+    /// <summary>What was measured of the probes' cost per CPU while tracing (null: it is not followed).</summary>
+    public ProbeCostTracking? Tracking => _tracker?.Tracking;
 
     /// <summary>The probes' calibrated cost (null: not calibrated).</summary>
     public ProbeCost? ProbeCost { get; private set; }
@@ -255,6 +276,7 @@ public sealed class BpfAllocationSource : IEventSource
     public void Dispose()
     {
         var guard = _gate?.Guard;
+        _tracker?.Dispose();
         _gate?.Dispose();
         _spikeReader?.Dispose();
         _holdWakeups?.Dispose();

@@ -20,7 +20,8 @@ internal sealed class KernelHistograms
 
     private readonly BpfMap _control;
     private readonly BpfMap _stepped;
-    private HistControl _bias;
+    private readonly BpfMap _probeBias;
+    private HistControl _settings;
     private readonly BpfMap[] _series;
     private readonly BpfMap[] _buckets;
     private readonly uint _mode;
@@ -52,6 +53,7 @@ internal sealed class KernelHistograms
     {
         _control = obj.Map(BpfMaps.HistControl);
         _stepped = obj.Map(BpfMaps.HistStepped);
+        _probeBias = obj.Map(BpfMaps.ProbeBias);
         _series = [obj.Map(BpfMaps.HistSeries0), obj.Map(BpfMaps.HistSeries1)];
         _buckets = [obj.Map(BpfMaps.HistBuckets0), obj.Map(BpfMaps.HistBuckets1)];
         _mode = alsoEvents ? HistControl.AndEvents : HistControl.Aggregate;
@@ -59,21 +61,34 @@ internal sealed class KernelHistograms
     }
 
     /// <summary>
-    /// Has the programs take the probes' calibrated cost off each latency of the corrected operations before they
-    /// count it, as the event decoder takes it off each event's: <paramref name="biasNs"/> for a function whose
-    /// first instruction is emulated, <paramref name="steppedBiasNs"/> for those marked by <see cref="MarkSingleStepped"/>.
-    /// Applied in the kernel because a bucket's value corrected afterwards would land in the bucket below whenever
-    /// the bucket is wider than the cost (every bucket above 2 ms for a 1 µs cost).
+    /// Has the programs take the probes' cost (<see cref="SetBias"/>) off each latency of the corrected operations
+    /// before they count it, as the event decoder takes it off each event's. Applied in the kernel because a bucket's
+    /// value corrected afterwards would land in the bucket below whenever the bucket is wider than the cost (every
+    /// bucket above 2 ms for a 1 µs cost).
     /// </summary>
-    public void SetCorrection(long biasNs, long steppedBiasNs, IEnumerable<AllocOp> corrected)
+    public void SetCorrectedOps(IEnumerable<AllocOp> corrected)
     {
         uint ops = 0;
         foreach (var op in corrected)
             ops |= 1u << ((int)op & 31);
-        _bias.BiasNs = (uint)Math.Clamp(biasNs, 0, uint.MaxValue);
-        _bias.SteppedBiasNs = (uint)Math.Clamp(steppedBiasNs, 0, uint.MaxValue);
-        _bias.CorrectedOps = ops;
+        _settings.CorrectedOps = ops;
         Switch(_slot);
+    }
+
+    /// <summary>
+    /// The probes' cost on <paramref name="cpu"/>, taken off the corrected latencies of the calls that return there:
+    /// <paramref name="biasNs"/> for a function whose first instruction is emulated, <paramref name="steppedBiasNs"/>
+    /// for those marked by <see cref="MarkSingleStepped"/>.
+    /// </summary>
+    public void SetBias(int cpu, long biasNs, long steppedBiasNs)
+    {
+        if ((uint)cpu >= ProbeBias.MaxCpus)
+            return;
+        _probeBias.Update((uint)cpu, new ProbeBias
+        {
+            BiasNs = (uint)Math.Clamp(biasNs, 0, uint.MaxValue),
+            SteppedBiasNs = (uint)Math.Clamp(steppedBiasNs, 0, uint.MaxValue),
+        });
     }
 
     /// <summary>Marks an allocator's operation as probed on a function whose first instruction is single-stepped.</summary>
@@ -128,12 +143,12 @@ internal sealed class KernelHistograms
     public void Enable() => Switch(_slot);
 
     /// <summary>Stops counting in the tables: every call is an event again.</summary>
-    public void Disable() => _control.Update(0u, _bias with { Slot = _slot, Enabled = 0 });
+    public void Disable() => _control.Update(0u, _settings with { Slot = _slot, Enabled = 0 });
 
     private void Switch(uint slot)
     {
         _slot = slot;
-        _control.Update(0u, _bias with { Slot = slot, Enabled = _mode });
+        _control.Update(0u, _settings with { Slot = slot, Enabled = _mode });
     }
 
     /// <summary>
@@ -217,7 +232,7 @@ internal sealed class KernelHistograms
         else
             comm = _comms.TryGetValue(key.Series.Pid, out var known) ? known : default;
         var series = new SeriesKey((int)key.Series.Pid, key.Series.Allocator, (AllocOp)key.Series.Op, key.Series.SizeClass);
-        // The programs corrected the latency before choosing its bucket (SetCorrection).
+        // The programs corrected the latency before choosing its bucket (SetCorrectedOps, SetBias).
         long latency = LowestValue(key.Bucket);
         _recorder!.RecordMany(series, bytes, latency, (long)count, comm);
         Interlocked.Add(ref _calls, (long)count);

@@ -15,13 +15,20 @@ internal static class ProbeCostWarning
     public static string Line(ProbeCost cost)
     {
         ArgumentNullException.ThrowIfNull(cost);
-        string kept = cost.Subtracted ? "is subtracted (--raw-latency keeps it)" : "is kept (--raw-latency)";
+        string kept = !cost.Subtracted ? "is kept (--raw-latency)"
+            : cost.TrackedCpus > 0 ? "is subtracted, as measured again on each CPU while tracing (--raw-latency keeps it)"
+            : "is subtracted (--raw-latency keeps it)";
         return $"[WARN] --precise: each malloc-family call of the target now takes a uprobe trap at its entry and its return, measured here at " +
             $"{Ns(cost.CallNs)} per call, {Ns(cost.SmallPairNs)} per malloc+free pair ({Ns(cost.BarePairNs)} untraced): a program doing 1 M small " +
             $"allocations per second will run ~{Times(cost.Slowdown(HighRate))} slower, one doing 10 k ~{Times(cost.Slowdown(LowRate))}; " +
             $"{Ns(cost.BiasNs)} of each recorded latency is the probes' own ({Ns(cost.SteppedBiasNs)} where the function's first instruction is " +
             $"single-stepped, as glibc's free) and {kept}";
     }
+
+    /// <summary>The probes' cost could be calibrated at start but not followed per CPU while tracing.</summary>
+    public static string NotTracked(string reason) =>
+        $"[WARN] --precise: the probes' cost is not measured again per CPU while tracing ({reason}): the start-up figure is subtracted " +
+        "from every call, on whatever CPU and whenever it ran";
 
     public static string Failed(string reason) =>
         $"[WARN] --precise: each malloc-family call of the target now takes a uprobe trap at its entry and its return; their cost could not be " +

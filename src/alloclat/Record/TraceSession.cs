@@ -96,6 +96,10 @@ internal sealed partial class TraceSession : IDisposable
         Source?.Dispose();
         if (_o.Verbose && Source is { LinksHandedToGuard: > 0 } source)
             _err.WriteLine($"[INFO] {source.LinksHandedToGuard} probe links of exited processes handed to alloclat-guard, which removes them now that alloclat has exited");
+        if (_o.Verbose && Source?.Tracking is { Updates: > 0 } t)
+            _err.WriteLine($"[INFO] the probes' cost was measured again {t.Updates} times on CPU{(t.Cpus.Count == 1 ? "" : "s")} {string.Join(",", t.Cpus)} " +
+                $"while tracing: {ProbeCostWarning.Ns(t.MinBiasNs)} to {ProbeCostWarning.Ns(t.MaxBiasNs)} (emulated entry), " +
+                $"{ProbeCostWarning.Ns(t.MinSteppedBiasNs)} to {ProbeCostWarning.Ns(t.MaxSteppedBiasNs)} (single-stepped)");
         Command?.Dispose();
     }
 
@@ -272,6 +276,8 @@ internal sealed partial class TraceSession : IDisposable
         {
             var cost = source.Calibrate(subtract: !_o.RawLatency);
             _err.WriteLine(ProbeCostWarning.Line(cost));
+            if (source.TrackingProblem is { } problem)
+                _err.WriteLine(ProbeCostWarning.NotTracked(problem));
         }
         catch (ProbeCalibrationException e)
         {

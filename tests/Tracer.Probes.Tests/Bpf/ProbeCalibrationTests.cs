@@ -91,4 +91,39 @@ public class ProbeCalibrationTests
         Assert.True(c.IsSingleStepped(Allocators.Jemalloc, AllocOp.Free));
         Assert.Equal(5_000, c.Correct(Allocators.Jemalloc, AllocOp.Free, 25_000));
     }
+
+    [Fact]
+    public void EachCpuHasItsOwnFigures_StartingAsTheStartUpOnes_AndTheKernelIsToldOfEachChange()
+    {
+        var c = new LatencyCorrection(new ProbeCost(700, 20_000, 24_000, 26_000, 40, 2000, Subtracted: true));
+        c.Learn(Allocators.Glibc, AllocOp.Free, singleStepped: true);
+        var told = new List<(int, long, long)>();
+        c.BiasTracked = (cpu, bias, stepped) => told.Add((cpu, bias, stepped));
+        c.Track(1, 900, 28_000);
+        Assert.Equal([(1, 900L, 28_000L)], told);
+        Assert.Equal((700, 20_000), c.BiasOn(0));
+        Assert.Equal((900, 28_000), c.BiasOn(1));
+        // The same call, returning on either CPU.
+        Assert.Equal(300, c.Correct(Allocators.Glibc, AllocOp.Malloc, 1_000, cpu: 0));
+        Assert.Equal(100, c.Correct(Allocators.Glibc, AllocOp.Malloc, 1_000, cpu: 1));
+        Assert.Equal(5_000, c.Correct(Allocators.Glibc, AllocOp.Free, 25_000, cpu: 0));
+        Assert.Equal(0, c.Correct(Allocators.Glibc, AllocOp.Free, 25_000, cpu: 1));
+        // A CPU beyond the table keeps the start-up figures; a figure of zero is never taken.
+        c.Track(Tracer.Native.Interop.ProbeBias.MaxCpus, 5, 5);
+        c.Track(0, 0, 28_000);
+        Assert.Single(told);
+        Assert.Equal((700, 20_000), c.BiasOn(Tracer.Native.Interop.ProbeBias.MaxCpus));
+        Assert.Equal(300, c.Correct(Allocators.Glibc, AllocOp.Malloc, 1_000, cpu: 0));
+    }
+
+    [Fact]
+    public void KeptFiguresAreFollowedButNeverSubtracted()
+    {
+        var c = new LatencyCorrection(new ProbeCost(700, 20_000, 24_000, 26_000, 40, 2000, Subtracted: false));
+        int told = 0;
+        c.BiasTracked = (_, _, _) => told++;
+        c.Track(1, 900, 28_000);
+        Assert.Equal(0, told);
+        Assert.Equal(1_000, c.Correct(Allocators.Glibc, AllocOp.Malloc, 1_000, cpu: 1));
+    }
 }
