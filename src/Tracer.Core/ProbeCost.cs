@@ -19,7 +19,7 @@ public sealed record ProbeCost(long BiasNs, long SteppedBiasNs, double SmallPair
 {
     /// <summary>
     /// CPUs on which the figures are measured again while tracing, each CPU's own then subtracted from the calls that
-    /// return there (0: the start-up figures are subtracted throughout, or nothing is).
+    /// return there unless <see cref="Subtracted"/> is false (0: only the start-up figures were measured).
     /// </summary>
     public int TrackedCpus { get; init; }
 

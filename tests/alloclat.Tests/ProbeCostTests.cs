@@ -13,12 +13,12 @@ namespace Alloclat.Tests;
 /// entry: corrected, the median must be the truth's within 200 ns or 20 % of that bias; raw, larger by about it.
 /// On these virtual machines a CPU's traps switch between two speeds a third apart within tens of milliseconds, the
 /// other CPU's independently: the corrected figure is right only because the collector measures the cost again on
-/// each CPU while tracing, and the calls are many enough (about half a second of them) that the medians compared
+/// each CPU while tracing, and the calls are many enough (about a second of them) that the medians compared
 /// cover many such switches.
 /// </summary>
 public class ProbeCostTests
 {
-    private const int Calls = 20_000;
+    private const int Calls = 50_000;
 
     private sealed record Traced(Point Malloc, Point Stats, long TruthP50, string Warning, JsonElement Cost, string Stderr);
 
@@ -54,13 +54,7 @@ public class ProbeCostTests
         // Followed on every CPU the collector may run on (it inherits this process's affinity).
         Assert.Equal(Environment.ProcessorCount, corrected.Cost.GetProperty("tracked_cpus").GetInt32());
         Assert.EndsWith("and is subtracted, as measured again on each CPU while tracing (--raw-latency keeps it)", corrected.Warning);
-        var again = Regex.Match(corrected.Stderr, @"\[INFO\] the probes' cost was measured again (?<n>\d+) times on CPUs? (?<cpus>[\d,]+) while tracing: " +
-            @"(?<low>[\d.]+ [nu]s) to (?<high>[\d.]+ [nu]s) \(emulated entry\)");
-        Assert.True(again.Success, corrected.Stderr);
-        var cpus = again.Groups["cpus"].Value.Split(',').Select(int.Parse).ToArray();
-        Assert.Equal(Environment.ProcessorCount, cpus.Length);
-        Assert.True(int.Parse(again.Groups["n"].Value, CultureInfo.InvariantCulture) >= cpus.Length, again.Value);
-        Assert.True(Nanoseconds(again.Groups["low"].Value) <= Nanoseconds(again.Groups["high"].Value), again.Value);
+        MeasuredAgain(corrected);
         long tolerance = Math.Max(200, bias / 5);
         Assert.True(Math.Abs(corrected.Malloc["p50"] - corrected.TruthP50) <= tolerance,
             $"corrected p50 {corrected.Malloc["p50"]} ns, truth {corrected.TruthP50} ns, calibrated bias {bias} ns (tolerance {tolerance} ns)");
@@ -69,17 +63,33 @@ public class ProbeCostTests
         var raw = Trace(raw: true);
         long rawBias = raw.Stats["probe_cost_ns"];
         Assert.Equal(1, raw.Stats["raw_latency"]);
-        Assert.Equal(0, raw.Cost.GetProperty("tracked_cpus").GetInt32());
-        // Raw, the call's own time plus the probes' bias; about the bias more than the corrected figure. This run's
-        // calls are compared with this run's calibration, taken seconds before: on these VMs two calibrations a few
-        // seconds apart differ by up to a third, so the raw figure is held to half its bias.
-        long rawTolerance = Math.Max(200, rawBias / 2);
-        Assert.True(Math.Abs(raw.Malloc["p50"] - raw.TruthP50 - rawBias) <= rawTolerance,
-            $"raw p50 {raw.Malloc["p50"]} ns, truth {raw.TruthP50} ns, calibrated bias {rawBias} ns (tolerance {rawTolerance} ns)");
+        Assert.Equal(Environment.ProcessorCount, raw.Cost.GetProperty("tracked_cpus").GetInt32());
+        // Raw, the call's own time plus the probes' cost: within the range that cost was measured in during the run
+        // (kept, not subtracted), as wide as the corrected figure's tolerance on either side. The start-up figure
+        // alone would not do: on these VMs a CPU's traps change speed by a third within milliseconds.
+        var (low, high) = MeasuredAgain(raw);
+        long rawTolerance = Math.Max(200, (long)high / 5);
+        long carried = raw.Malloc["p50"] - raw.TruthP50;
+        Assert.True(carried >= low - rawTolerance && carried <= high + rawTolerance,
+            $"raw p50 {raw.Malloc["p50"]} ns, truth {raw.TruthP50} ns: {carried} ns carried, the probes' cost measured at {low}-{high} ns during the run (tolerance {rawTolerance} ns)");
         Assert.True(raw.Malloc["p50"] - corrected.Malloc["p50"] >= Math.Min(bias, rawBias) / 2,
             $"raw p50 {raw.Malloc["p50"]} ns, corrected p50 {corrected.Malloc["p50"]} ns, bias {bias}/{rawBias} ns");
         Assert.EndsWith("and is kept (--raw-latency)", raw.Warning);
         StatesTheCalibration(raw);
+    }
+
+    /// <summary>The verbose line at the end: the cost measured again on every CPU, and its range (emulated entry).</summary>
+    private static (double Low, double High) MeasuredAgain(Traced run)
+    {
+        var again = Regex.Match(run.Stderr, @"\[INFO\] the probes' cost was measured again (?<n>\d+) times on CPUs? (?<cpus>[\d,]+) while tracing: " +
+            @"(?<low>[\d.]+ [nu]s) to (?<high>[\d.]+ [nu]s) \(emulated entry\)");
+        Assert.True(again.Success, run.Stderr);
+        var cpus = again.Groups["cpus"].Value.Split(',').Select(int.Parse).ToArray();
+        Assert.Equal(Environment.ProcessorCount, cpus.Length);
+        Assert.True(int.Parse(again.Groups["n"].Value, CultureInfo.InvariantCulture) >= cpus.Length, again.Value);
+        double low = Nanoseconds(again.Groups["low"].Value), high = Nanoseconds(again.Groups["high"].Value);
+        Assert.True(low > 0 && low <= high, again.Value);
+        return (low, high);
     }
 
     /// <summary>The start-up line's figures are the calibration's, as the summary gives them.</summary>

@@ -25,7 +25,7 @@ public class ProbeCostWarningTests
         var cost = new ProbeCost(712, 19_460, 24_180, 26_000, 41.6, 10_000, Subtracted: true);
         Assert.EndsWith("and is subtracted (--raw-latency keeps it)", ProbeCostWarning.Line(cost));
         Assert.Equal("[WARN] --precise: the probes' cost is not measured again per CPU while tracing (sched_getaffinity: EINVAL): the start-up figure " +
-            "is subtracted from every call, on whatever CPU and whenever it ran", ProbeCostWarning.NotTracked("sched_getaffinity: EINVAL"));
+            "stands for every call, on whatever CPU and whenever it ran", ProbeCostWarning.NotTracked("sched_getaffinity: EINVAL"));
     }
 
     [Fact]

@@ -219,6 +219,7 @@ public class TracingTests
             Cli.Sh($"kill -INT {p.Id}");
             var result = Cli.Wait(p, TimeSpan.FromSeconds(20));
             Assert.True(result.ExitCode == 0, result.ToString());
+            Assert.DoesNotContain("SIGINT is ignored", result.Stderr);
             // With a 60 s interval, everything seen came out in the one interval the interrupt ended.
             var points = LineProtocolFile.Read(output);
             Assert.Single(points, q => q.Measurement == "alloclat_stats");
@@ -230,6 +231,25 @@ public class TracingTests
         {
             demo.Kill();
         }
+    }
+
+    /// <summary>
+    /// Started with SIGINT ignored (as a shell without job control starts a command given with &amp;, which the .NET
+    /// runtime then leaves ignored), alloclat says so at once and how to stop it; SIGTERM still ends the run cleanly.
+    /// </summary>
+    [Fact]
+    public void AnIgnoredSigintIsSaidAtStart_AndSigtermStillEndsTheRun()
+    {
+        string output = Cli.TempOutput();
+        var p = Cli.Start(["record", "-q", "-o", output, "--", "sleep", "60"], wrapper: ["sh", "-c", "trap '' INT; exec \"$0\" \"$@\""]);
+        Cli.WaitUntilTracing(p);
+        Assert.Contains("[WARN] SIGINT is ignored by this process, as its parent left it (a shell does so for a command started with & without job " +
+            "control): Ctrl-C and kill -INT will not stop alloclat; stop it with SIGTERM (kill PID)", p.StderrSoFar);
+        p.Signal(15);
+        var result = Cli.Wait(p, TimeSpan.FromSeconds(30));
+        // As timeout(1) does, the command is stopped too and its status returned: killed by SIGTERM.
+        Assert.True(result.ExitCode == 128 + 15, result.ToString());
+        Assert.Single(LineProtocolFile.Read(output), q => q.Measurement == "alloclat_stats");
     }
 
     /// <summary>Waits until a started process runs its own image (its exec is done and its map holds the file).</summary>

@@ -158,22 +158,19 @@ public sealed class BpfAllocationSource : IEventSource
             Correction.SingleSteppedLearnt = histograms.MarkSingleStepped;
             Correction.BiasTracked = histograms.SetBias;
         }
-        // What is subtracted follows each CPU's cost from now on; kept (--raw-latency), the start-up figure says it all.
-        if (cost.Subtracted)
+        // Each CPU's cost is measured again from now on: subtracted from its calls, or (--raw-latency) only reported.
+        _tracker = ProbeCostTracker.Start(_object, Correction, Options.MinSize, out string? problem);
+        TrackingProblem = problem;
+        if (_tracker is { } tracker)
         {
-            _tracker = ProbeCostTracker.Start(_object, Correction, Options.MinSize, out string? problem);
-            TrackingProblem = problem;
-            if (_tracker is { } tracker)
-            {
-                _decoder.CalibrationCall = tracker.OnCall;
-                cost = cost with { TrackedCpus = tracker.Tracking.Cpus.Count };
-            }
+            _decoder.CalibrationCall = tracker.OnCall;
+            cost = cost with { TrackedCpus = tracker.Tracking.Cpus.Count };
         }
         ProbeCost = cost;
         return cost;
     }
 
-    /// <summary>Why the probes' cost is not followed per CPU while tracing (null: it is, or it is not subtracted).</summary>
+    /// <summary>Why the probes' cost is not measured again per CPU while tracing (null: it is).</summary>
     public string? TrackingProblem { get; private set; }
 
     /// <summary>What was measured of the probes' cost per CPU while tracing (null: it is not followed).</summary>

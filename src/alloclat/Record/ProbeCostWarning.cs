@@ -27,8 +27,8 @@ internal static class ProbeCostWarning
 
     /// <summary>The probes' cost could be calibrated at start but not followed per CPU while tracing.</summary>
     public static string NotTracked(string reason) =>
-        $"[WARN] --precise: the probes' cost is not measured again per CPU while tracing ({reason}): the start-up figure is subtracted " +
-        "from every call, on whatever CPU and whenever it ran";
+        $"[WARN] --precise: the probes' cost is not measured again per CPU while tracing ({reason}): the start-up figure stands " +
+        "for every call, on whatever CPU and whenever it ran";
 
     public static string Failed(string reason) =>
         $"[WARN] --precise: each malloc-family call of the target now takes a uprobe trap at its entry and its return; their cost could not be " +

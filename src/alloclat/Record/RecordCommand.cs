@@ -16,6 +16,9 @@ internal sealed class RecordCommand(RecordOptions options, IConsole console)
     {
         var checkedRun = new Preflight(_o, _err).Run();
         using var signals = new StopSignals();
+        if (Tracer.Native.KernelSupport.SignalIgnored(2))
+            _err.WriteLine("[WARN] SIGINT is ignored by this process, as its parent left it (a shell does so for a command started with & " +
+                "without job control): Ctrl-C and kill -INT will not stop alloclat; stop it with SIGTERM (kill PID)");
         using var heap = new HeapBudget();
         var sinks = await SinkSet.OpenAsync(_o, checkedRun, console, _err);
         var alerts = CreateAlerts();
