@@ -97,20 +97,27 @@ public sealed class AlertWebhookTests
         var clock = new FakeClock();
         var options = Fast(server.Url);
         var retry = new RetryPolicy(options.InitialDelay, options.MaxDelay, options.MaxRetryAfter, clock, new MaxJitter());
-        await using var webhook = new AlertWebhook(options, new StringWriter(), retry: retry);
-        webhook.Enqueue(StepTransitions()[1]);
-
-        // The first retry waits the initial delay, the second twice that: one tick short of each, nothing is sent.
-        foreach (var (delay, sent) in new[] { (TimeSpan.FromMilliseconds(50), 1), (TimeSpan.FromMilliseconds(100), 2) })
+        var webhook = new AlertWebhook(options, new StringWriter(), retry: retry);
+        try
         {
-            await clock.WaitForTimerAsync(delay);
-            clock.Advance(delay - TimeSpan.FromTicks(1));
-            Assert.Equal(sent, server.Requests.Count);
-            clock.Advance(TimeSpan.FromTicks(1));
-            await server.WaitForRequestsAsync(sent + 1, TimeSpan.FromSeconds(20));
+            webhook.Enqueue(StepTransitions()[1]);
+
+            // The first retry waits the initial delay, the second twice that: one tick short of each, nothing is sent.
+            foreach (var (delay, sent) in new[] { (TimeSpan.FromMilliseconds(50), 1), (TimeSpan.FromMilliseconds(100), 2) })
+            {
+                await clock.WaitForTimerAsync(delay);
+                clock.Advance(delay - TimeSpan.FromTicks(1));
+                Assert.Equal(sent, server.Requests.Count);
+                clock.Advance(TimeSpan.FromTicks(1));
+                await server.WaitForRequestsAsync(sent + 1, TimeSpan.FromSeconds(20));
+            }
+            await Wait.UntilAsync(() => webhook.Delivered == 1, TimeSpan.FromSeconds(10), "delivery to be counted");
+            Assert.Equal(3, server.Requests.Count);
         }
-        await Wait.UntilAsync(() => webhook.Delivered == 1, TimeSpan.FromSeconds(10), "delivery to be counted");
-        Assert.Equal(3, server.Requests.Count);
+        finally
+        {
+            await DisposeOnFakeClock(webhook, clock, options);
+        }
     }
 
     [Fact]
@@ -120,16 +127,40 @@ public sealed class AlertWebhookTests
         server.Enqueue(new ScriptedResponse(429, null, new Dictionary<string, string> { ["Retry-After"] = "7" }), new ScriptedResponse(200));
         var clock = new FakeClock();
         var options = Fast(server.Url);
-        await using var webhook = new AlertWebhook(options, new StringWriter(),
+        var webhook = new AlertWebhook(options, new StringWriter(),
             retry: new RetryPolicy(options.InitialDelay, options.MaxDelay, options.MaxRetryAfter, clock));
-        webhook.Enqueue(StepTransitions()[1]);
+        try
+        {
+            webhook.Enqueue(StepTransitions()[1]);
 
-        await clock.WaitForTimerAsync(TimeSpan.FromSeconds(7));
-        clock.Advance(TimeSpan.FromSeconds(7) - TimeSpan.FromTicks(1));
-        Assert.Single(server.Requests);
-        clock.Advance(TimeSpan.FromTicks(1));
-        await Wait.UntilAsync(() => webhook.Delivered == 1, TimeSpan.FromSeconds(20), "delivery after Retry-After");
-        Assert.Equal(2, server.Requests.Count);
+            await clock.WaitForTimerAsync(TimeSpan.FromSeconds(7));
+            clock.Advance(TimeSpan.FromSeconds(7) - TimeSpan.FromTicks(1));
+            Assert.Single(server.Requests);
+            clock.Advance(TimeSpan.FromTicks(1));
+            await Wait.UntilAsync(() => webhook.Delivered == 1, TimeSpan.FromSeconds(20), "delivery after Retry-After");
+            Assert.Equal(2, server.Requests.Count);
+        }
+        finally
+        {
+            await DisposeOnFakeClock(webhook, clock, options);
+        }
+    }
+
+    /// <summary>
+    /// Disposes a webhook whose retries wait on <paramref name="clock"/>: its drain timeout runs on that clock too, so
+    /// a test that failed with a retry still waiting would otherwise wait for ever. The clock is moved on a drain
+    /// timeout at a time until the disposal ends (bounded in real time), and the test reports its own failure.
+    /// </summary>
+    private static async Task DisposeOnFakeClock(AlertWebhook webhook, FakeClock clock, AlertWebhookOptions options)
+    {
+        var disposal = webhook.DisposeAsync().AsTask();
+        await Wait.UntilAsync(() =>
+        {
+            if (!disposal.IsCompleted)
+                clock.Advance(options.DrainTimeout);
+            return disposal.IsCompleted;
+        }, TimeSpan.FromSeconds(30), "the webhook's disposal", TimeSpan.FromMilliseconds(10));
+        await disposal;
     }
 
     [Fact]

@@ -25,9 +25,12 @@ public sealed class FakeClock : FakeTimeProvider
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
+        // Recorded once it exists: a test that sees the due time may move time on at once, and a timer made after
+        // that move would be due a whole delay later than the code under test asked for.
+        var timer = base.CreateTimer(callback, state, dueTime, period);
         lock (_timers)
             _timers.Add(dueTime);
-        return base.CreateTimer(callback, state, dueTime, period);
+        return timer;
     }
 
     /// <summary>Waits (in real time, bounded) until <paramref name="count"/> timers matching <paramref name="match"/> were created.</summary>
