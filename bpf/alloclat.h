@@ -195,5 +195,7 @@ struct probe_bias {
 
 /* The cookie given to each uprobe: which allocator and which function it sits on. */
 #define ALLOCLAT_COOKIE(allocator, op) (((__u64)(allocator) << 8) | (__u64)(op))
+#define COOKIE_OP(cookie) ((__u8)((cookie) & 0xff))
+#define COOKIE_ALLOCATOR(cookie) ((__u8)(((cookie) >> 8) & 0xff))
 
 #endif

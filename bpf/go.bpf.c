@@ -88,8 +88,8 @@ int go_large_exit(struct pt_regs *ctx)
 		return 0;
 	__u64 now = bpf_ktime_get_ns();
 
-	emit_at(ctx, now, c->ts, c->size, ctx->ax, OP_GO_LARGE, (c->cookie >> 8) & 0xff, 0);
-	spike_check(ctx, c->ts, now, c->size, OP_GO_LARGE, (c->cookie >> 8) & 0xff, &c->snap);
+	emit_at(ctx, now, c->ts, c->size, ctx->ax, OP_GO_LARGE, COOKIE_ALLOCATOR(c->cookie), 0);
+	spike_check(ctx, c->ts, now, c->size, OP_GO_LARGE, COOKIE_ALLOCATOR(c->cookie), &c->snap);
 	bpf_map_delete_elem(&go_inflight, &k);
 	return 0;
 }
@@ -123,7 +123,7 @@ int go_stw_end(struct pt_regs *ctx)
 
 	if (!start)
 		return 0;
-	emit_flags(ctx, start->ts, 0, 0, OP_GC_PAUSE, (bpf_get_attach_cookie(ctx) >> 8) & 0xff, (__u16)start->reason);
+	emit_flags(ctx, start->ts, 0, 0, OP_GC_PAUSE, COOKIE_ALLOCATOR(bpf_get_attach_cookie(ctx)), (__u16)start->reason);
 	bpf_map_delete_elem(&stw_start, &pid);
 	return 0;
 }
@@ -168,6 +168,6 @@ int go_stw_done(struct pt_regs *ctx)
 	/* A stop that never recorded its start (0) or a clock that is not the kernel's: no pause is made up. */
 	if (started <= 0 || (__u64)started > now || now - (__u64)started > MAX_PAUSE_NS)
 		return 0;
-	emit_flags(ctx, (__u64)started, 0, 0, OP_GC_PAUSE, (cookie >> 8) & 0xff, (__u16)(1 + reason));
+	emit_flags(ctx, (__u64)started, 0, 0, OP_GC_PAUSE, COOKIE_ALLOCATOR(cookie), (__u16)(1 + reason));
 	return 0;
 }

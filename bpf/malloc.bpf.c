@@ -34,7 +34,7 @@ static __always_inline int call_enter(struct pt_regs *ctx, __u64 size, __u64 arg
 	if (size < cfg.min_size)
 		return 0;
 	cookie = bpf_get_attach_cookie(ctx);
-	if (!is_target(id >> 32) && ((cookie >> 8) & 0xff) != ALLOCATOR_CALIBRATION)
+	if (!is_target(id >> 32) && COOKIE_ALLOCATOR(cookie) != ALLOCATOR_CALIBRATION)
 		return 0;
 	st = thread_state_get(true);
 	if (!st) {
@@ -118,8 +118,8 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 		return 0;
 	/* The clock first: the bookkeeping below is the probes' own time, not the call's. */
 	now = bpf_ktime_get_ns();
-	op = c->cookie & 0xff;
-	allocator = (c->cookie >> 8) & 0xff;
+	op = COOKIE_OP(c->cookie);
+	allocator = COOKIE_ALLOCATOR(c->cookie);
 	/* The collector calibrating its probes on this CPU: the raw latency is all it needs. */
 	if (allocator == ALLOCATOR_CALIBRATION) {
 		emit_at(ctx, now, c->ts, c->size, 0, op, allocator, 0);

@@ -130,6 +130,9 @@ public class StructLayoutTests
         Assert.Equal((long)BpfStat.LiveDropped, c["STAT_LIVE_DROPPED"]);
         Assert.Equal((long)BpfStat.HistFull, c["STAT_HIST_FULL"]);
         Assert.Equal((long)(((ulong)Allocators.Jemalloc << 8) | (byte)AllocOp.Calloc), c["COOKIE_JEMALLOC_CALLOC"]);
+        // The programs read allocator and operation back whatever flag bits a site's cookie carries above them.
+        Assert.Equal(Allocators.Jemalloc, c["COOKIE_FLAGGED_ALLOCATOR"]);
+        Assert.Equal((long)AllocOp.Calloc, c["COOKIE_FLAGGED_OP"]);
     }
 
     private static Dictionary<string, long> CompileAndRun()
@@ -189,6 +192,8 @@ public class StructLayoutTests
                 E(OP_MMAP); E(OP_BRK); E(OP_MALLOC); E(OP_POSIX_MEMALIGN); E(OP_FREE); E(OP_GO_LARGE); E(OP_EXEC_STOPPED); E(OP_GC_PAUSE); E(OP_MPROTECT); E(OP_MADVISE); E(OP_NEW); E(OP_NEW_ARRAY); E(OP_DELETE); E(OP_DELETE_ARRAY);
                 E(STAT_INFLIGHT_DROPPED); E(STAT_LIVE_DROPPED); E(STAT_HIST_FULL);
                 printf("COOKIE_JEMALLOC_CALLOC=%llu\n", (unsigned long long)ALLOCLAT_COOKIE(2, OP_CALLOC));
+                printf("COOKIE_FLAGGED_ALLOCATOR=%u\n", COOKIE_ALLOCATOR((1ULL << 16) | ALLOCLAT_COOKIE(2, OP_CALLOC)));
+                printf("COOKIE_FLAGGED_OP=%u\n", COOKIE_OP((1ULL << 16) | ALLOCLAT_COOKIE(2, OP_CALLOC)));
                 return 0;
             }
             """);

@@ -30,7 +30,7 @@ public static class ProbeCalibration
         using var library = CalibrationLibrary.Load(CalibrationLibrary.DefaultPath);
         var (emulated, stepped) = UprobeCost.Sites(library);
         // The "size" the entry program reads: what the filter keeps, and what the return program records as the block.
-        nuint argument = (nuint)Math.Max(minSize, 1UL);
+        nuint argument = UprobeCost.Argument(minSize);
         var samples = new CalibrationSamples(self);
         decoder.Recorder = samples;
 
@@ -40,11 +40,8 @@ public static class ProbeCalibration
         double small, traced;
         try
         {
-            foreach (var site in new[] { emulated, stepped })
-            {
-                links.Add(obj.AttachUprobe(site.EntryProgram!, self, site.Path, site.FileOffset, site.Cookie, retprobe: false));
-                links.Add(obj.AttachUprobe(UprobeSite.AllocExitProgram, self, site.Path, site.FileOffset, site.Cookie, retprobe: true));
-            }
+            UprobeCost.AttachInSelf(obj, emulated, links);
+            UprobeCost.AttachInSelf(obj, stepped, links);
             // Not a target: every program exits early, as for a target's calls below the size filter.
             small = UprobeCost.CallPairNs(library, argument, Pairs, Rounds);
             // The calls are recorded while the perf buffer is read, as a target's are while tracing.

@@ -73,14 +73,9 @@ internal sealed class ProbeCostTracker : IDisposable
             cpus = CpuAffinity.OfCurrentThread();
             library = CalibrationLibrary.Load(CalibrationLibrary.DefaultPath);
             var (emulated, stepped) = UprobeCost.Sites(library);
-            int self = Environment.ProcessId;
+            // Both take their argument as the size: each call is recorded whatever the other did.
             foreach (var site in new[] { emulated, stepped })
-            {
-                // Both take their argument as the size: each call is recorded whatever the other did.
-                var own = site with { Allocator = Allocators.Calibration, EntryProgram = BpfPrograms.AllocEnterSize1 };
-                links.Add(obj.AttachUprobe(own.EntryProgram!, self, own.Path, own.FileOffset, own.Cookie, retprobe: false));
-                links.Add(obj.AttachUprobe(UprobeSite.AllocExitProgram, self, own.Path, own.FileOffset, own.Cookie, retprobe: true));
-            }
+                UprobeCost.AttachInSelf(obj, site with { Allocator = Allocators.Calibration, EntryProgram = BpfPrograms.AllocEnterSize1 }, links);
         }
         catch (Exception e) when (e is LibbpfException or IOException or InvalidOperationException or DllNotFoundException
                                       or EntryPointNotFoundException or Tracer.Elf.ElfFormatException)
@@ -92,7 +87,7 @@ internal sealed class ProbeCostTracker : IDisposable
             return null;
         }
         problem = null;
-        var tracker = new ProbeCostTracker(correction, library, links, (nuint)Math.Max(minSize, 1UL), cpus);
+        var tracker = new ProbeCostTracker(correction, library, links, UprobeCost.Argument(minSize), cpus);
         tracker._thread.Start();
         return tracker;
     }
@@ -163,7 +158,6 @@ internal sealed class ProbeCostTracker : IDisposable
     private sealed class Ring
     {
         private readonly long[] _values = new long[Window];
-        private readonly long[] _sorted = new long[Window];
         private int _next, _count;
 
         public bool Full => _count == Window;
@@ -179,12 +173,11 @@ internal sealed class ProbeCostTracker : IDisposable
             Fresh++;
         }
 
+        /// <summary>The median of the window (call when <see cref="Full"/>), as the start-up calibration takes it.</summary>
         public long Median()
         {
             Fresh = 0;
-            Array.Copy(_values, _sorted, Window);
-            Array.Sort(_sorted);
-            return _sorted[(Window - 1) / 2];
+            return ProbeCalibration.Median(_values);
         }
     }
 }

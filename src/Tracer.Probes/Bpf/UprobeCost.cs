@@ -27,6 +27,17 @@ internal static class UprobeCost
         return (Site(CalibrationLibrary.EmulatedSymbol, AllocOp.Malloc), Site(CalibrationLibrary.SteppedSymbol, AllocOp.Free));
     }
 
+    /// <summary>The "size" the calibration calls pass: what the size filter keeps, and what a return records as the block.</summary>
+    public static nuint Argument(ulong minSize) => (nuint)Math.Max(minSize, 1UL);
+
+    /// <summary>Puts a site's entry and return programs on it in this process only, adding both links to <paramref name="links"/>.</summary>
+    public static void AttachInSelf(BpfObject obj, UprobeSite site, List<BpfLink> links)
+    {
+        int self = Environment.ProcessId;
+        links.Add(obj.AttachUprobe(site.EntryProgram!, self, site.Path, site.FileOffset, site.Cookie, retprobe: false));
+        links.Add(obj.AttachUprobe(UprobeSite.AllocExitProgram, self, site.Path, site.FileOffset, site.Cookie, retprobe: true));
+    }
+
     /// <summary>
     /// Nanoseconds per pair of calls (one of each calibration function) with <paramref name="argument"/>: the fastest
     /// of <paramref name="rounds"/> rounds of <paramref name="pairs"/> pairs (the rounds least disturbed by the rest of
