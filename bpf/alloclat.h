@@ -145,21 +145,27 @@ struct hist_series_key {
 	__u8 pad;
 };
 
-/* One bucket of one series. The buckets are HdrHistogram's for 3 significant digits: values below 2048 ns are their
- * own bucket, above that each power of two has 1024 linear buckets (index ((e - 9) << 10) + (v >> (e - 10)) - 1024
- * for a value v of highest bit e), so a histogram filled from them is the one the exact values would have filled. */
-struct hist_key {
+/* The buckets are HdrHistogram's for 3 significant digits: values below 2048 ns are their own bucket, above that
+ * each power of two has 1024 linear buckets (index ((e - 9) << 10) + (v >> (e - 10)) - 1024 for a value v of highest
+ * bit e), so a histogram filled from them is the one the exact values would have filled. They are kept in blocks of
+ * HIST_BLOCK_BUCKETS consecutive buckets: a series' calls fall into a few of them, a call adds to a counter of a
+ * block that is already there, and a new block is made only where a series' latencies reach a range of 512 buckets
+ * (half a power of two) it has not reached before. */
+#define HIST_BLOCK_BITS 9
+#define HIST_BLOCK_BUCKETS (1 << HIST_BLOCK_BITS)
+
+/* One block of one series. */
+struct hist_block_key {
 	struct hist_series_key series;
-	__u32 bucket;
+	__u32 block;           /* the buckets from block << HIST_BLOCK_BITS */
 };
 
-/* Per series and CPU: what the buckets do not say. */
-struct hist_series {
-	__u64 count;
-	__u64 sum_ns;
-	__u64 max_ns;
-	__u64 bytes;           /* requested bytes */
-	char comm[ALLOCLAT_COMM_LEN];  /* the process's name, taken when the series first appears on this CPU */
+/* A block's counts, shared by every CPU (the programs add atomically): a series' block is one cache line or two in
+ * use, where an entry per bucket made a table insert of many of a run's calls. */
+struct hist_block {
+	__u64 bytes;           /* requested bytes of the calls counted in this block */
+	char comm[ALLOCLAT_COMM_LEN];  /* the process's name, taken when the block was made */
+	__u32 counts[HIST_BLOCK_BUCKETS];
 };
 
 /* Written by the collector: which of the two sets of tables the programs fill (the other is read and emptied). */
@@ -181,6 +187,9 @@ struct probe_bias {
 };
 
 #define ALLOCLAT_MAX_CPUS 1024
+
+/* The allocator id of glibc's malloc family in libc.so (Allocators.Glibc). */
+#define ALLOCATOR_GLIBC 1
 
 /* The allocator id of the collector's own calibration functions (alloclat-calib.c), probed in the collector only:
  * their calls are recorded whether or not the collector is a target, and always sent as events, never counted. */

@@ -110,55 +110,57 @@ static __always_inline void causes_open(struct task_snap *entry, bool has_record
 static __always_inline void spike_check(void *ctx, __u64 start, __u64 now_ns, __u64 size, __u8 op, __u8 allocator,
 					const struct task_snap *entry)
 {
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 id, latency = now_ns - start;
 	__u32 entry_tid = entry->tid;
-	struct spike_event ev = {};
-	struct task_snap now = {};
+	struct spike_event ev;
+	struct task_snap now;
 	struct causes *c;
 	__s64 on_cpu;
 
-	if (!cfg.spike_threshold_ns)
+	/* Most calls stop here, before the two records below are cleared. */
+	if (!cfg.spike_threshold_ns || latency < cfg.spike_threshold_ns)
 		return;
+	__builtin_memset(&ev, 0, sizeof(ev));
+	__builtin_memset(&now, 0, sizeof(now));
+	id = bpf_get_current_pid_tgid();
 	ev.ts_ns = now_ns;
-	ev.latency_ns = now_ns - start;
-	if (ev.latency_ns >= cfg.spike_threshold_ns) {
-		c = bpf_map_lookup_elem(&thread_causes, &entry_tid);
-		if ((__u32)id == entry_tid) {
-			snap_take(&now, c);
-			on_cpu = (__s64)(now.on_cpu - entry->on_cpu);
-			if (now.clock_based && entry->clock_based)
-				on_cpu += (__s64)ev.latency_ns;
-			if (on_cpu < 0)
-				on_cpu = 0;
-			if (on_cpu > (__s64)ev.latency_ns)
-				on_cpu = ev.latency_ns;
-			ev.cause_ns[CAUSE_ON_CPU] = on_cpu;
-			ev.cause_ns[CAUSE_RUNQUEUE] = now.run_delay - entry->run_delay;
-			for (int i = 0; i < DELAYS; i++)
-				ev.cause_ns[CAUSE_DELAY_RECLAIM + i] = now.delay[i] - entry->delay[i];
-			ev.min_faults = now.min_flt - entry->min_flt;
-			ev.maj_faults = now.maj_flt - entry->maj_flt;
-			ev.voluntary_switches = now.nvcsw - entry->nvcsw;
-			ev.involuntary_switches = now.nivcsw - entry->nivcsw;
-		} else {
-			ev.flags |= SPIKE_MOVED;
-			if (c)
-				for (int i = 0; i < TRACED_CAUSES; i++)
-					now.traced[i] = c->ns[i];
-		}
-		if (!bpf_core_field_exists(((struct task_struct *)0)->sched_info))
-			ev.flags |= SPIKE_NO_RUNQUEUE;
-		for (int i = 0; i < TRACED_CAUSES; i++)
-			ev.cause_ns[i] = now.traced[i] - entry->traced[i];
-		ev.size = size;
-		ev.pid = id >> 32;
-		ev.tid = (__u32)id;
-		ev.op = op;
-		ev.allocator = allocator;
-		ev.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK | BPF_F_REUSE_STACKID);
-		process_comm(&ev.comm);
-		bpf_perf_event_output(ctx, &spikes, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
+	ev.latency_ns = latency;
+	c = bpf_map_lookup_elem(&thread_causes, &entry_tid);
+	if ((__u32)id == entry_tid) {
+		snap_take(&now, c);
+		on_cpu = (__s64)(now.on_cpu - entry->on_cpu);
+		if (now.clock_based && entry->clock_based)
+			on_cpu += (__s64)ev.latency_ns;
+		if (on_cpu < 0)
+			on_cpu = 0;
+		if (on_cpu > (__s64)ev.latency_ns)
+			on_cpu = ev.latency_ns;
+		ev.cause_ns[CAUSE_ON_CPU] = on_cpu;
+		ev.cause_ns[CAUSE_RUNQUEUE] = now.run_delay - entry->run_delay;
+		for (int i = 0; i < DELAYS; i++)
+			ev.cause_ns[CAUSE_DELAY_RECLAIM + i] = now.delay[i] - entry->delay[i];
+		ev.min_faults = now.min_flt - entry->min_flt;
+		ev.maj_faults = now.maj_flt - entry->maj_flt;
+		ev.voluntary_switches = now.nvcsw - entry->nvcsw;
+		ev.involuntary_switches = now.nivcsw - entry->nivcsw;
+	} else {
+		ev.flags |= SPIKE_MOVED;
+		if (c)
+			for (int i = 0; i < TRACED_CAUSES; i++)
+				now.traced[i] = c->ns[i];
 	}
+	if (!bpf_core_field_exists(((struct task_struct *)0)->sched_info))
+		ev.flags |= SPIKE_NO_RUNQUEUE;
+	for (int i = 0; i < TRACED_CAUSES; i++)
+		ev.cause_ns[i] = now.traced[i] - entry->traced[i];
+	ev.size = size;
+	ev.pid = id >> 32;
+	ev.tid = (__u32)id;
+	ev.op = op;
+	ev.allocator = allocator;
+	ev.user_stack_id = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK | BPF_F_REUSE_STACKID);
+	process_comm(&ev.comm);
+	bpf_perf_event_output(ctx, &spikes, BPF_F_CURRENT_CPU, &ev, sizeof(ev));
 }
 
 #endif

@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Latency histograms built in the kernel, per series and CPU, in two sets of tables: the programs fill the set
- * `hist_control.slot` names while the collector empties the other, so a read never races the writers and every call
- * is counted once, in the interval it was read in. The tables are defined in histograms.bpf.c. */
+/* Latency histograms built in the kernel, per series in blocks of buckets (struct hist_block), in two tables: the
+ * programs fill the one `hist_control.slot` names while the collector empties the other, so a read never races the
+ * writers and every call is counted once, in the interval it was read in. The tables are defined in
+ * histograms.bpf.c. */
 #ifndef ALLOCLAT_LOGHIST_BPF_H
 #define ALLOCLAT_LOGHIST_BPF_H
 
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 
-#define HIST_MAX_KEYS 16384
-#define HIST_MAX_SERIES 4096
+/* Blocks per table: a series whose calls span two powers of two of latency uses four. A call that finds its table
+ * full is sent as an event instead. */
+#define HIST_MAX_BLOCKS 4096
 /* The collector's histograms end at 60 s and clamp beyond it. */
 #define HIST_MAX_NS 60000000000ULL
 /* Bits of the linear part of a bucket: 2048 sub-buckets, the upper half per power of two (3 significant digits). */
@@ -28,20 +30,14 @@ HIST_SHARED struct {
 	__type(value, struct hist_control);
 } hist_control SEC(".maps");
 
-#define HIST_BUCKETS(name) \
+/* Made by the programs as calls need them, so the table takes memory for the blocks in use only. */
+#define HIST_BLOCKS(name) \
 	HIST_SHARED struct { \
-		__uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
-		__uint(max_entries, HIST_MAX_KEYS); \
-		__type(key, struct hist_key); \
-		__type(value, __u64); \
-	} name SEC(".maps")
-
-#define HIST_SERIES(name) \
-	HIST_SHARED struct { \
-		__uint(type, BPF_MAP_TYPE_PERCPU_HASH); \
-		__uint(max_entries, HIST_MAX_SERIES); \
-		__type(key, struct hist_series_key); \
-		__type(value, struct hist_series); \
+		__uint(type, BPF_MAP_TYPE_HASH); \
+		__uint(map_flags, BPF_F_NO_PREALLOC); \
+		__uint(max_entries, HIST_MAX_BLOCKS); \
+		__type(key, struct hist_block_key); \
+		__type(value, struct hist_block); \
 	} name SEC(".maps")
 
 /* Per allocator and operation (HIST_STEPPED_INDEX): 1 where the probed function's first instruction is single-stepped,
@@ -60,10 +56,17 @@ HIST_SHARED struct {
 	__type(value, struct probe_bias);
 } probe_bias SEC(".maps");
 
-HIST_BUCKETS(hist_buckets0);
-HIST_BUCKETS(hist_buckets1);
-HIST_SERIES(hist_series0);
-HIST_SERIES(hist_series1);
+HIST_BLOCKS(hist_blocks0);
+HIST_BLOCKS(hist_blocks1);
+
+/* What a new block starts from, all zero and never written (a block is too large for the BPF stack; in .rodata it
+ * would share the section with the load-time configuration). */
+HIST_SHARED struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hist_block);
+} hist_empty_block SEC(".maps");
 
 /* Index of the highest set bit of v (v > 0): BPF has no count-leading-zeros instruction. */
 static __always_inline __u32 highest_bit(__u64 v)
@@ -79,7 +82,7 @@ static __always_inline __u32 highest_bit(__u64 v)
 	return r;
 }
 
-/* HdrHistogram's counts index of a value, for 1 ns to 60 s and 3 significant digits (see struct hist_key). */
+/* HdrHistogram's counts index of a value, for 1 ns to 60 s and 3 significant digits (see HIST_BLOCK_BITS). */
 static __always_inline __u32 hist_bucket(__u64 ns)
 {
 	__u32 shift;
@@ -97,43 +100,37 @@ static __always_inline __u8 size_class(__u64 size)
 	return size <= 1 ? 0 : (__u8)highest_bit(size);
 }
 
-static __always_inline bool hist_add(void *series_map, void *buckets_map, __u64 latency, __u64 size, __u8 op,
-				     __u8 allocator)
+static __always_inline bool hist_add(void *blocks, __u64 latency, __u64 size, __u8 op, __u8 allocator)
 {
-	struct hist_key k = {};
-	struct hist_series *s;
-	__u64 *n, zero = 0;
+	__u32 bucket = hist_bucket(latency), zero = 0;
+	struct hist_block_key k = {};
+	struct hist_block *b, *empty;
 
 	k.series.pid = bpf_get_current_pid_tgid() >> 32;
 	k.series.allocator = allocator;
 	k.series.op = op;
 	k.series.size_class = size_class(size);
-	k.bucket = hist_bucket(latency);
-	/* Both entries exist before either is added to, so a full table leaves the call whole for the event path. */
-	s = bpf_map_lookup_elem(series_map, &k.series);
-	if (!s) {
-		struct hist_series fresh = {};
+	k.block = bucket >> HIST_BLOCK_BITS;
+	b = bpf_map_lookup_elem(blocks, &k);
+	if (!b) {
+		/* The first call of the series in this range of buckets since the collector found the block unused. Only the
+		 * program that made the block names it; one that lost the race to make it adds to the winner's. */
+		bool made;
 
-		process_comm(&fresh.comm);
-		bpf_map_update_elem(series_map, &k.series, &fresh, BPF_NOEXIST);
-		s = bpf_map_lookup_elem(series_map, &k.series);
-		if (!s)
+		empty = bpf_map_lookup_elem(&hist_empty_block, &zero);
+		if (!empty)
 			return false;
-	}
-	n = bpf_map_lookup_elem(buckets_map, &k);
-	if (!n) {
-		bpf_map_update_elem(buckets_map, &k, &zero, BPF_NOEXIST);
-		n = bpf_map_lookup_elem(buckets_map, &k);
-		if (!n)
+		made = bpf_map_update_elem(blocks, &k, empty, BPF_NOEXIST) == 0;
+
+		b = bpf_map_lookup_elem(blocks, &k);
+		if (!b)
 			return false;
+		if (made)
+			process_comm(&b->comm);
 	}
-	/* Atomic although per CPU: a uprobe's program can be preempted by another on the same CPU. */
-	__sync_fetch_and_add(n, 1);
-	__sync_fetch_and_add(&s->count, 1);
-	__sync_fetch_and_add(&s->sum_ns, latency);
-	__sync_fetch_and_add(&s->bytes, size);
-	if (latency > s->max_ns)
-		s->max_ns = latency;
+	/* Atomic: every CPU adds to the same block, and a uprobe's program can be preempted by another on its CPU. */
+	__sync_fetch_and_add(&b->counts[bucket & (HIST_BLOCK_BUCKETS - 1)], 1);
+	__sync_fetch_and_add(&b->bytes, size);
 	return true;
 }
 
@@ -158,9 +155,9 @@ static __always_inline bool hist_record(__u64 latency, __u64 size, __u8 op, __u8
 		latency = latency > bias ? latency - bias : 0;
 	}
 	if (ctl->slot)
-		added = hist_add(&hist_series1, &hist_buckets1, latency, size, op, allocator);
+		added = hist_add(&hist_blocks1, latency, size, op, allocator);
 	else
-		added = hist_add(&hist_series0, &hist_buckets0, latency, size, op, allocator);
+		added = hist_add(&hist_blocks0, latency, size, op, allocator);
 	if (!added)
 		count(STAT_HIST_FULL);
 	return added && ctl->enabled == HIST_AGGREGATE;

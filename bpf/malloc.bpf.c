@@ -2,7 +2,10 @@
 /* Precise mode: uprobes on the malloc family, attached by the collector with a cookie naming the allocator and the
  * function (ALLOCLAT_COOKIE). Calls below cfg.min_size are dropped before any map is touched, so small calls cost
  * only the trap itself. A completed call is counted into the kernel's histograms (loghist.bpf.h) when the collector
- * turned them on, and sent as an event otherwise. */
+ * turned them on, and sent as an event otherwise.
+ *
+ * A free is measured when its block is large: glibc says so in the block's own chunk header; for the other
+ * allocators the blocks that traced calls returned are kept in `live`. */
 #include "maps.bpf.h"
 #include "emit.bpf.h"
 #include "causes.bpf.h"
@@ -15,7 +18,8 @@ struct live_key {
 	__u32 pad;
 };
 
-/* Blocks allocated by a traced large call, so that their free can be measured without tracking every block. */
+/* Blocks allocated by a traced large call of an allocator other than glibc, so that their free can be measured
+ * without tracking every block. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, MAX_LIVE);
@@ -85,6 +89,21 @@ int BPF_KPROBE(alloc_enter_posix_memalign, void **memptr, __u64 align, __u64 siz
 	return call_enter(ctx, size, (__u64)memptr);
 }
 
+/* The usable size of a block glibc's malloc returned (malloc_usable_size), from its chunk header, the word before it:
+ * the chunk's size less its three flag bits and the header, and for a chunk glibc mapped on its own (IS_MMAPPED, 2)
+ * less the previous-size word it does not use either. 0 when the word cannot be read without a fault. */
+static __always_inline __u64 glibc_usable_size(const void *ptr)
+{
+	__u64 head = 0, chunk;
+
+	if (bpf_probe_read_user(&head, sizeof(head), (const char *)ptr - 8))
+		return 0;
+	chunk = head & ~7ULL;
+	if (chunk < 32)
+		return 0;
+	return chunk - (head & 2 ? 16 : 8);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(alloc_enter_free, void *ptr)
 {
@@ -94,6 +113,9 @@ int BPF_KPROBE(alloc_enter_free, void *ptr)
 
 	if (!ptr)
 		return 0;
+	/* glibc's own free: the block says how large it is, so no block needs keeping for it. */
+	if (COOKIE_ALLOCATOR(bpf_get_attach_cookie(ctx)) == ALLOCATOR_GLIBC)
+		return call_enter(ctx, glibc_usable_size(ptr), (__u64)ptr);
 	size = bpf_map_lookup_elem(&live, &k);
 	if (!size)
 		return 0;
@@ -128,23 +150,28 @@ int BPF_KRETPROBE(alloc_exit, long ret)
 	}
 
 	if (op == OP_FREE || op == OP_DELETE || op == OP_DELETE_ARRAY) {
-		k.addr = c->arg;
-		bpf_map_delete_elem(&live, &k);
 		addr = c->arg;
+		if (allocator != ALLOCATOR_GLIBC) {
+			k.addr = addr;
+			bpf_map_delete_elem(&live, &k);
+		}
 	} else {
 		if (op == OP_POSIX_MEMALIGN) {
 			addr = 0;
 			if (ret == 0)
 				bpf_probe_read_user(&addr, sizeof(addr), (void *)c->arg);
 		}
-		if (op == OP_REALLOC && c->arg && addr) {
-			k.addr = c->arg;
-			bpf_map_delete_elem(&live, &k);
-		}
-		if (addr) {
-			k.addr = addr;
-			if (bpf_map_update_elem(&live, &k, &c->size, BPF_ANY))
-				count(STAT_LIVE_DROPPED);
+		/* A glibc block says its own size at its free (glibc_usable_size): only the others' blocks are kept. */
+		if (allocator != ALLOCATOR_GLIBC) {
+			if (op == OP_REALLOC && c->arg && addr) {
+				k.addr = c->arg;
+				bpf_map_delete_elem(&live, &k);
+			}
+			if (addr) {
+				k.addr = addr;
+				if (bpf_map_update_elem(&live, &k, &c->size, BPF_ANY))
+					count(STAT_LIVE_DROPPED);
+			}
 		}
 	}
 	/* Counted in the kernel's histograms; one event per call only when they are off or full. */

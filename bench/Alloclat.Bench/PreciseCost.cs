@@ -8,9 +8,9 @@ sealed partial class BenchRun
     /// What --precise adds per traced call, without timing anything: the BPF time of every program that ran
     /// (<c>kernel.bpf_stats_enabled=1</c>) and the collector's own CPU time, per malloc+free of glibc 1 MiB, for
     /// alloclat --precise with the kernel's histograms (the default), with one event per call
-    /// (--no-kernel-histograms), and bpftrace's latency histogram of malloc. The uprobe traps themselves (the
-    /// empty-probe floor) are the same for all and in neither figure; the loop time per call is given too, but it
-    /// depends on the machine's load.
+    /// (--no-kernel-histograms), and bpftrace's latency histograms of malloc, and of malloc and free. The uprobe traps
+    /// themselves (the empty-probe floor) are the same for all and in neither figure; the loop time per call is given
+    /// too, but it depends on the machine's load.
     /// </summary>
     JsonArray PreciseCost()
     {
@@ -18,8 +18,11 @@ sealed partial class BenchRun
         var rows = new JsonArray();
         using var stats = BpfStats.Enable();
         long n = Quick ? 3000 : 20000;
-        _table.Add($"Per traced call under --precise, load-independent: BPF ns (bpf_stats) and tool CPU ns per malloc+free of glibc 1 MiB ({n} pairs)");
-        _table.Add($"  {"tool",-44} {"uprobe BPF ns/pair",19} {"BPF ns/call",12} {"tool CPU ns/pair",17} {"loop ns/pair",13}  uprobe programs (runs x ns/run)");
+        // The tools take turns, round after round: this VM's speed drifts by half over seconds to minutes, and a
+        // median over interleaved rounds holds each tool against the others under the same drift.
+        int rounds = Quick ? 1 : 5;
+        _table.Add($"Per traced call under --precise, load-independent: BPF ns (bpf_stats) and tool CPU ns per malloc+free of glibc 1 MiB ({n} pairs, median of {rounds} interleaved rounds, min-max)");
+        _table.Add($"  {"tool",-44} {"uprobe BPF ns/pair",19} {"BPF ns/call",20} {"tool CPU ns/pair",17} {"loop ns/pair",13}  uprobe programs (runs x ns/run, last round)");
         // Calls timed per pair: alloclat times the malloc and the free of a traced block; the bpftrace rows time
         // malloc alone, and malloc and free (the free of every block: this program frees only the 1 MiB ones).
         var tools = new (string Name, int CallsPerPair, Func<int, string[]> Command, string File, Func<string, bool> Ready)[]
@@ -37,68 +40,103 @@ sealed partial class BenchRun
                 $"uretprobe:{Libc}:free /@fstart[tid]/ {{ @free_ns = hist(nsecs - @fstart[tid]); delete(@fstart[tid]); }} BEGIN {{ printf(\"ready\\n\"); }}"],
                 "bpftrace", l => l == "ready"),
         };
-        foreach (var (name, callsPerPair, command, file, ready) in tools)
+        var measured = tools.Select(_ => new List<PreciseCostRun>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+            for (int t = 0; t < tools.Length; t++)
+                measured[t].Add(PreciseCostRound(tools[t].Name, tools[t].Command, tools[t].File, tools[t].Ready, n));
+        for (int t = 0; t < tools.Length; t++)
         {
-            using var target = Proc.Start(Prog("large_alloc"), ["1048576", n.ToString(CultureInfo.InvariantCulture)],
-                new Dictionary<string, string> { ["BENCH_HOLD_END"] = "1" }, hold: true);
-            PidTool.WaitHeld(target.Id, Prog("large_alloc"));
-            using var tool = Proc.Start(file, command(target.Id));
-            if (!tool.WaitForLine(ready, TimeSpan.FromSeconds(90)))
-                throw new BenchException($"{name} did not get ready:\n{Tracer.Tail(tool.AllOutput())}");
-            // The tool's CPU while the target waits: what it spends with nothing to trace (polling, its interval
-            // reports), taken out of the figure below.
-            Thread.Sleep(1500);
-            long idle0 = BpfStats.CpuNs(tool.Id);
-            Thread.Sleep(1000);
-            long idle1 = BpfStats.CpuNs(tool.Id);
-            var before = BpfStats.Snapshot(tool.Id, alloclat: false);
-            var clock = System.Diagnostics.Stopwatch.StartNew();
-            target.Release();
-            if (!target.WaitForLine(l => l.StartsWith("loop_ns ", StringComparison.Ordinal), RunTimeout))
-                throw new BenchException($"large_alloc under {name} did not finish its loop:\n{Tracer.Tail(target.AllOutput())}");
-            // The collector reads what the kernel counted at its next interval's end: its CPU is taken after that.
-            Thread.Sleep(1200);
-            var end = BpfStats.Snapshot(tool.Id, alloclat: false);
-            long cpu1 = BpfStats.CpuNs(tool.Id);
-            double busyNs = cpu1 - idle1 - (idle1 - idle0) * clock.Elapsed.TotalSeconds;
-            target.Release();
-            target.Wait(RunTimeout);
-            tool.Interrupt();
-            tool.Wait(TimeSpan.FromSeconds(60));
-            long loop = Tracer.LoopNs(target, name);
-            var progs = new JsonArray();
-            long bpfNs = 0;
-            var parts = new List<string>();
-            foreach (var (prog, (runs1, ns1)) in end.OrderBy(kv => kv.Key, StringComparer.Ordinal))
-            {
-                var (runs0, ns0) = before.GetValueOrDefault(prog);
-                long runs = runs1 - runs0, ns = ns1 - ns0;
-                if (runs == 0)
-                    continue;
-                // The syscall and lifecycle tracepoints run for every process on the host: only the uprobes are the calls'.
-                if (file != "bpftrace" && !prog.StartsWith("alloc_", StringComparison.Ordinal))
-                    continue;
-                bpfNs += ns;
-                progs.Add(new JsonObject { ["program"] = prog, ["runs"] = runs, ["ns_per_run"] = Math.Round((double)ns / runs, 0) });
-                parts.Add($"{prog} {runs} x {(double)ns / runs:0}");
-            }
-            double bpfPerPair = (double)bpfNs / n, cpuPerPair = busyNs / n, loopPerPair = (double)loop / n;
-            double bpfPerCall = bpfPerPair / callsPerPair;
+            var (name, callsPerPair, _, _, _) = tools[t];
+            var runs = measured[t];
+            double bpfPerPair = Median(runs.Select(r => r.BpfNs / n)), cpuPerPair = Median(runs.Select(r => r.CpuNs / n));
+            double loopPerPair = Median(runs.Select(r => r.LoopNs / n));
+            var perCall = runs.Select(r => r.BpfNs / n / callsPerPair).ToList();
+            double bpfPerCall = Median(perCall);
+            var last = runs[^1];
             rows.Add(new JsonObject
             {
                 ["tool"] = name,
                 ["pairs"] = n,
+                ["rounds"] = rounds,
                 ["uprobe_bpf_ns_per_pair"] = Math.Round(bpfPerPair, 0),
                 ["calls_per_pair"] = callsPerPair,
                 ["uprobe_bpf_ns_per_call"] = Math.Round(bpfPerCall, 0),
+                ["uprobe_bpf_ns_per_call_min"] = Math.Round(perCall.Min(), 0),
+                ["uprobe_bpf_ns_per_call_max"] = Math.Round(perCall.Max(), 0),
                 ["tool_cpu_ns_per_pair"] = Math.Round(cpuPerPair, 0),
                 ["loop_ns_per_pair"] = Math.Round(loopPerPair, 0),
-                ["programs"] = progs,
+                ["programs"] = last.Programs,
             });
-            _table.Add($"  {name,-44} {bpfPerPair,19:0} {bpfPerCall,12:0} {cpuPerPair,17:0} {loopPerPair,13:0}  {string.Join(", ", parts)}");
+            string range = $"{bpfPerCall:0} ({perCall.Min():0}-{perCall.Max():0})";
+            _table.Add($"  {name,-44} {bpfPerPair,19:0} {range,20} {cpuPerPair,17:0} {loopPerPair,13:0}  {last.Parts}");
         }
         _table.Add("");
         return rows;
+    }
+
+    static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>What one tool's run over <paramref name="n"/> pairs of one round cost: BPF ns, CPU ns and loop ns in all.</summary>
+    sealed record PreciseCostRun(double BpfNs, double CpuNs, double LoopNs, JsonArray Programs, string Parts);
+
+    /// <summary>
+    /// One tool traces one run of <c>large_alloc</c>. alloclat's own calibration calls while tracing
+    /// (ProbeCostTracker, in the collector's process) run the same programs: each program's BPF time is its time per
+    /// run over every run, times the runs the target's pairs make (an entry per call, a return per call).
+    /// </summary>
+    PreciseCostRun PreciseCostRound(string name, Func<int, string[]> command, string file, Func<string, bool> ready, long n)
+    {
+        using var target = Proc.Start(Prog("large_alloc"), ["1048576", n.ToString(CultureInfo.InvariantCulture)],
+            new Dictionary<string, string> { ["BENCH_HOLD_END"] = "1" }, hold: true);
+        PidTool.WaitHeld(target.Id, Prog("large_alloc"));
+        using var tool = Proc.Start(file, command(target.Id));
+        if (!tool.WaitForLine(ready, TimeSpan.FromSeconds(90)))
+            throw new BenchException($"{name} did not get ready:\n{Tracer.Tail(tool.AllOutput())}");
+        // The tool's CPU while the target waits: what it spends with nothing to trace (polling, its interval
+        // reports, alloclat's calibration calls), taken out of the figure below.
+        Thread.Sleep(1500);
+        long idle0 = BpfStats.CpuNs(tool.Id);
+        Thread.Sleep(1000);
+        long idle1 = BpfStats.CpuNs(tool.Id);
+        var before = BpfStats.Snapshot(tool.Id, alloclat: false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        target.Release();
+        if (!target.WaitForLine(l => l.StartsWith("loop_ns ", StringComparison.Ordinal), RunTimeout))
+            throw new BenchException($"large_alloc under {name} did not finish its loop:\n{Tracer.Tail(target.AllOutput())}");
+        // The collector reads what the kernel counted at its next interval's end: its CPU is taken after that.
+        Thread.Sleep(1200);
+        var end = BpfStats.Snapshot(tool.Id, alloclat: false);
+        long cpu1 = BpfStats.CpuNs(tool.Id);
+        double busyNs = cpu1 - idle1 - (idle1 - idle0) * clock.Elapsed.TotalSeconds;
+        target.Release();
+        target.Wait(RunTimeout);
+        tool.Interrupt();
+        tool.Wait(TimeSpan.FromSeconds(60));
+        long loop = Tracer.LoopNs(target, name);
+        var progs = new JsonArray();
+        double bpfNs = 0;
+        var parts = new List<string>();
+        bool alloclat = file != "bpftrace";
+        foreach (var (prog, (runs1, ns1)) in end.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var (runs0, ns0) = before.GetValueOrDefault(prog);
+            long runs = runs1 - runs0, ns = ns1 - ns0;
+            if (runs == 0)
+                continue;
+            // The syscall and lifecycle tracepoints run for every process on the host: only the uprobes are the calls'.
+            if (alloclat && !prog.StartsWith("alloc_", StringComparison.Ordinal))
+                continue;
+            double perRun = (double)ns / runs;
+            long targetRuns = alloclat ? Math.Min(runs, n * (prog == "alloc_exit" ? 2 : 1)) : runs;
+            bpfNs += perRun * targetRuns;
+            progs.Add(new JsonObject { ["program"] = prog, ["runs"] = runs, ["ns_per_run"] = Math.Round(perRun, 0) });
+            parts.Add($"{prog} {runs} x {perRun:0}");
+        }
+        return new PreciseCostRun(bpfNs, busyNs, loop, progs, string.Join(", ", parts));
     }
 
     static string Pid(int pid) => pid.ToString(CultureInfo.InvariantCulture);
@@ -115,16 +153,18 @@ sealed partial class BenchRun
                   "Per malloc+free of glibc 1 MiB (`large_alloc`, traced by PID): the BPF time of the uprobe programs " +
                   "(`kernel.bpf_stats_enabled=1`; the syscall tracepoints run for every process on the host and are left out) and " +
                   "the tool's own CPU time (all threads, from schedstat, less what it spends idle over the same time), both divided " +
-                  "by the pairs. The uprobe traps (the empty-probe floor of the large-allocation table) are the same for every tool " +
-                  "and in neither figure. alloclat probes malloc and free (a traced block's free is measured too), bpftrace malloc " +
-                  "only, and this bpftrace's uprobe runs for every process's malloc (its runs count them, their early exits lower its " +
-                  "ns/run). The loop time per pair depends on the machine's load.\n\n" +
+                  "by the pairs; each figure is the median of interleaved rounds (the tools take turns), with its range. alloclat's " +
+                  "calibration calls while tracing run the same programs in its own process: its programs' time per run is counted " +
+                  "for the target's runs only. The uprobe traps (the empty-probe floor of the large-allocation table) are the same for every tool " +
+                  "and in neither figure. alloclat probes malloc and free (the free of a large block is measured too); the bpftrace " +
+                  "rows time malloc alone, and malloc and free, with its own latency histograms in the kernel. The loop time per " +
+                  "pair depends on the machine's load.\n\n" +
                   "BPF ns/call divides by the calls each tool times per pair (alloclat: malloc and free; bpftrace: as its row says).\n\n" +
-                  "| tool | uprobe BPF ns/pair | BPF ns/call | tool CPU ns/pair | loop ns/pair | uprobe programs (runs × ns/run) |\n| --- | ---: | ---: | ---: | ---: | --- |\n");
+                  "| tool | uprobe BPF ns/pair | BPF ns/call (range) | tool CPU ns/pair | loop ns/pair | uprobe programs, last round (runs × ns/run) |\n| --- | ---: | ---: | ---: | ---: | --- |\n");
         foreach (var r in rows)
         {
             var progs = string.Join(", ", r!["programs"]!.AsArray().Select(p => $"`{p!["program"]}` {p["runs"]} × {p["ns_per_run"]}"));
-            sb.Append($"| {r["tool"]} | {r["uprobe_bpf_ns_per_pair"]} | {r["uprobe_bpf_ns_per_call"]} | {r["tool_cpu_ns_per_pair"]} | {r["loop_ns_per_pair"]} | {progs} |\n");
+            sb.Append($"| {r["tool"]} | {r["uprobe_bpf_ns_per_pair"]} | {r["uprobe_bpf_ns_per_call"]} ({r["uprobe_bpf_ns_per_call_min"]}-{r["uprobe_bpf_ns_per_call_max"]}) | {r["tool_cpu_ns_per_pair"]} | {r["loop_ns_per_pair"]} | {progs} |\n");
         }
         return sb.ToString();
     }

@@ -374,20 +374,15 @@ public sealed unsafe class BpfMap
     }
 
     /// <summary>
-    /// Reads the next entries of a per-CPU hash map in one batch (<c>BPF_MAP_LOOKUP_BATCH</c>, or with
-    /// <paramref name="delete"/> <c>BPF_MAP_LOOKUP_AND_DELETE_BATCH</c>): a system call per batch instead of two per
-    /// entry. Fills <paramref name="keys"/> and <paramref name="values"/> (each entry's values of every possible CPU,
-    /// one after the other) and returns how many entries were read; <paramref name="cursor"/> says where the next batch
-    /// starts and when the map has been read to its end. Fit for a map no program is writing to any more.
+    /// Reads the next entries of a hash map in one batch (<c>BPF_MAP_LOOKUP_BATCH</c>): a system call per batch
+    /// instead of two per entry. Fills <paramref name="keys"/> and <paramref name="values"/> and returns how many entries were read;
+    /// <paramref name="cursor"/> says where the next batch starts and when the map has been read to its end.
     /// </summary>
-    public int ReadBatchPerCpu<TKey, TValue>(Span<TKey> keys, Span<TValue> values, ref BatchCursor cursor, bool delete = false)
+    public int ReadBatch<TKey, TValue>(Span<TKey> keys, Span<TValue> values, ref BatchCursor cursor)
         where TKey : unmanaged where TValue : unmanaged
     {
-        int cpus = Libbpf.PossibleCpus;
-        if (sizeof(TValue) % 8 != 0)
-            throw new ArgumentException("per-CPU values are laid out 8-byte aligned: the value size must be a multiple of 8", nameof(values));
-        if (values.Length < keys.Length * cpus)
-            throw new ArgumentException($"room for {cpus} CPUs' values per key is needed", nameof(values));
+        if (values.Length < keys.Length)
+            throw new ArgumentException("room for a value per key is needed", nameof(values));
         if (cursor.Ended || keys.IsEmpty)
             return 0;
         // A hash map's batch position is a bucket index (32 bits); 8 bytes leave room.
@@ -397,18 +392,16 @@ public sealed unsafe class BpfMap
         fixed (TKey* k = keys)
         fixed (TValue* v = values)
         {
-            r = delete
-                ? NativeMethods.bpf_map_lookup_and_delete_batch(Fd, cursor.Started ? &inBatch : null, &outBatch, k, v, &count, null)
-                : NativeMethods.bpf_map_lookup_batch(Fd, cursor.Started ? &inBatch : null, &outBatch, k, v, &count, null);
+            r = NativeMethods.bpf_map_lookup_batch(Fd, cursor.Started ? &inBatch : null, &outBatch, k, v, &count, null);
         }
         int errno = r != 0 ? Libbpf.LastErrno() : 0;
         if (r != 0 && errno != Errno.ENOENT)
-            throw new LibbpfException(delete ? $"bpf_map_lookup_and_delete_batch({Name})" : $"bpf_map_lookup_batch({Name})", errno);
+            throw new LibbpfException($"bpf_map_lookup_batch({Name})", errno);
         cursor = new BatchCursor(outBatch, started: true, ended: r != 0 || count == 0);
         return (int)count;
     }
 
-    /// <summary>Writes entries in one batch (<c>BPF_MAP_UPDATE_BATCH</c>); a per-CPU map takes every possible CPU's values per key.</summary>
+    /// <summary>Writes entries in one batch (<c>BPF_MAP_UPDATE_BATCH</c>).</summary>
     public void UpdateBatch<TKey, TValue>(ReadOnlySpan<TKey> keys, ReadOnlySpan<TValue> values)
         where TKey : unmanaged where TValue : unmanaged
     {
@@ -460,7 +453,7 @@ public sealed unsafe class BpfMap
     }
 }
 
-/// <summary>Where the next batch of <see cref="BpfMap.ReadBatchPerCpu"/> starts; <c>default</c> is the map's beginning.</summary>
+/// <summary>Where the next batch of <see cref="BpfMap.ReadBatch"/> starts; <c>default</c> is the map's beginning.</summary>
 public readonly struct BatchCursor(ulong position, bool started, bool ended)
 {
     public ulong Position { get; } = position;

@@ -11,6 +11,7 @@ public sealed unsafe class CalibrationLibrary : IDisposable
 {
     public const string FileName = "liballoclat-calib.so";
     public const string EmulatedSymbol = "alloclat_calib_emulated", SteppedSymbol = "alloclat_calib_stepped";
+    private const string ChunkSymbol = "alloclat_calib_chunk";
 
     private readonly IntPtr _handle;
     private readonly delegate* unmanaged<nuint, nuint> _emulated, _stepped;
@@ -21,10 +22,18 @@ public sealed unsafe class CalibrationLibrary : IDisposable
         _handle = handle;
         _emulated = (delegate* unmanaged<nuint, nuint>)NativeLibrary.GetExport(handle, EmulatedSymbol);
         _stepped = (delegate* unmanaged<nuint, nuint>)NativeLibrary.GetExport(handle, SteppedSymbol);
+        // The chunk's data begins after its two header words.
+        Block = (nuint)NativeLibrary.GetExport(handle, ChunkSymbol) + 2 * (nuint)sizeof(ulong);
     }
 
     /// <summary>The library installed next to the collector's own executable.</summary>
     public static string DefaultPath => System.IO.Path.Combine(AppContext.BaseDirectory, FileName);
+
+    /// <summary>
+    /// The address of a block laid out as glibc's malloc lays out a large one: its header says a size above any size
+    /// filter. Calls with it as their argument go the way of a large malloc+free pair of glibc's.
+    /// </summary>
+    public nuint Block { get; }
 
     /// <summary>The file the functions are in, for placing uprobes on them.</summary>
     public string Path { get; }

@@ -20,8 +20,8 @@ public class StructLayoutTests
     [InlineData(typeof(HoldLease), "hold_lease", new[] { "renewed_ns:RenewedNs", "valid_ns:ValidNs" })]
     [InlineData(typeof(HeldProcess), "held_process", new[] { "since_ns:SinceNs", "kind:Kind", "parent:Parent" })]
     [InlineData(typeof(HistSeriesKey), "hist_series_key", new[] { "pid:Pid", "allocator:Allocator", "op:Op", "size_class:SizeClass", "pad:Pad" })]
-    [InlineData(typeof(HistKey), "hist_key", new[] { "series:Series", "bucket:Bucket" })]
-    [InlineData(typeof(HistSeries), "hist_series", new[] { "count:Count", "sum_ns:SumNs", "max_ns:MaxNs", "bytes:Bytes", "comm:Comm" })]
+    [InlineData(typeof(HistBlockKey), "hist_block_key", new[] { "series:Series", "block:Block" })]
+    [InlineData(typeof(HistBlock), "hist_block", new[] { "bytes:Bytes", "comm:Comm", "counts:Counts" })]
     [InlineData(typeof(HistControl), "hist_control", new[] { "slot:Slot", "enabled:Enabled", "corrected_ops:CorrectedOps", "pad:Pad" })]
     [InlineData(typeof(ProbeBias), "probe_bias", new[] { "bias_ns:BiasNs", "stepped_bias_ns:SteppedBiasNs" })]
     [InlineData(typeof(SpikeEvent), "spike_event", new[] { "ts_ns:TimestampNs", "latency_ns:LatencyNs", "size:Size", "cause_ns:CauseNs", "user_stack_id:UserStackId", "pid:Pid", "tid:Tid", "min_faults:MinorFaults", "maj_faults:MajorFaults", "voluntary_switches:VoluntarySwitches", "involuntary_switches:InvoluntarySwitches", "op:Op", "allocator:Allocator", "flags:Flags", "pad:Pad", "comm:Comm" })]
@@ -69,9 +69,12 @@ public class StructLayoutTests
         Assert.Equal(HistControl.Aggregate, s_c.Value["HIST_AGGREGATE"]);
         Assert.Equal(HistControl.AndEvents, s_c.Value["HIST_AND_EVENTS"]);
         Assert.Equal(HistControl.SteppedEntries, s_c.Value["HIST_STEPPED_ENTRIES"]);
+        Assert.Equal(HistBlock.Bits, s_c.Value["HIST_BLOCK_BITS"]);
+        Assert.Equal(HistBlock.Buckets, s_c.Value["HIST_BLOCK_BUCKETS"]);
         Assert.Equal(HistControl.SteppedIndex(2, (byte)AllocOp.Free), s_c.Value["HIST_STEPPED_INDEX_JEMALLOC_FREE"]);
         Assert.Equal(ProbeBias.MaxCpus, s_c.Value["ALLOCLAT_MAX_CPUS"]);
         Assert.Equal(Allocators.Calibration, s_c.Value["ALLOCATOR_CALIBRATION"]);
+        Assert.Equal(Allocators.Glibc, s_c.Value["ALLOCATOR_GLIBC"]);
     }
 
     [Fact]
@@ -161,10 +164,10 @@ public class StructLayoutTests
                 S(held_process); F(held_process, since_ns); F(held_process, kind); F(held_process, parent);
                 E(HOLD_EXEC); E(HOLD_FORK);
                 S(hist_series_key); F(hist_series_key, pid); F(hist_series_key, allocator); F(hist_series_key, op); F(hist_series_key, size_class); F(hist_series_key, pad);
-                S(hist_key); F(hist_key, series); F(hist_key, bucket);
-                S(hist_series); F(hist_series, count); F(hist_series, sum_ns); F(hist_series, max_ns); F(hist_series, bytes); F(hist_series, comm);
+                S(hist_block_key); F(hist_block_key, series); F(hist_block_key, block);
+                S(hist_block); F(hist_block, bytes); F(hist_block, comm); F(hist_block, counts); E(HIST_BLOCK_BITS); E(HIST_BLOCK_BUCKETS);
                 S(hist_control); F(hist_control, slot); F(hist_control, enabled); F(hist_control, corrected_ops); F(hist_control, pad);
-                S(probe_bias); F(probe_bias, bias_ns); F(probe_bias, stepped_bias_ns); E(ALLOCLAT_MAX_CPUS); E(ALLOCATOR_CALIBRATION);
+                S(probe_bias); F(probe_bias, bias_ns); F(probe_bias, stepped_bias_ns); E(ALLOCLAT_MAX_CPUS); E(ALLOCATOR_CALIBRATION); E(ALLOCATOR_GLIBC);
                 E(HIST_AGGREGATE); E(HIST_AND_EVENTS); E(HIST_STEPPED_ENTRIES);
                 printf("HIST_STEPPED_INDEX_JEMALLOC_FREE=%u\n", HIST_STEPPED_INDEX(2, OP_FREE));
                 S(spike_event); F(spike_event, ts_ns); F(spike_event, latency_ns); F(spike_event, size); F(spike_event, cause_ns);

@@ -13,25 +13,31 @@ public struct HistSeriesKey
     public byte Pad;
 }
 
-/// <summary>Mirror of <c>struct hist_key</c>: one bucket (HdrHistogram's counts index) of one series.</summary>
+/// <summary>Mirror of <c>struct hist_block_key</c>: one block of buckets of one series.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public struct HistKey
+public struct HistBlockKey
 {
     public HistSeriesKey Series;
-    public uint Bucket;
+
+    /// <summary>The block's first bucket is <c>Block &lt;&lt; <see cref="HistBlock.Bits"/></c>.</summary>
+    public uint Block;
 }
 
-/// <summary>Mirror of <c>struct hist_series</c>: one series' totals on one CPU.</summary>
+/// <summary>Mirror of <c>struct hist_block</c>: consecutive buckets (HdrHistogram's counts indexes) of one series.</summary>
 [StructLayout(LayoutKind.Sequential)]
-public unsafe struct HistSeries
+public unsafe struct HistBlock
 {
-    public ulong Count;
-    public ulong SumNs;
-    public ulong MaxNs;
+    /// <summary><c>HIST_BLOCK_BITS</c>.</summary>
+    public const int Bits = 9;
+
+    /// <summary><c>HIST_BLOCK_BUCKETS</c>.</summary>
+    public const int Buckets = 1 << Bits;
+
     public ulong Bytes;
     public fixed byte Comm[AllocEvent.CommLength];
+    public fixed uint Counts[Buckets];
 
-    /// <summary>Whether this CPU took the process's name (the CPU the series first appeared on).</summary>
+    /// <summary>Whether the block has the process's name (taken by the program that made it).</summary>
     public readonly bool HasComm
     {
         get
@@ -46,6 +52,21 @@ public unsafe struct HistSeries
     {
         fixed (byte* c = Comm)
             new ReadOnlySpan<byte>(c, AllocEvent.CommLength).CopyTo(destination);
+    }
+
+    /// <summary>The calls counted in the block's <paramref name="i"/>th bucket.</summary>
+    public readonly uint Count(int i)
+    {
+        fixed (uint* c = Counts)
+            return c[i];
+    }
+
+    /// <summary>Sets the counts and bytes back to zero; the name stays.</summary>
+    public void Clear()
+    {
+        Bytes = 0;
+        fixed (uint* c = Counts)
+            new Span<uint>(c, Buckets).Clear();
     }
 }
 

@@ -99,10 +99,6 @@ internal static unsafe partial class NativeMethods
         /* void * */ void* keys, /* void * */ void* values, /* __u32 * */ uint* count, /* const struct bpf_map_batch_opts * */ void* opts);
 
     [LibraryImport(LibBpf, SetLastError = true)]
-    internal static partial int bpf_map_lookup_and_delete_batch(int fd, /* void * */ void* in_batch, /* void * */ void* out_batch,
-        /* void * */ void* keys, /* void * */ void* values, /* __u32 * */ uint* count, /* const struct bpf_map_batch_opts * */ void* opts);
-
-    [LibraryImport(LibBpf, SetLastError = true)]
     internal static partial int bpf_map_update_batch(int fd, /* const void * */ void* keys, /* const void * */ void* values,
         /* __u32 * */ uint* count, /* const struct bpf_map_batch_opts * */ void* opts);
 

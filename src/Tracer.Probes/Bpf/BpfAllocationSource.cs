@@ -82,8 +82,8 @@ public sealed class BpfAllocationSource : IEventSource
     /// <summary>Whether latencies are aggregated in the kernel (read at each interval's end), not sent call by call.</summary>
     public bool KernelHistograms => _histograms is not null;
 
-    /// <summary>Entries of the kernel's bucket tables, both sets (0 without them).</summary>
-    internal int KernelHistogramBuckets => _histograms?.BucketEntries() ?? 0;
+    /// <summary>Blocks in the kernel's histogram tables, both of them (0 without the tables).</summary>
+    internal int KernelHistogramBlocks => _histograms?.BlockEntries() ?? 0;
 
     /// <summary>Causes this kernel cannot attribute (its tracepoint is missing); spikes are reported without them.</summary>
     public IReadOnlyList<string> UnavailableCauses { get; private set; } = [];

@@ -5,11 +5,11 @@ using Tracer.Native.Interop;
 namespace Tracer.Probes;
 
 /// <summary>
-/// The latency histograms the kernel builds for precise mode (bpf/loghist.bpf.h): per series and CPU, in
-/// HdrHistogram's own buckets, so the histogram filled from them is the one the calls' exact latencies would have
-/// filled. There are two sets of tables; at the end of each interval the programs are switched to the other set and
-/// the one they filled is read and emptied, so every call is counted once and none is lost between two reads.
-/// Runs on the polling thread.
+/// The latency histograms the kernel builds for precise mode (bpf/loghist.bpf.h): per series, in HdrHistogram's own
+/// buckets kept in blocks of <see cref="HistBlock.Buckets"/>, so the histogram filled from them is the one the calls'
+/// exact latencies would have filled. There are two tables; at the end of each interval the programs are switched to
+/// the other one and the one they filled is read and emptied, so every call is counted once and none is lost between
+/// two reads. Runs on the polling thread.
 /// </summary>
 internal sealed class KernelHistograms
 {
@@ -22,31 +22,20 @@ internal sealed class KernelHistograms
     private readonly BpfMap _stepped;
     private readonly BpfMap _probeBias;
     private HistControl _settings;
-    private readonly BpfMap[] _series;
-    private readonly BpfMap[] _buckets;
+    private readonly BpfMap[] _blocks;
     private readonly uint _mode;
-    // Read a batch at a time: keys, and every possible CPU's values of each.
-    private const int Batch = 1024;
-    private readonly HistSeriesKey[] _seriesKeys = new HistSeriesKey[Batch];
-    private readonly HistSeries[] _seriesValues = new HistSeries[Batch * Libbpf.PossibleCpus];
-    private readonly HistKey[] _bucketKeys = new HistKey[Batch];
-    private readonly ulong[] _bucketValues = new ulong[Batch * Libbpf.PossibleCpus];
-    private readonly ulong[] _zeros = new ulong[Batch * Libbpf.PossibleCpus];
-    private readonly List<HistKey> _counted = new(), _unused = new();
-    private readonly Dictionary<HistSeriesKey, Totals> _interval = new();
+    // Read a batch at a time: a block is 2 KiB.
+    private const int Batch = 128;
+    private readonly HistBlockKey[] _keys = new HistBlockKey[Batch];
+    private readonly HistBlock[] _values = new HistBlock[Batch];
+    private readonly HistBlockKey[] _countedKeys = new HistBlockKey[Batch];
+    private readonly HistBlock[] _cleared = new HistBlock[Batch];
+    private readonly List<HistBlockKey> _unused = new();
     private readonly Dictionary<uint, byte[]> _comms = new();
     // Processes that exited, kept through two reads: what a process counted just before its exit is read after it.
     private HashSet<uint> _exited = new(), _exitedBefore = new();
-    private IAllocationRecorder? _recorder;
     private uint _slot;
     private long _calls;
-
-    private sealed class Totals
-    {
-        public readonly byte[] Comm = new byte[AllocEvent.CommLength];
-        public ulong Count, Bytes, SumNs, MaxNs;
-        public bool BytesGiven;
-    }
 
     /// <param name="alsoEvents">count every call in the tables and send it as an event too (to compare the two)</param>
     public KernelHistograms(BpfObject obj, bool alsoEvents = false)
@@ -54,8 +43,7 @@ internal sealed class KernelHistograms
         _control = obj.Map(BpfMaps.HistControl);
         _stepped = obj.Map(BpfMaps.HistStepped);
         _probeBias = obj.Map(BpfMaps.ProbeBias);
-        _series = [obj.Map(BpfMaps.HistSeries0), obj.Map(BpfMaps.HistSeries1)];
-        _buckets = [obj.Map(BpfMaps.HistBuckets0), obj.Map(BpfMaps.HistBuckets1)];
+        _blocks = [obj.Map(BpfMaps.HistBlocks0), obj.Map(BpfMaps.HistBlocks1)];
         _mode = alsoEvents ? HistControl.AndEvents : HistControl.Aggregate;
         Switch(0);
     }
@@ -102,8 +90,8 @@ internal sealed class KernelHistograms
     public bool AlsoEvents => _mode == HistControl.AndEvents;
 
     /// <summary>
-    /// Switches the programs to the other set of tables and hands what the previous one counted to the recorder.
-    /// At the end (<paramref name="final"/>) both sets are read.
+    /// Switches the programs to the other table and hands what the previous one counted to the recorder. At the end
+    /// (<paramref name="final"/>) both are read.
     /// </summary>
     public void Drain(IAllocationRecorder recorder, bool final)
     {
@@ -123,15 +111,15 @@ internal sealed class KernelHistograms
         _exited.Clear();
     }
 
-    /// <summary>Bucket entries in both sets of tables (counting or kept at zero for the next turn).</summary>
-    internal int BucketEntries()
+    /// <summary>Blocks in both tables (counting, or kept at zero for the next turn).</summary>
+    internal int BlockEntries()
     {
         int n = 0;
-        foreach (var map in _buckets)
+        foreach (var map in _blocks)
         {
             var cursor = default(BatchCursor);
             while (!cursor.Ended)
-                n += map.ReadBatchPerCpu(_bucketKeys, _bucketValues, ref cursor);
+                n += map.ReadBatch(_keys, _values, ref cursor);
         }
         return n;
     }
@@ -152,91 +140,61 @@ internal sealed class KernelHistograms
     }
 
     /// <summary>
-    /// Reads the set the programs left: every series entry is taken (read and deleted); a bucket that counted calls
-    /// is read and set back to zero, so the programs find it next time and add to it without inserting, and only a
-    /// bucket that stayed at zero for a whole turn of its set is deleted. The tables then hold the buckets in use.
+    /// Reads the table the programs left. A block that counted calls is read and set back to zero with its name kept,
+    /// so the programs find it next time and add to it without making it; only a block that stayed at zero for a
+    /// whole turn of its table is deleted. The tables then hold the blocks in use.
     /// </summary>
     private void Read(uint slot, IAllocationRecorder recorder)
     {
-        int cpus = Libbpf.PossibleCpus;
-        _recorder = recorder;
-        _interval.Clear();
+        var map = _blocks[slot];
+        _unused.Clear();
         var cursor = default(BatchCursor);
         while (!cursor.Ended)
         {
-            int n = _series[slot].ReadBatchPerCpu(_seriesKeys, _seriesValues, ref cursor, delete: true);
+            int n = map.ReadBatch(_keys, _values, ref cursor), counted = 0;
             for (int i = 0; i < n; i++)
-                OnSeries(_seriesKeys[i], _seriesValues.AsSpan(i * cpus, cpus));
-        }
-        _counted.Clear();
-        _unused.Clear();
-        cursor = default;
-        while (!cursor.Ended)
-        {
-            int n = _buckets[slot].ReadBatchPerCpu(_bucketKeys, _bucketValues, ref cursor);
-            for (int i = 0; i < n; i++)
-                (OnBucket(_bucketKeys[i], _bucketValues.AsSpan(i * cpus, cpus)) ? _counted : _unused).Add(_bucketKeys[i]);
-        }
-        var counted = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_counted);
-        for (int i = 0; i < counted.Length; i += Batch)
-        {
-            var keys = counted.Slice(i, Math.Min(Batch, counted.Length - i));
-            _buckets[slot].UpdateBatch<HistKey, ulong>(keys, _zeros.AsSpan(0, keys.Length * cpus));
-        }
-        _buckets[slot].DeleteBatch<HistKey>(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_unused));
-        _recorder = null;
-    }
-
-    private void OnSeries(in HistSeriesKey key, ReadOnlySpan<HistSeries> perCpu)
-    {
-        var t = new Totals();
-        foreach (ref readonly var v in perCpu)
-        {
-            t.Count += v.Count;
-            t.Bytes += v.Bytes;
-            t.SumNs += v.SumNs;
-            t.MaxNs = Math.Max(t.MaxNs, v.MaxNs);
-            if (t.Comm[0] == 0 && v.HasComm)
-                v.CopyCommTo(t.Comm);
-        }
-        if (t.Comm[0] != 0)
-        {
-            if (!_comms.TryGetValue(key.Pid, out var known))
-                _comms[key.Pid] = known = new byte[AllocEvent.CommLength];
-            t.Comm.CopyTo(known, 0);
-        }
-        else if (_comms.TryGetValue(key.Pid, out var known))
-            known.CopyTo(t.Comm, 0);
-        _interval[key] = t;
-    }
-
-    /// <summary>Records a bucket's calls; false when it counted none.</summary>
-    private bool OnBucket(in HistKey key, ReadOnlySpan<ulong> perCpu)
-    {
-        ulong count = 0;
-        foreach (ulong v in perCpu)
-            count += v;
-        if (count == 0)
-            return false;
-        ulong bytes = 0;
-        ReadOnlySpan<byte> comm;
-        if (_interval.TryGetValue(key.Series, out var t))
-        {
-            if (!t.BytesGiven)
             {
-                bytes = t.Bytes;
-                t.BytesGiven = true;
+                if (!OnBlock(_keys[i], _values[i], recorder))
+                {
+                    _unused.Add(_keys[i]);
+                    continue;
+                }
+                _countedKeys[counted] = _keys[i];
+                _cleared[counted] = _values[i];
+                _cleared[counted].Clear();
+                counted++;
             }
-            comm = t.Comm;
+            // The batch's buckets of the table are behind the cursor: rewriting their entries leaves the rest to read.
+            map.UpdateBatch<HistBlockKey, HistBlock>(_countedKeys.AsSpan(0, counted), _cleared.AsSpan(0, counted));
         }
-        else
-            comm = _comms.TryGetValue(key.Series.Pid, out var known) ? known : default;
+        map.DeleteBatch<HistBlockKey>(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_unused));
+    }
+
+    /// <summary>Records a block's calls; false when it counted none.</summary>
+    private bool OnBlock(in HistBlockKey key, in HistBlock block, IAllocationRecorder recorder)
+    {
         var series = new SeriesKey((int)key.Series.Pid, key.Series.Allocator, (AllocOp)key.Series.Op, key.Series.SizeClass);
-        // The programs corrected the latency before choosing its bucket (SetCorrectedOps, SetBias).
-        long latency = LowestValue(key.Bucket);
-        _recorder!.RecordMany(series, bytes, latency, (long)count, comm);
-        Interlocked.Add(ref _calls, (long)count);
-        return true;
+        if (!_comms.TryGetValue(key.Series.Pid, out var comm))
+            _comms[key.Series.Pid] = comm = new byte[AllocEvent.CommLength];
+        // The program that made the block named it; a block kept from an earlier turn keeps that name.
+        if (block.HasComm)
+            block.CopyCommTo(comm);
+        ulong bytes = block.Bytes;
+        bool any = false;
+        for (int i = 0; i < HistBlock.Buckets; i++)
+        {
+            uint count = block.Count(i);
+            if (count == 0)
+                continue;
+            // The programs corrected the latency before choosing its bucket (SetCorrectedOps, SetBias).
+            long latency = LowestValue(((key.Block << HistBlock.Bits) | (uint)i));
+            // The block's bytes go with its first bucket: the recorder adds them to the series once.
+            recorder.RecordMany(series, bytes, latency, count, comm);
+            bytes = 0;
+            Interlocked.Add(ref _calls, count);
+            any = true;
+        }
+        return any;
     }
 
     /// <summary>The bucket of a latency, as the kernel computes it (HdrHistogram's counts index, 1 ns to 60 s, 3 digits).</summary>

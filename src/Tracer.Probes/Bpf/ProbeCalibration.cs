@@ -7,7 +7,7 @@ namespace Tracer.Probes;
 /// Calibrates at start what the malloc-family probes cost on this host, through the same path that records a
 /// target's latencies: the collector makes itself a target for a moment, puts precise mode's entry and return
 /// programs on two functions of known cost (<see cref="CalibrationLibrary"/>: each returns at once, in less than a
-/// nanosecond), calls them with an argument the size filter keeps, and reads the latencies the kernel side records
+/// nanosecond), calls them with an argument the size filter keeps (a large "block" of glibc's), and reads the latencies the kernel side records
 /// for them from the perf buffer, as it would a target's. Their median is the bias every recorded latency carries:
 /// one figure for functions whose first instruction the kernel emulates (a push, as glibc's malloc starts with) and
 /// one for those it single-steps (glibc's free starts with a test). The same calls timed with the collector not a
@@ -29,8 +29,7 @@ public static class ProbeCalibration
         int self = Environment.ProcessId;
         using var library = CalibrationLibrary.Load(CalibrationLibrary.DefaultPath);
         var (emulated, stepped) = UprobeCost.Sites(library);
-        // The "size" the entry program reads: what the filter keeps, and what the return program records as the block.
-        nuint argument = UprobeCost.Argument(minSize);
+        nuint argument = UprobeCost.Argument(library, minSize);
         var samples = new CalibrationSamples(self);
         decoder.Recorder = samples;
 
@@ -73,7 +72,6 @@ public static class ProbeCalibration
             reader.Poll(0);
             decoder.Recorder = null;
             decoder.ResetCounts();
-            obj.Map(BpfMaps.Live).Delete(new LiveKey { Address = argument, Pid = (uint)self, Pad = 0 });
         }
         return Estimate(samples.Emulated, samples.Stepped, small - bare, traced - bare, libcPair, subtract);
     }
@@ -116,14 +114,6 @@ public static class ProbeCalibration
         var sorted = values.ToArray();
         Array.Sort(sorted);
         return sorted[(sorted.Length - 1) / 2];
-    }
-
-    /// <summary><c>struct live_key</c> of bpf/malloc.bpf.c.</summary>
-    private struct LiveKey
-    {
-        public ulong Address;
-        public uint Pid;
-        public uint Pad { get; init; }
     }
 
     /// <summary>The calibration calls among what the kernel side records, by the operation their cookie names.</summary>

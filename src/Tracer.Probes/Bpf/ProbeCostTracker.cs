@@ -87,7 +87,7 @@ internal sealed class ProbeCostTracker : IDisposable
             return null;
         }
         problem = null;
-        var tracker = new ProbeCostTracker(correction, library, links, UprobeCost.Argument(minSize), cpus);
+        var tracker = new ProbeCostTracker(correction, library, links, UprobeCost.Argument(library, minSize), cpus);
         tracker._thread.Start();
         return tracker;
     }

@@ -14,9 +14,10 @@ namespace Tracer.Probes;
 internal static class UprobeCost
 {
     /// <summary>
-    /// A site on each calibration function: the function of emulated entry as <c>malloc</c>, the one of single-stepped
-    /// entry as <c>free</c>, with their programs. Called alternately with one argument, they go the way of a
-    /// malloc+free pair: the malloc's return records the "block", the free's entry finds it, its return forgets it.
+    /// A site on each calibration function: the function of emulated entry as glibc's <c>malloc</c>, the one of
+    /// single-stepped entry as its <c>free</c>, with their programs. Called alternately with
+    /// <see cref="Argument"/>, they go the way of a large malloc+free pair of glibc's: the free's entry reads the size
+    /// of the "block" from the header before it.
     /// </summary>
     public static (UprobeSite Emulated, UprobeSite Stepped) Sites(CalibrationLibrary library)
     {
@@ -27,8 +28,12 @@ internal static class UprobeCost
         return (Site(CalibrationLibrary.EmulatedSymbol, AllocOp.Malloc), Site(CalibrationLibrary.SteppedSymbol, AllocOp.Free));
     }
 
-    /// <summary>The "size" the calibration calls pass: what the size filter keeps, and what a return records as the block.</summary>
-    public static nuint Argument(ulong minSize) => (nuint)Math.Max(minSize, 1UL);
+    /// <summary>
+    /// What the calibration calls pass: the malloc's "size", which the size filter must keep, and the block its return
+    /// gives the free (<see cref="CalibrationLibrary.Block"/>, whose address is far above any size filter). Where the
+    /// filter is above even that, the filter itself: the free is then not recorded, and the calibration says so.
+    /// </summary>
+    public static nuint Argument(CalibrationLibrary library, ulong minSize) => (nuint)Math.Max(minSize, library.Block);
 
     /// <summary>Puts a site's entry and return programs on it in this process only, adding both links to <paramref name="links"/>.</summary>
     public static void AttachInSelf(BpfObject obj, UprobeSite site, List<BpfLink> links)

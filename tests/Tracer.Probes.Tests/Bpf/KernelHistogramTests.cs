@@ -59,8 +59,8 @@ public class KernelHistogramTests
         var key = new SeriesKey(self, Allocators.Glibc, AllocOp.Malloc, SizeClass.Of(Size));
         var recorder = new SplitRecorder(key);
 
-        // Intervals of 0 to 9 calls, each read as the next begins: the two sets of tables take turns. A bucket read
-        // is set back to zero, not deleted, so the calls of later intervals find it in place.
+        // Intervals of 0 to 9 calls, each read as the next begins: the two tables take turns. A block read is set back
+        // to zero, not deleted, so the calls of later intervals find it in place.
         long made = 0;
         var perInterval = new List<long>();
         int keptAfterCalls = 0;
@@ -73,25 +73,58 @@ public class KernelHistogramTests
             source.EndInterval(recorder, final: interval == 29);
             perInterval.Add(recorder.Kernel.TakeSnapshot().Sum(s => s.Stats.Count));
             if (interval == 9)
-                keptAfterCalls = source.KernelHistogramBuckets;
+                keptAfterCalls = source.KernelHistogramBlocks;
         }
 
         Assert.Empty(recorder.Latencies);
         Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)(i % 10)), perInterval);
         Assert.Equal(made, source.ReadCounters().Events);
-        Assert.True(keptAfterCalls > 0, "the buckets of the interval just read were deleted, not kept at zero");
-        // A bucket that counted nothing for a whole turn of its set is deleted: the tables hold what is in use.
+        Assert.True(keptAfterCalls > 0, "the blocks of the interval just read were deleted, not kept at zero");
+        // A block that counted nothing for a whole turn of its table is deleted: the tables hold what is in use.
         source.EndInterval(recorder, final: true);
-        Assert.Equal(0, source.KernelHistogramBuckets);
+        Assert.Equal(0, source.KernelHistogramBlocks);
         Assert.Equal(0, recorder.Kernel.TakeSnapshot().Sum(s => s.Stats.Count));
     }
 
-    private static UprobeSite LibcMalloc(int pid)
+    [Fact]
+    public void GlibcsFreeIsMeasuredForALargeBlockWithTheUsableSizeItsHeaderSays()
+    {
+        // One block allocated before anything is probed: glibc's free needs no record of the block's allocation.
+        nint early = Marshal.AllocHGlobal(Size);
+        ulong usable = (ulong)malloc_usable_size(early);
+        Assert.True(usable >= Size, $"malloc_usable_size {usable}");
+        using var source = BpfAllocationSource.Load(new ProbeOptions { MinSize = 16 << 20, KernelHistograms = true });
+        int self = Environment.ProcessId;
+        source.AddTarget(self);
+        Assert.Equal(2, source.AttachUprobes([LibcSite(self, "malloc", AllocOp.Malloc), LibcSite(self, "free", AllocOp.Free)], self));
+
+        Marshal.FreeHGlobal(early);
+        for (int i = 0; i < Calls; i++)
+            Marshal.FreeHGlobal(Marshal.AllocHGlobal(Size));
+        // Blocks below the size filter are not measured, however many.
+        for (int i = 0; i < Calls; i++)
+            Marshal.FreeHGlobal(Marshal.AllocHGlobal(1 << 20));
+
+        var key = new SeriesKey(self, Allocators.Glibc, AllocOp.Free, SizeClass.Of(usable));
+        var recorder = new SplitRecorder(key);
+        source.Poll(0, recorder);
+        source.EndInterval(recorder, final: true);
+        var free = Assert.Single(recorder.Kernel.TakeSnapshot()).Stats;
+        Assert.Equal(Calls + 1, free.Count);
+        Assert.Equal((long)(Calls + 1) * (long)usable, free.Bytes);
+    }
+
+    [DllImport("libc", EntryPoint = "malloc_usable_size")]
+    private static extern nuint malloc_usable_size(nint block);
+
+    private static UprobeSite LibcMalloc(int pid) => LibcSite(pid, "malloc", AllocOp.Malloc);
+
+    private static UprobeSite LibcSite(int pid, string function, AllocOp op)
     {
         string libc = ProcMaps.ExecutableFiles(ProcMaps.Read(pid)).First(f => Path.GetFileName(f).StartsWith("libc.so", StringComparison.Ordinal));
         using var elf = ElfFile.Open(libc);
-        Assert.True(elf.Symbols.TryGetDefinedFunction("malloc", out var malloc));
-        return new UprobeSite(libc, elf.VirtualAddressToFileOffset(malloc.Value), "malloc", Allocators.Glibc, AllocOp.Malloc);
+        Assert.True(elf.Symbols.TryGetDefinedFunction(function, out var symbol));
+        return new UprobeSite(libc, elf.VirtualAddressToFileOffset(symbol.Value), function, Allocators.Glibc, op);
     }
 
     /// <summary>Calls sent as events into one table, calls counted by the kernel into another: only the test's series.</summary>
