@@ -148,13 +148,14 @@ static __always_inline __s64 timens_monotonic_offset(void)
  * in its frame until it returns. One probe on its RET instructions reads them from the popped frame (nothing runs on
  * this thread between the epilogue and the RET) and measures the whole pause, to where the pair ended it, with one
  * trap instead of two. Cookie bits 16-23 and 24-31: how far below the stack pointer at the RET the reason byte and the
- * start time lie, as the collector found them in this build's code. */
+ * start time lie, as the collector found them in this build's code; bits 32-47: how far the RET's stack pointer is
+ * above the probe's, when the probe stands for the RET on an instruction before the epilogue (where it is emulated). */
 SEC("uprobe")
 int go_stw_done(struct pt_regs *ctx)
 {
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
 	__u64 cookie = bpf_get_attach_cookie(ctx);
-	__u64 sp = ctx->sp, now;
+	__u64 sp = ctx->sp + ((cookie >> 32) & 0xffff), now;
 	__s64 started = 0;
 	__u8 reason = 0;
 

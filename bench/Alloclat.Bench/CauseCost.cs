@@ -73,7 +73,8 @@ sealed partial class BenchRun
     /// <summary>
     /// What each Go probe costs a program that allocates only small objects, at a service's collection rate (a live
     /// heap of 200 MiB: a few collections a second) and at an extreme one (a 4 MiB heap: hundreds a second). The
-    /// floors put empty programs on exactly the sites alloclat uses, one pair at a time.
+    /// floors put empty programs on exactly the sites alloclat uses (as its verbose listing gives them), one kind
+    /// at a time, and on the stop-the-world functions' entry and returns, where a probe is single-stepped.
     /// </summary>
     JsonArray GoProbeCost()
     {
@@ -94,6 +95,7 @@ sealed partial class BenchRun
         {
             var (stwEntry, _) = GoProbeOffsets(program, "runtime.stopTheWorldWithSema");
             var (_, stwReturns) = GoProbeOffsets(program, "runtime.startTheWorldWithSema");
+            var (pauseEntry, pauseExits) = AlloclatPauseSites(program);
             var (largeEntry, largeReturns) = GoProbeOffsets(program, go == "Go" ? GoLarge : "runtime.mallocgcLarge");
             foreach (var (heap, env) in new[] { ("200 MiB live heap", new Dictionary<string, string> { ["BENCH_LIVE_MB"] = "200" }), ("4 MiB heap", null) })
             {
@@ -101,11 +103,12 @@ sealed partial class BenchRun
                 var entries = new List<Entry>
                 {
                     new("base", new UntracedWithOutput(), w, null),
-                    new("stw", new Floor("floor: empty programs on the stop-the-world pair", FloorPath, x => Sites(x, stwEntry, stwReturns)), w, "base"),
+                    new("stw", new Floor("floor: empty programs on the stop-the-world pair's entry and RETs (single-stepped)", FloorPath, x => Sites(x, stwEntry, stwReturns)), w, "base"),
+                    new("stw-alloclat", new Floor(go == "Go"
+                        ? "floor: empty programs on alloclat's pair sites (emulated: the entry's branch, the branch before the RET)"
+                        : "floor: empty programs on alloclat's one site (emulated: the branch before startTheWorldWithSema's RET)",
+                        FloorPath, x => Sites(x, pauseEntry, pauseExits)), w, "base"),
                 };
-                if (go != "Go")
-                    entries.Add(new("stw-one", new Floor("floor: empty programs on startTheWorldWithSema's returns only (alloclat's one probe from Go 1.22)",
-                        FloorPath, x => Sites(x, null, stwReturns)), w, "base"));
                 entries.Add(new("large", new Floor("floor: empty programs on the large-object path", FloorPath, x => Sites(x, largeEntry, largeReturns)), w, "base"));
                 entries.Add(new("alloclat", new AlloclatTool("alloclat (default mode: stop-the-world, large path and syscalls)"), w, "base"));
                 foreach (var r in Ratios("go_probes", w, entries, Rate))

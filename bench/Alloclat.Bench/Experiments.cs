@@ -121,7 +121,7 @@ sealed partial class BenchRun
         return rows;
     }
 
-    /// <summary>File offsets of a function's entry and its return instructions, where alloclat probes Go functions.</summary>
+    /// <summary>File offsets of a function's entry and its return instructions.</summary>
     static (long Entry, List<long> Returns) GoProbeOffsets(string binary, string function)
     {
         var dis = Sh($"objdump -d --no-show-raw-insn --disassemble='{function}' '{binary}'");
@@ -129,22 +129,45 @@ sealed partial class BenchRun
         var rets = Regex.Matches(dis, @"^\s*([0-9a-f]+):\s+ret", RegexOptions.Multiline);
         if (!entry.Success || rets.Count == 0)
             throw new BenchException($"cannot find {function} or its return instructions in {binary}");
-        // Virtual address to file offset through the loadable segment that holds the code.
+        return (FileOffset(binary, Convert.ToInt64(entry.Groups[1].Value, 16)),
+            rets.Select(m => FileOffset(binary, Convert.ToInt64(m.Groups[1].Value, 16))).ToList());
+    }
+
+    /// <summary>
+    /// The file offsets alloclat puts its pause probes at in a Go binary, as its verbose listing gives them (a short
+    /// traced run of the program with no allocations): the entry program's site and the exit program's.
+    /// </summary>
+    (long? Entry, List<long> Exits) AlloclatPauseSites(string binary)
+    {
+        using var a = Proc.Start(AlloclatPath, ["record", "-q", "-v", "--interval", "60s", "-o", TempFile("lp"), "--", binary, "0"]);
+        a.Wait(RunTimeout);
+        long? entry = null;
+        var exits = new List<long>();
+        foreach (var line in a.StderrLines.Where(l => l.Contains(": probe ", StringComparison.Ordinal)))
+        {
+            if (line.Contains(", go_stw_begin", StringComparison.Ordinal) && Regex.Match(line, @"\(file offset 0x([0-9a-f]+)\)") is { Success: true } m)
+                entry = Convert.ToInt64(m.Groups[1].Value, 16);
+            if (Regex.Match(line, @", go_stw_(?:end|done), (?:exit site|\d+ RET sites?) ((?:0x[0-9a-f]+ ?)+)") is { Success: true } e)
+                exits.AddRange(e.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(x => FileOffset(binary, Convert.ToInt64(x[2..], 16))));
+        }
+        if (exits.Count == 0)
+            throw new BenchException($"alloclat -v listed no pause probe for {binary}:\n{Tracer.Tail(a.AllOutput())}");
+        return (entry, exits);
+    }
+
+    /// <summary>A virtual address's file offset, through the loadable segment that holds it.</summary>
+    static long FileOffset(string binary, long va)
+    {
         var segments = Regex.Matches(Sh($"readelf -lW '{binary}'"),
             @"LOAD\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)");
-        long ToOffset(long va)
+        foreach (Match m in segments)
         {
-            foreach (Match m in segments)
-            {
-                long off = Convert.ToInt64(m.Groups[1].Value, 16), vaddr = Convert.ToInt64(m.Groups[2].Value, 16),
-                    size = Convert.ToInt64(m.Groups[3].Value, 16);
-                if (va >= vaddr && va < vaddr + size)
-                    return va - vaddr + off;
-            }
-            throw new BenchException($"address 0x{va:x} is in no segment of {binary}");
+            long off = Convert.ToInt64(m.Groups[1].Value, 16), vaddr = Convert.ToInt64(m.Groups[2].Value, 16),
+                size = Convert.ToInt64(m.Groups[3].Value, 16);
+            if (va >= vaddr && va < vaddr + size)
+                return va - vaddr + off;
         }
-        return (ToOffset(Convert.ToInt64(entry.Groups[1].Value, 16)),
-            rets.Select(m => ToOffset(Convert.ToInt64(m.Groups[1].Value, 16))).ToList());
+        throw new BenchException($"address 0x{va:x} is in no segment of {binary}");
     }
 
     static IEnumerable<string> TracepointArgs() =>

@@ -121,22 +121,18 @@ public static partial class GoProbes
         var stop = Verified(elf, facts.StopTheWorld, stwReasons);
         if (stop is not null && start is not null)
         {
-            sites.Add(new UprobeSite(attachPath, stop.Location.StartFileOffset, facts.StopTheWorld, Allocators.Go, AllocOp.GcPause)
+            // Where the kernel emulates the probe (one trap, not two), when the code allows it.
+            var entry = EmulatedSites.Entry(elf, stop.Location, out string? entryWhy);
+            var end = EmulatedSites.BeforeReturn(elf, start.Location, out string? endWhy);
+            sites.Add(new UprobeSite(attachPath, entry?.FileOffset ?? stop.Location.StartFileOffset, facts.StopTheWorld, Allocators.Go, AllocOp.GcPause)
             {
                 EntryProgram = BpfPrograms.GoStwBegin,
                 ExitProgram = null,
                 CookieFlags = facts.StopReasonRegister is { } r ? StopReasonPassed | (ulong)r : 0,
-                Address = stop.Location.Start,
-                Note = $"pauses from this entry to {facts.StartTheWorld}'s return: {pairBecause}",
+                Address = entry?.Address ?? stop.Location.Start,
+                Note = $"pauses from this entry to {facts.StartTheWorld}'s return: {pairBecause}; " + Placement(entry, entryWhy, "the entry"),
             });
-            sites.Add(new UprobeSite(attachPath, start.Location.StartFileOffset, facts.StartTheWorld, Allocators.Go, AllocOp.GcPause)
-            {
-                EntryProgram = null,
-                ExitProgram = BpfPrograms.GoStwEnd,
-                ReturnOffsets = ReturnOffsets(start.Scan),
-                Address = start.Location.Start,
-                ReturnAddresses = start.Scan.Sites.Select(s => s.Address).ToArray(),
-            });
+            sites.Add(ExitSite(attachPath, facts.StartTheWorld, start, end, endWhy) with { ExitProgram = BpfPrograms.GoStwEnd });
         }
         else
             problems.Add($"{path} ({goVersion}): GC pauses are not measured, the large-object path is: {string.Join("; ", stwReasons)}");
@@ -189,18 +185,38 @@ public static partial class GoProbes
             return null;
         }
         because = "";
-        return new UprobeSite(attachPath, start.Location.StartFileOffset, facts.StartTheWorld, Allocators.Go, AllocOp.GcPause)
+        var end = EmulatedSites.BeforeReturn(elf, start.Location, out string? endWhy);
+        var site = ExitSite(attachPath, facts.StartTheWorld, start, end, endWhy);
+        return site with
         {
-            EntryProgram = null,
             ExitProgram = BpfPrograms.GoStwDone,
-            ReturnOffsets = ReturnOffsets(start.Scan),
-            CookieFlags = (ulong)(uint)-startSlot.FromReturnSp << 8 | (uint)-reasonSlot.FromReturnSp,
-            Address = start.Location.Start,
-            ReturnAddresses = start.Scan.Sites.Select(s => s.Address).ToArray(),
+            // Bits 16-31: where the RET's stack pointer is above the site's (0 on the RET itself).
+            CookieFlags = (ulong)(uint)(end?.SpToReturn ?? 0) << 16 | (ulong)(uint)-startSlot.FromReturnSp << 8 | (uint)-reasonSlot.FromReturnSp,
             Note = $"one trap per pause: the stop's start time and reason, passed in {RegisterName(args.Start)} and " +
-                $"{RegisterName(args.Reason)}, read from the frame at RSP{startSlot.FromReturnSp} and RSP{reasonSlot.FromReturnSp}",
+                $"{RegisterName(args.Reason)}, read from the frame at RSP{startSlot.FromReturnSp} and RSP{reasonSlot.FromReturnSp} " +
+                $"of the RET; {site.Note}",
         };
     }
+
+    /// <summary>
+    /// The exit probe of a function: on the one instruction that stands for its only RET where the kernel emulates it
+    /// (<paramref name="end"/>), else on every RET.
+    /// </summary>
+    private static UprobeSite ExitSite(string attachPath, string function, VerifiedFunction f, EmulatedSite? end, string? endWhy) =>
+        new(attachPath, f.Location.StartFileOffset, function, Allocators.Go, AllocOp.GcPause)
+        {
+            EntryProgram = null,
+            ReturnOffsets = end is null ? ReturnOffsets(f.Scan) : [end.FileOffset],
+            Address = f.Location.Start,
+            ReturnAddresses = end is null ? f.Scan.Sites.Select(s => s.Address).ToArray() : [end.Address],
+            ReturnsStoodFor = end?.StandsFor,
+            Note = Placement(end, endWhy, "the RET"),
+        };
+
+    /// <summary>What the verbose listing says of a probe's place: the emulated instruction, or why it stays where it was.</summary>
+    private static string Placement(EmulatedSite? site, string? why, string instead) => site is null
+        ? $"on {instead}, single-stepped: {why}"
+        : $"emulated on `{site.Instruction}` at 0x{site.Address:x} for {instead} at 0x{site.StandsFor:x}";
 
     private static string RegisterName(GoRegister register) => register.ToString().ToLowerInvariant();
 

@@ -25,7 +25,8 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
 
     /// <summary>
     /// Null: the exit program is a uretprobe. Otherwise the file offsets of every RET instruction, where the exit
-    /// program is placed as a plain uprobe (Go code, whose stacks move, must never get a uretprobe).
+    /// program is placed as a plain uprobe (Go code, whose stacks move, must never get a uretprobe), or of the one
+    /// instruction that stands for the only RET (<see cref="ReturnsStoodFor"/>).
     /// </summary>
     public IReadOnlyList<ulong>? ReturnOffsets { get; init; }
 
@@ -34,6 +35,12 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
 
     /// <summary>Virtual addresses of the RET instructions behind <see cref="ReturnOffsets"/>, when known.</summary>
     public IReadOnlyList<ulong>? ReturnAddresses { get; init; }
+
+    /// <summary>
+    /// Set when <see cref="ReturnOffsets"/> is not the RET itself but an instruction every path to it passes once,
+    /// where the probe is emulated: the RET's address.
+    /// </summary>
+    public ulong? ReturnsStoodFor { get; init; }
 
     /// <summary>Extra cookie bits above allocator and operation (bits 16 and up), read by the BPF program.</summary>
     public ulong CookieFlags { get; init; }
@@ -48,7 +55,9 @@ public sealed record UprobeSite(string Path, ulong FileOffset, string Symbol, by
     {
         string at = Address is { } a ? $"0x{a:x} (file offset 0x{FileOffset:x})" : $"file offset 0x{FileOffset:x}";
         string rets = ReturnAddresses is { } r
-            ? $", {r.Count} RET site{(r.Count == 1 ? "" : "s")} {string.Join(" ", r.Select(x => $"0x{x:x}"))}"
+            ? ReturnsStoodFor is { } ret
+                ? $", exit site {string.Join(" ", r.Select(x => $"0x{x:x}"))} for the RET at 0x{ret:x}"
+                : $", {r.Count} RET site{(r.Count == 1 ? "" : "s")} {string.Join(" ", r.Select(x => $"0x{x:x}"))}"
             : ReturnOffsets is { } o ? $", {o.Count} RET sites" : "";
         string programs = string.Join("+", new[] { EntryProgram, ExitProgram }.Where(p => p is not null));
         return $"{Path}: {Symbol} at {at}, {programs}{rets}{(Note is null ? "" : $" ({Note})")}";

@@ -45,7 +45,11 @@ public class GoProbesTests
         {
             Assert.Equal(["go_stw_begin", null], pauses.Select(s => s.EntryProgram));
             Assert.Equal([null, "go_stw_end"], pauses.Select(s => s.ExitProgram));
-            Assert.Equal($"pauses from this entry to {Start}'s return: {Start} receives no stop time before Go 1.22", pauses[0].Note);
+            Assert.StartsWith($"pauses from this entry to {Start}'s return: {Start} receives no stop time before Go 1.22; " +
+                "emulated on `jbe ", pauses[0].Note);
+            // The entry's stack check is a compare (single-stepped): the probe sits on its branch, which follows it.
+            Assert.NotEqual(pauses[0].FileOffset, ElfFunctionOffset(Matrix(version, mode), "runtime.stopTheWorldWithSema"));
+            Assert.NotNull(pauses[1].ReturnsStoodFor);
             return;
         }
         var done = Assert.Single(pauses);
@@ -53,8 +57,19 @@ public class GoProbesTests
         Assert.Null(done.EntryProgram);
         Assert.Equal("go_stw_done", done.ExitProgram);
         Assert.NotEmpty(done.ReturnOffsets!);
-        // How far below RSP at the RET the start time (cookie bits 24-31) and the reason (bits 16-23) lie.
-        Assert.Equal(48UL << 24 | (version is "1.22" or "1.24" ? 69UL : 77UL) << 16 | (ulong)Allocators.Go << 8 | (byte)AllocOp.GcPause, done.Cookie);
+        // How far below RSP at the RET the start time (cookie bits 24-31) and the reason (bits 16-23) lie, and (bits
+        // 32-47) how far the RET's RSP is above the probe's: the probe is on the branch before the epilogue, whose
+        // frame is the prologue's SUBQ (0x58 to 1.24, 0x60 from 1.26) and its pushed BP.
+        bool older = version is "1.22" or "1.24";
+        Assert.Equal((older ? 0x60UL : 0x68UL) << 32 | 48UL << 24 | (older ? 69UL : 77UL) << 16 | (ulong)Allocators.Go << 8 | (byte)AllocOp.GcPause, done.Cookie);
+        Assert.Single(done.ReturnOffsets!);
+        Assert.NotNull(done.ReturnsStoodFor);
+    }
+
+    private static ulong ElfFunctionOffset(string path, string name)
+    {
+        using var elf = ElfFile.Open(path);
+        return elf.FindFunction(name).StartFileOffset;
     }
 
     [Theory]

@@ -22,10 +22,10 @@ public static class EntryInstruction
     {
         var decoder = Decoder.Create(64, new ByteArrayCodeReader(code.ToArray()), 0, DecoderOptions.None);
         decoder.Decode(out var insn);
-        if (insn.IsInvalid)
-            return true;
-        if (insn.Mnemonic == Mnemonic.Push)
-            return insn.Op0Kind != OpKind.Register;
-        return !(insn.IsCallNear || insn.IsJmpShortOrNear || insn.IsJccShortOrNear);
+        return insn.IsInvalid || !IsEmulated(insn);
     }
+
+    /// <summary>Whether a uprobe on <paramref name="insn"/> is emulated in its trap: a push of a register, a relative branch.</summary>
+    public static bool IsEmulated(in Instruction insn) =>
+        insn.Mnemonic == Mnemonic.Push ? insn.Op0Kind == OpKind.Register : insn.IsCallNear || insn.IsJmpShortOrNear || insn.IsJccShortOrNear;
 }
