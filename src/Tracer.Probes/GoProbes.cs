@@ -94,14 +94,19 @@ public static partial class GoProbes
         {
             if (Verified(elf, candidate.Function, reasons) is not { } large)
                 continue;
-            sites.Add(new UprobeSite(attachPath, large.Location.StartFileOffset, candidate.Function, Allocators.Go, AllocOp.GoLarge)
+            // The entry on its stack check's branch, emulated (a stack grown there enters the function again, and the
+            // entry program keeps the first start, as it does at the entry). The exit stays on the RETs: it reads the
+            // result, which the epilogue loads.
+            var entry = EmulatedSites.Entry(elf, large.Location, out string? entryWhy);
+            sites.Add(new UprobeSite(attachPath, entry?.FileOffset ?? large.Location.StartFileOffset, candidate.Function, Allocators.Go, AllocOp.GoLarge)
             {
                 EntryProgram = BpfPrograms.GoLargeEnter,
                 ExitProgram = BpfPrograms.GoLargeExit,
                 ReturnOffsets = ReturnOffsets(large.Scan),
                 CookieFlags = (ulong)candidate.SizeRegister,
-                Address = large.Location.Start,
+                Address = entry?.Address ?? large.Location.Start,
                 ReturnAddresses = large.Scan.Sites.Select(s => s.Address).ToArray(),
+                Note = Placement(entry, entryWhy, "the entry"),
             });
             break;
         }

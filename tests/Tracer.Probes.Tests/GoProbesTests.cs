@@ -66,6 +66,20 @@ public class GoProbesTests
         Assert.NotNull(done.ReturnsStoodFor);
     }
 
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public void TheLargePathsEntryIsProbedOnItsStackChecksBranch_ItsReturnsOnTheRets(string version, string mode)
+    {
+        string path = Matrix(version, mode);
+        using var elf = ElfFile.Open(path);
+        var binary = GoProbes.Identify(elf, path, out string? problem);
+        Assert.True(binary is not null, problem);
+        var large = Assert.Single(GoProbes.Sites(elf, path, path, binary, []), s => s.Op == AllocOp.GoLarge);
+        Assert.StartsWith("emulated on `jbe ", large.Note);
+        Assert.NotEqual(elf.FindFunction(large.Symbol).StartFileOffset, large.FileOffset);
+        Assert.Null(large.ReturnsStoodFor);
+    }
+
     private static ulong ElfFunctionOffset(string path, string name)
     {
         using var elf = ElfFile.Open(path);
