@@ -129,8 +129,9 @@ sealed partial class BenchRun
         var rets = Regex.Matches(dis, @"^\s*([0-9a-f]+):\s+ret", RegexOptions.Multiline);
         if (!entry.Success || rets.Count == 0)
             throw new BenchException($"cannot find {function} or its return instructions in {binary}");
-        return (FileOffset(binary, Convert.ToInt64(entry.Groups[1].Value, 16)),
-            rets.Select(m => FileOffset(binary, Convert.ToInt64(m.Groups[1].Value, 16))).ToList());
+        var fileOffset = FileOffsets(binary);
+        return (fileOffset(Convert.ToInt64(entry.Groups[1].Value, 16)),
+            rets.Select(m => fileOffset(Convert.ToInt64(m.Groups[1].Value, 16))).ToList());
     }
 
     /// <summary>
@@ -143,31 +144,30 @@ sealed partial class BenchRun
         a.Wait(RunTimeout);
         long? entry = null;
         var exits = new List<long>();
+        var fileOffset = FileOffsets(binary);
         foreach (var line in a.StderrLines.Where(l => l.Contains(": probe ", StringComparison.Ordinal)))
         {
             if (line.Contains(", go_stw_begin", StringComparison.Ordinal) && Regex.Match(line, @"\(file offset 0x([0-9a-f]+)\)") is { Success: true } m)
                 entry = Convert.ToInt64(m.Groups[1].Value, 16);
             if (Regex.Match(line, @", go_stw_(?:end|done), (?:exit site|\d+ RET sites?) ((?:0x[0-9a-f]+ ?)+)") is { Success: true } e)
-                exits.AddRange(e.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(x => FileOffset(binary, Convert.ToInt64(x[2..], 16))));
+                exits.AddRange(e.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(x => fileOffset(Convert.ToInt64(x[2..], 16))));
         }
         if (exits.Count == 0)
             throw new BenchException($"alloclat -v listed no pause probe for {binary}:\n{Tracer.Tail(a.AllOutput())}");
         return (entry, exits);
     }
 
-    /// <summary>A virtual address's file offset, through the loadable segment that holds it.</summary>
-    static long FileOffset(string binary, long va)
+    /// <summary>A binary's virtual addresses to file offsets, through the loadable segment that holds each (read once).</summary>
+    static Func<long, long> FileOffsets(string binary)
     {
         var segments = Regex.Matches(Sh($"readelf -lW '{binary}'"),
-            @"LOAD\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)");
-        foreach (Match m in segments)
-        {
-            long off = Convert.ToInt64(m.Groups[1].Value, 16), vaddr = Convert.ToInt64(m.Groups[2].Value, 16),
-                size = Convert.ToInt64(m.Groups[3].Value, 16);
-            if (va >= vaddr && va < vaddr + size)
-                return va - vaddr + off;
-        }
-        throw new BenchException($"address 0x{va:x} is in no segment of {binary}");
+                @"LOAD\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+0x[0-9a-f]+\s+0x([0-9a-f]+)")
+            .Select(m => (Offset: Convert.ToInt64(m.Groups[1].Value, 16), Vaddr: Convert.ToInt64(m.Groups[2].Value, 16),
+                Size: Convert.ToInt64(m.Groups[3].Value, 16)))
+            .ToList();
+        return va => segments.FirstOrDefault(s => va >= s.Vaddr && va < s.Vaddr + s.Size) is { Size: > 0 } s
+            ? va - s.Vaddr + s.Offset
+            : throw new BenchException($"address 0x{va:x} is in no segment of {binary}");
     }
 
     static IEnumerable<string> TracepointArgs() =>

@@ -83,7 +83,7 @@ public static class EmulatedSites
             reason = $"{function.Name} has an indirect jump: its paths cannot be followed";
             return null;
         }
-        var graph = new FlowGraph(code, function.Start, function.End);
+        var graph = new FlowGraph(code);
         int retIndex = code.IndexOf(rets[0]);
         int retBlock = graph.BlockOf(retIndex);
         var dominators = graph.Dominators();
@@ -217,7 +217,7 @@ public static class EmulatedSites
 
         public List<(int First, int Last)> Blocks { get; } = new();
 
-        public FlowGraph(List<Instruction> code, ulong start, ulong end)
+        public FlowGraph(List<Instruction> code)
         {
             var index = new Dictionary<ulong, int>();
             for (int i = 0; i < code.Count; i++)
